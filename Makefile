@@ -1,0 +1,97 @@
+# detsim — build, test, benchmark.  `make help` lists the targets.
+#
+# Variables: CC (gcc or clang), BUILD (output directory, default build), OPT
+# (optimisation flags), EXTRA_CFLAGS / EXTRA_LDFLAGS (sanitizers, coverage).
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wold-style-definition
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARNINGS) -I. -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+
+# Debian packages the build, the tests and the checks need.
+DEPS_PACKAGES := gcc clang make libcriterion-dev valgrind
+
+LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c))
+LIB_SOURCES := $(filter-out sim/cli.c,$(LIB_SOURCES))
+TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
+LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
+TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
+
+# A seed at which lock-order deadlocks, for `make run`.
+RUN_SEED := 3
+
+.PHONY: all deps run test bench asan determinism clean help
+
+all: $(BUILD)/detsim $(BUILD)/libdetsim.a
+
+help:
+	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
+	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
+	@echo "make run          deps + build + replay lock-order at a seed that deadlocks"
+	@echo "make test         build and run the Criterion suites"
+	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
+	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
+	@echo "make bench        context-switch and scheduler benchmarks"
+	@echo "make clean        remove build/ and reports/out/"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libdetsim.a: $(LIB_OBJECTS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Scenarios register through a linker section, so their objects are linked directly.
+$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS)
+
+$(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcriterion
+
+$(BUILD)/hashes: $(LIB_OBJECTS) $(BUILD)/obj/tests/hashes.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS)
+
+$(BUILD)/bench: $(LIB_OBJECTS) $(BUILD)/obj/tests/bench.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS)
+
+deps:
+	@missing=""; for p in $(DEPS_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else echo "deps: all present ($(DEPS_PACKAGES))"; fi
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/detsim run lock-order --seed $(RUN_SEED) --expect hang-deadlock
+
+test: $(BUILD)/tests $(BUILD)/detsim
+	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+DETERMINISM_SEEDS := 200
+determinism:
+	$(MAKE) --no-print-directory BUILD=build/det/gcc-O0 CC=gcc OPT="-O0 -g" build/det/gcc-O0/hashes
+	$(MAKE) --no-print-directory BUILD=build/det/gcc-O2 CC=gcc OPT="-O2" build/det/gcc-O2/hashes
+	$(MAKE) --no-print-directory BUILD=build/det/clang-O2 CC=clang OPT="-O2" build/det/clang-O2/hashes
+	$(MAKE) --no-print-directory BUILD=build/det/ucontext CC=gcc OPT="-O2" \
+	    EXTRA_CFLAGS=-DCORO_USE_UCONTEXT build/det/ucontext/hashes
+	sh tests/determinism.sh $(DETERMINISM_SEEDS) build/det/gcc-O0/hashes \
+	    build/det/gcc-O2/hashes build/det/clang-O2/hashes build/det/ucontext/hashes
+
+bench: $(BUILD)/bench
+	$(BUILD)/bench
+
+clean:
+	rm -rf build reports/out
+
+-include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d

@@ -1,0 +1,492 @@
+/* detsim — the command line.
+ *
+ * Exit status: 0 the outcome is the expected one, 1 it is not, 2 bad usage or bad
+ * input (one line on stderr naming the problem), 3 an internal error. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro.h"
+#include "repro.h"
+#include "run.h"
+
+enum { EXIT_EXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+
+static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fputs("detsim: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    return EXIT_USAGE;
+}
+
+/* ---- option parsing ----------------------------------------------------------------- */
+
+struct option_spec {
+    const char *name; /* without the leading -- */
+    int takes_value;
+};
+
+struct parsed_option {
+    const char *name;
+    const char *value; /* NULL for a flag */
+};
+
+/* Splits argv into options and positionals. Returns 0, or EXIT_USAGE after printing
+ * the error. */
+static int parse_options(const char *command, int argc, char **argv,
+                         const struct option_spec *specs, struct parsed_option *options,
+                         int *option_count, const char **positionals, int *positional_count,
+                         int positional_max)
+{
+    *option_count = 0;
+    *positional_count = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0)
+            arg = "--help";
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0)
+                return usage_error("unknown option '%s' for '%s' (see 'detsim %s --help')",
+                                   arg, command, command);
+            if (*positional_count == positional_max)
+                return usage_error("unexpected argument '%s' for '%s' (see 'detsim %s "
+                                   "--help')",
+                                   arg, command, command);
+            positionals[(*positional_count)++] = arg;
+            continue;
+        }
+        const char *name = arg + 2;
+        const char *equals = strchr(name, '=');
+        size_t name_length = equals ? (size_t)(equals - name) : strlen(name);
+        const struct option_spec *spec = NULL;
+        for (const struct option_spec *s = specs; s->name; s++)
+            if (strlen(s->name) == name_length && strncmp(s->name, name, name_length) == 0)
+                spec = s;
+        if (!spec)
+            return usage_error("unknown option '--%.*s' for '%s' (see 'detsim %s --help')",
+                               (int)name_length, name, command, command);
+        const char *value = NULL;
+        if (spec->takes_value) {
+            if (equals)
+                value = equals + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return usage_error("option --%s needs a value", spec->name);
+        } else if (equals) {
+            return usage_error("option --%s takes no value", spec->name);
+        }
+        options[*option_count] = (struct parsed_option){spec->name, value};
+        (*option_count)++;
+    }
+    return 0;
+}
+
+static int has_flag(const struct parsed_option *options, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- help ------------------------------------------------------------------------- */
+
+static const char main_help[] =
+    "detsim - deterministic simulation and fault injection for the resource-management\n"
+    "code of kernels and process supervisors.\n"
+    "\n"
+    "usage: detsim COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  list                 the scenarios, with one-line descriptions\n"
+    "  run SCENARIO         run one seed and print the result (a hang report on a hang)\n"
+    "  replay FILE          replay a repro file and check that outcome and hash match\n"
+    "\n"
+    "'detsim COMMAND --help' tells more. detsim --version prints the version.\n"
+    "Exit status: 0 expected outcome, 1 unexpected outcome, 2 bad usage or input,\n"
+    "3 internal error.\n";
+
+static const char run_help[] =
+    "usage: detsim run SCENARIO [options]\n"
+    "\n"
+    "Runs one seed of SCENARIO and prints a readable result: on a hang, the hang report;\n"
+    "always, a summary line scenario=... seed=... outcome=... steps=... vtime=... hash=...\n"
+    "The same seed, strategy and config give the same trace and hash every time.\n"
+    "\n"
+    "options:\n"
+    "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n"
+    "  --strategy S          random (default): uniform choice among ready tasks;\n"
+    "                        rr: round robin, no randomness;\n"
+    "                        pct[:depth=D[,steps=K]]: PCT, D-1 priority change points\n"
+    "                        drawn from steps 1..K (defaults D=3, K=1000)\n"
+    "  --set KEY=VALUE       set a config key (repeatable); the keys are listed below\n"
+    "                        when a scenario is named: detsim run SCENARIO --help\n"
+    "  --max-steps N         step budget (same as --set max_steps=N)\n"
+    "  --max-vtime DURATION  virtual-time budget, e.g. 90s, 500ms (--set max_vtime=...)\n"
+    "  --trace FILE          write every event to FILE ('-' for standard output)\n"
+    "  --trace-format F      text (default) or jsonl\n"
+    "  --expect OUTCOME      the outcome that counts as success (default pass): pass,\n"
+    "                        hang-deadlock, hang-budget, leak, panic, assert, invariant\n"
+    "  --save-repro FILE     write a repro file of this run (replay: detsim replay FILE)\n"
+    "  --quiet               print only the summary line\n"
+    "\n"
+    "Exit status: 0 when the outcome is the expected one, 1 when not, 2 bad input.\n";
+
+static const char replay_help[] =
+    "usage: detsim replay FILE [options]\n"
+    "\n"
+    "Replays a repro file (written by 'detsim run --save-repro'): the scenario, seed,\n"
+    "strategy and config it names, with the recorded choices fed back in place of the\n"
+    "seed. Prints the result and says whether the outcome and the trace hash match the\n"
+    "ones recorded. Exit 0 when both match, 1 when either differs.\n"
+    "\n"
+    "options:\n"
+    "  --trace FILE          write every event to FILE ('-' for standard output)\n"
+    "  --trace-format F      text (default) or jsonl\n"
+    "  --from-seed           ignore the recorded choices and draw from the seed\n"
+    "  --quiet               print only the summary and the verdict\n";
+
+static const char list_help[] =
+    "usage: detsim list\n"
+    "\n"
+    "Lists every scenario with its one-line description. 'detsim run SCENARIO --help'\n"
+    "lists a scenario's config keys.\n";
+
+static void print_keys(const struct config *config)
+{
+    for (uint32_t i = 0; i < config->count; i++) {
+        const struct config_key *k = config->keys[i];
+        char value[48];
+        printf("  %-16s %-8s default %-10s %s\n", k->name, config_type_name(k->type),
+               config_format_value(k, k->default_value, value), k->description);
+    }
+}
+
+/* ---- list --------------------------------------------------------------------------- */
+
+static int command_list(int argc, char **argv)
+{
+    static const struct option_spec specs[] = {{"help", 0}, {0}};
+    struct parsed_option options[8];
+    const char *positionals[1];
+    int option_count, positional_count;
+    if (parse_options("list", argc, argv, specs, options, &option_count, positionals,
+                      &positional_count, 0) != 0)
+        return EXIT_USAGE;
+    if (has_flag(options, option_count, "help")) {
+        fputs(list_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    const struct scenario *const *list;
+    size_t count = scenario_list(&list);
+    for (size_t i = 0; i < count; i++) {
+        char name[64];
+        printf("%-28s %s\n", scenario_name(list[i], name), list[i]->description);
+    }
+    return EXIT_EXPECTED;
+}
+
+/* ---- shared by run and replay ------------------------------------------------------- */
+
+struct output_file {
+    const char *path; /* NULL: none; "-": stdout */
+    char tmp_path[4096];
+    FILE *stream;
+};
+
+static int output_open(struct output_file *f, const char *what)
+{
+    if (!f->path)
+        return 0;
+    if (strcmp(f->path, "-") == 0) {
+        f->stream = stdout;
+        return 0;
+    }
+    f->stream = repro_open_temporary(f->path, f->tmp_path, sizeof f->tmp_path);
+    if (!f->stream)
+        return usage_error("cannot write %s '%s': %s", what, f->path, strerror(errno));
+    return 0;
+}
+
+/* Renames the temporary into place when keep, removes it otherwise. */
+static int output_close(struct output_file *f, const char *what, int keep)
+{
+    if (!f->stream || f->stream == stdout) {
+        if (f->stream)
+            fflush(stdout);
+        return 0;
+    }
+    if (!keep) {
+        fclose(f->stream);
+        remove(f->tmp_path);
+        return 0;
+    }
+    int rc = repro_commit_temporary(f->stream, f->tmp_path, f->path);
+    if (rc != 0) {
+        fprintf(stderr, "detsim: cannot write %s '%s': %s\n", what, f->path, strerror(-rc));
+        return EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+static int parse_trace_format(const char *text, enum trace_format *format)
+{
+    if (strcmp(text, "text") == 0)
+        *format = TRACE_FORMAT_TEXT;
+    else if (strcmp(text, "jsonl") == 0)
+        *format = TRACE_FORMAT_JSONL;
+    else
+        return usage_error("bad --trace-format '%s': expected text or jsonl", text);
+    return 0;
+}
+
+static void print_result(const struct run_options *options, const struct run_result *result,
+                         int quiet)
+{
+    if (!quiet && result->report.length) {
+        fputs(text_str(&result->report), stdout);
+        fputc('\n', stdout);
+    }
+    struct text summary = {0};
+    run_format_summary(options, result, &summary);
+    fputs(text_str(&summary), stdout);
+    text_free(&summary);
+    fflush(stdout);
+}
+
+/* ---- run ---------------------------------------------------------------------------- */
+
+static int command_run(int argc, char **argv)
+{
+    static const struct option_spec specs[] = {
+        {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
+        {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
+        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {0}};
+    struct parsed_option options[256];
+    const char *positionals[1];
+    int option_count, positional_count;
+    if (argc > 256)
+        return usage_error("too many arguments");
+    if (parse_options("run", argc, argv, specs, options, &option_count, positionals,
+                      &positional_count, 1) != 0)
+        return EXIT_USAGE;
+
+    const struct scenario *scenario = NULL;
+    if (positional_count == 1) {
+        scenario = scenario_find(positionals[0]);
+        if (!scenario)
+            return usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
+    }
+    struct run_options run = {.scenario = scenario};
+    if (run_config_init(&run.config, scenario) != 0) {
+        fprintf(stderr, "detsim: scenario config keys clash with the core keys\n");
+        return EXIT_INTERNAL;
+    }
+    if (has_flag(options, option_count, "help")) {
+        fputs(run_help, stdout);
+        if (scenario) {
+            char name[64];
+            printf("\nconfig keys of %s (--set KEY=VALUE):\n", scenario_name(scenario, name));
+        } else {
+            printf("\ncore config keys (a scenario adds its own: detsim run SCENARIO --help):\n");
+        }
+        print_keys(&run.config);
+        return EXIT_EXPECTED;
+    }
+    if (!scenario)
+        return usage_error("run needs a scenario (see 'detsim list')");
+
+    run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    enum sched_outcome expect = SCHED_OUTCOME_PASS;
+    struct output_file trace_file = {0};
+    const char *repro_path = NULL;
+    int quiet = 0;
+    char reason[256];
+    for (int i = 0; i < option_count; i++) {
+        const char *name = options[i].name, *value = options[i].value;
+        if (strcmp(name, "seed") == 0) {
+            if (config_parse_u64(value, &run.seed) != 0)
+                return usage_error("bad seed '%s': expected an unsigned 64-bit integer, "
+                                   "decimal or 0x hex",
+                                   value);
+        } else if (strcmp(name, "strategy") == 0) {
+            if (run_parse_strategy(value, &run.strategy, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+        } else if (strcmp(name, "set") == 0) {
+            if (config_assign(&run.config, value, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+        } else if (strcmp(name, "max-steps") == 0 || strcmp(name, "max-vtime") == 0) {
+            char assignment[256];
+            snprintf(assignment, sizeof assignment, "%s=%s",
+                     name[4] == 's' ? "max_steps" : "max_vtime", value);
+            if (config_assign(&run.config, assignment, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+        } else if (strcmp(name, "trace") == 0) {
+            trace_file.path = value;
+        } else if (strcmp(name, "trace-format") == 0) {
+            if (parse_trace_format(value, &run.trace_format) != 0)
+                return EXIT_USAGE;
+        } else if (strcmp(name, "expect") == 0) {
+            int outcome = sched_outcome_parse(value);
+            if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
+                return usage_error("bad --expect '%s': expected pass, hang-deadlock, "
+                                   "hang-budget, leak, panic, assert or invariant",
+                                   value);
+            expect = (enum sched_outcome)outcome;
+        } else if (strcmp(name, "save-repro") == 0) {
+            repro_path = value;
+        } else if (strcmp(name, "quiet") == 0) {
+            quiet = 1;
+        }
+    }
+    if (output_open(&trace_file, "trace file") != 0)
+        return EXIT_USAGE;
+    run.trace_out = trace_file.stream;
+    run.record_choices = repro_path != NULL;
+
+    struct run_result result;
+    if (run_scenario(&run, &result) != 0) {
+        output_close(&trace_file, "trace file", 0);
+        run_result_free(&result);
+        fprintf(stderr, "detsim: internal error: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    int status = output_close(&trace_file, "trace file", 1);
+    print_result(&run, &result, quiet);
+    if (repro_path && status == 0) {
+        if (repro_write(repro_path, &run, &result, reason, sizeof reason) != 0) {
+            fprintf(stderr, "detsim: %s\n", reason);
+            status = EXIT_USAGE;
+        } else if (!quiet) {
+            printf("repro written to %s (replay: detsim replay %s)\n", repro_path, repro_path);
+        }
+    }
+    if (status == 0 && result.outcome != expect) {
+        fprintf(stderr, "detsim: outcome %s, expected %s\n", sched_outcome_name(result.outcome),
+                sched_outcome_name(expect));
+        status = EXIT_UNEXPECTED;
+    }
+    run_result_free(&result);
+    return status;
+}
+
+/* ---- replay ------------------------------------------------------------------------- */
+
+static int command_replay(int argc, char **argv)
+{
+    static const struct option_spec specs[] = {
+        {"help", 0}, {"trace", 1}, {"trace-format", 1}, {"from-seed", 0}, {"quiet", 0}, {0}};
+    struct parsed_option options[16];
+    const char *positionals[1];
+    int option_count, positional_count;
+    if (argc > 16)
+        return usage_error("too many arguments");
+    if (parse_options("replay", argc, argv, specs, options, &option_count, positionals,
+                      &positional_count, 1) != 0)
+        return EXIT_USAGE;
+    if (has_flag(options, option_count, "help")) {
+        fputs(replay_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    if (positional_count != 1)
+        return usage_error("replay needs a repro file (see 'detsim replay --help')");
+    struct output_file trace_file = {0};
+    enum trace_format format = TRACE_FORMAT_TEXT;
+    int quiet = has_flag(options, option_count, "quiet");
+    int from_seed = has_flag(options, option_count, "from-seed");
+    for (int i = 0; i < option_count; i++) {
+        if (strcmp(options[i].name, "trace") == 0)
+            trace_file.path = options[i].value;
+        else if (strcmp(options[i].name, "trace-format") == 0 &&
+                 parse_trace_format(options[i].value, &format) != 0)
+            return EXIT_USAGE;
+    }
+    struct repro repro;
+    char reason[512];
+    if (repro_read(positionals[0], &repro, reason, sizeof reason) != 0)
+        return usage_error("%s", reason);
+    if (output_open(&trace_file, "trace file") != 0) {
+        repro_free(&repro);
+        return EXIT_USAGE;
+    }
+    static const struct choice_record no_choices[1];
+    struct run_options run = repro.options;
+    run.trace_out = trace_file.stream;
+    run.trace_format = format;
+    if (!from_seed) {
+        run.replay = repro.choice_count ? repro.choices : no_choices;
+        run.replay_count = repro.choice_count;
+    }
+    struct run_result result;
+    if (run_scenario(&run, &result) != 0) {
+        output_close(&trace_file, "trace file", 0);
+        run_result_free(&result);
+        repro_free(&repro);
+        fprintf(stderr, "detsim: internal error: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    int status = output_close(&trace_file, "trace file", 1);
+    print_result(&run, &result, quiet);
+    int outcome_matches = result.outcome == repro.expect_outcome;
+    int hash_matches = !repro.has_hash || result.hash == repro.expect_hash;
+    printf("replay: outcome %s %s", sched_outcome_name(result.outcome),
+           outcome_matches ? "matches" : "DIFFERS from the recorded ");
+    if (!outcome_matches)
+        printf("%s", sched_outcome_name(repro.expect_outcome));
+    if (repro.has_hash)
+        printf("; hash %s", hash_matches ? "matches" : "DIFFERS");
+    if (!hash_matches)
+        printf(" (recorded 0x%016" PRIx64 ")", repro.expect_hash);
+    if (run.replay)
+        printf("; %zu recorded choices fed back", repro.choice_count);
+    if (result.replay_mismatches || result.replay_overruns)
+        printf(" (%" PRIu64 " did not fit the run, %" PRIu64 " draws past the end)",
+               result.replay_mismatches, result.replay_overruns);
+    printf("\n");
+    if (status == 0 && !(outcome_matches && hash_matches))
+        status = EXIT_UNEXPECTED;
+    run_result_free(&result);
+    repro_free(&repro);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int status;
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        fputs(main_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        printf("detsim %s\n", DETSIM_VERSION);
+        return EXIT_EXPECTED;
+    }
+    if (strcmp(command, "list") == 0)
+        status = command_list(argc - 2, argv + 2);
+    else if (strcmp(command, "run") == 0)
+        status = command_run(argc - 2, argv + 2);
+    else if (strcmp(command, "replay") == 0)
+        status = command_replay(argc - 2, argv + 2);
+    else
+        status = usage_error("unknown command '%s' (commands: list, run, replay; see "
+                             "'detsim --help')",
+                             command);
+    coro_pool_drain();
+    return status;
+}

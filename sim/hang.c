@@ -1,0 +1,221 @@
+/* hang — the report written when a run hangs: every blocked task, what it waits
+ * on, who holds or could signal that, since when, and any wait-for cycle. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_int.h"
+
+#define HOLDERS_MAX 8
+
+static const char *state_name(enum task_state state)
+{
+    switch (state) {
+    case TASK_READY: return "runnable";
+    case TASK_RUNNING: return "running";
+    case TASK_BLOCKED: return "blocked";
+    case TASK_EXITED: return "exited";
+    }
+    return "?";
+}
+
+static void write_task(const struct task *t, struct text *out)
+{
+    text_printf(out, "pid %" PRIu32 " \"%s\"", t->pid, t->name);
+}
+
+static void write_object(const struct waitq *wq, struct text *out)
+{
+    if (strcmp(wq->kind, "task") == 0)
+        text_printf(out, "exit of %s", wq->name);
+    else
+        text_printf(out, "%s \"%s\"", wq->kind, wq->name);
+}
+
+static uint32_t holders_of(const struct task *t, uint32_t pids[HOLDERS_MAX],
+                           const char **relation)
+{
+    *relation = "";
+    if (!t->waiting_on || !t->waiting_on->holders)
+        return 0;
+    uint32_t n = t->waiting_on->holders(t->waiting_on, pids, HOLDERS_MAX, relation);
+    return n < HOLDERS_MAX ? n : HOLDERS_MAX;
+}
+
+static void write_blocked(struct sched *s, const struct task *t, struct text *out)
+{
+    char since[32];
+    text_printf(out, "  ");
+    write_task(t, out);
+    text_printf(out, " is blocked in %s(", trace_op_name(t->blocked_op));
+    if (t->waiting_on)
+        write_object(t->waiting_on, out);
+    else {
+        char length[32];
+        text_printf(out, "%s", trace_format_duration((uint64_t)t->blocked_arg, length));
+    }
+    text_printf(out, ") since step %" PRIu64 " (vtime %s)\n", t->blocked_since_step,
+                trace_format_duration(t->blocked_since_vtime, since));
+    if (t->wake_deadline_ns) {
+        char until[32];
+        text_printf(out, "      wakes at vtime %s%s\n",
+                    trace_format_duration(t->wake_deadline_ns, until),
+                    t->waiting_on ? " (timeout)" : "");
+    }
+    if (!t->waiting_on)
+        return;
+    const struct waitq *wq = t->waiting_on;
+    uint32_t pids[HOLDERS_MAX];
+    const char *relation;
+    uint32_t n = holders_of(t, pids, &relation);
+    int is_task = strcmp(wq->kind, "task") == 0;
+    text_printf(out, is_task ? "      -> waits for " : "      -> ");
+    if (!is_task) {
+        write_object(wq, out);
+        text_printf(out, n ? " is %s " : "", relation);
+    }
+    if (n == 0)
+        text_printf(out, ": no task holds it, so nobody is bound to signal it");
+    for (uint32_t i = 0; i < n; i++) {
+        const struct task *h = sched_task(s, pids[i]);
+        if (i)
+            text_printf(out, ", ");
+        if (!h) {
+            text_printf(out, "pid %" PRIu32 " (gone)", pids[i]);
+            continue;
+        }
+        write_task(h, out);
+        text_printf(out, " (%s", state_name(h->state));
+        if (h->state == TASK_BLOCKED && h->waiting_on) {
+            text_printf(out, " in %s of ", trace_op_name(h->blocked_op));
+            write_object(h->waiting_on, out);
+        }
+        text_printf(out, ")");
+    }
+    if (is_task)
+        text_printf(out, " to exit");
+    if (wq->describe) {
+        text_printf(out, "; ");
+        wq->describe(wq, out);
+    }
+    text_printf(out, "\n");
+}
+
+/* Depth-first search along task -> holder edges. Colors: 0 unseen, 1 on the path,
+ * 2 done. Returns the length of the cycle written to cycle[], or 0. */
+static uint32_t find_cycle(struct sched *s, uint32_t pid, uint8_t *color, uint32_t *path,
+                           uint32_t depth, uint32_t *cycle)
+{
+    color[pid] = 1;
+    path[depth] = pid;
+    const struct task *t = sched_task(s, pid);
+    uint32_t pids[HOLDERS_MAX];
+    const char *relation;
+    uint32_t n = t->state == TASK_BLOCKED ? holders_of(t, pids, &relation) : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t next = pids[i];
+        if (next == 0 || next > s->task_count || next == pid)
+            continue;
+        if (color[next] == 1) {
+            uint32_t start = 0;
+            while (path[start] != next)
+                start++;
+            uint32_t length = depth + 1 - start;
+            memcpy(cycle, path + start, length * sizeof *cycle);
+            return length;
+        }
+        if (color[next] == 0) {
+            uint32_t length = find_cycle(s, next, color, path, depth + 1, cycle);
+            if (length)
+                return length;
+        }
+    }
+    color[pid] = 2;
+    return 0;
+}
+
+static void write_cycle(struct sched *s, struct text *out)
+{
+    uint32_t n = s->task_count;
+    uint8_t *color = calloc(n + 1, 1);
+    uint32_t *path = calloc(n + 1, sizeof *path);
+    uint32_t *cycle = calloc(n + 1, sizeof *cycle);
+    if (!color || !path || !cycle) {
+        text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
+        goto done;
+    }
+    for (uint32_t pid = 1; pid <= n; pid++) {
+        if (color[pid] || sched_task(s, pid)->state != TASK_BLOCKED)
+            continue;
+        uint32_t length = find_cycle(s, pid, color, path, 0, cycle);
+        if (!length)
+            continue;
+        text_printf(out, "\nWait-for cycle (%" PRIu32 " tasks):\n", length);
+        for (uint32_t i = 0; i < length; i++) {
+            const struct task *t = sched_task(s, cycle[i]);
+            const struct task *next = sched_task(s, cycle[(i + 1) % length]);
+            const char *relation = "";
+            uint32_t pids[HOLDERS_MAX];
+            holders_of(t, pids, &relation);
+            text_printf(out, "  ");
+            write_task(t, out);
+            if (strcmp(t->waiting_on->kind, "task") == 0) {
+                text_printf(out, " waits for ");
+                write_task(next, out);
+                text_printf(out, " to exit\n");
+                continue;
+            }
+            text_printf(out, " waits for ");
+            write_object(t->waiting_on, out);
+            text_printf(out, ", %s ", relation);
+            write_task(next, out);
+            text_printf(out, "\n");
+        }
+        text_printf(out, "  -> back to pid %" PRIu32 ": none of these tasks can ever proceed.\n",
+                    cycle[0]);
+        goto done;
+    }
+done:
+    free(color);
+    free(path);
+    free(cycle);
+}
+
+void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,
+                       struct text *out)
+{
+    char now[32];
+    uint32_t blocked = 0, ready = 0;
+    for (uint32_t i = 0; i < s->task_count; i++) {
+        blocked += s->tasks[i]->state == TASK_BLOCKED;
+        ready += s->tasks[i]->state == TASK_READY;
+    }
+    trace_format_duration(s->vtime_ns, now);
+    if (outcome == SCHED_OUTCOME_HANG_DEADLOCK)
+        text_printf(out,
+                    "HANG (deadlock) at step %" PRIu64 ", vtime %s: no task can run and no "
+                    "timer is pending, but %" PRIu32 " task%s %s blocked.\n",
+                    s->step, now, blocked, blocked == 1 ? "" : "s",
+                    blocked == 1 ? "is" : "are");
+    else
+        text_printf(out,
+                    "HANG (budget) at step %" PRIu64 ", vtime %s: %s; %" PRIu32
+                    " task%s runnable, %" PRIu32 " blocked.\n",
+                    s->step, now, why ? why : "a budget ran out", ready,
+                    ready == 1 ? "" : "s", blocked);
+    if (blocked) {
+        text_printf(out, "\nBlocked tasks:\n");
+        for (uint32_t i = 0; i < s->task_count; i++)
+            if (s->tasks[i]->state == TASK_BLOCKED)
+                write_blocked(s, s->tasks[i], out);
+    }
+    if (ready) {
+        text_printf(out, "\nRunnable tasks (still going when the budget ran out):\n");
+        for (uint32_t i = 0; i < s->ready_count; i++) {
+            text_printf(out, "  ");
+            write_task(s->ready[i], out);
+            text_printf(out, "\n");
+        }
+    }
+    write_cycle(s, out);
+}

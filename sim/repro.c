@@ -1,0 +1,264 @@
+/* repro — writing and reading repro files; see repro.h. */
+#include "repro.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_bytes)
+{
+    int n = snprintf(tmp_path, tmp_path_bytes, "%s.tmp.XXXXXX", path);
+    if (n < 0 || (size_t)n >= tmp_path_bytes) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    int fd = mkstemp(tmp_path);
+    if (fd < 0)
+        return NULL;
+    FILE *stream = fdopen(fd, "w");
+    if (!stream) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp_path);
+        errno = saved;
+    }
+    return stream;
+}
+
+int repro_commit_temporary(FILE *stream, const char *tmp_path, const char *path)
+{
+    int failed = ferror(stream);
+    if (fclose(stream) != 0)
+        failed = 1;
+    if (failed) {
+        unlink(tmp_path);
+        return -EIO;
+    }
+    if (rename(tmp_path, path) != 0) {
+        int saved = errno;
+        unlink(tmp_path);
+        return -saved;
+    }
+    return 0;
+}
+
+int repro_write(const char *path, const struct run_options *options,
+                const struct run_result *result, char *error, size_t error_bytes)
+{
+    char tmp_path[4096];
+    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
+    if (!out) {
+        int saved = errno;
+        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(saved));
+        return -saved;
+    }
+    char name[64], strategy[64];
+    fprintf(out, "# detsim repro file. Replay it with: detsim replay %s\n", path);
+    fprintf(out, "# '#' starts a comment. choices: KIND RANGE:VALUE per decision, where\n"
+                 "# s = which ready task ran, p = PCT priority, c = PCT change point,\n"
+                 "# f = fault, k = scenario knob.\n");
+    fprintf(out, "detsim_version = %s\n", DETSIM_VERSION);
+    fprintf(out, "scenario = %s\n", scenario_name(options->scenario, name));
+    fprintf(out, "seed = %" PRIu64 "\n", options->seed);
+    fprintf(out, "strategy = %s\n", run_format_strategy(&options->strategy, strategy));
+    for (uint32_t i = 0; i < options->config.count; i++) {
+        char value[48];
+        fprintf(out, "config %s = %s\n", options->config.keys[i]->name,
+                config_format_value(options->config.keys[i], options->config.values[i], value));
+    }
+    fprintf(out, "expect_outcome = %s\n", sched_outcome_name(result->outcome));
+    fprintf(out, "expect_hash = 0x%016" PRIx64 "\n", result->hash);
+    fprintf(out, "steps = %" PRIu64 "\n", result->steps);
+    fprintf(out, "choices =");
+    for (size_t i = 0; i < result->choice_count; i++) {
+        const struct choice_record *c = &result->choices[i];
+        if (i > 0 && i % 16 == 0)
+            fprintf(out, "\nchoices =");
+        fprintf(out, " %c%" PRIu64 ":%" PRIu64, choice_kind_letter(c->kind), c->range, c->value);
+    }
+    fprintf(out, "\n");
+    int rc = repro_commit_temporary(out, tmp_path, path);
+    if (rc != 0)
+        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(-rc));
+    return rc;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+static int append_choice(struct repro *repro, size_t *capacity, const char *token)
+{
+    int kind = choice_kind_from_letter(token[0]);
+    const char *colon = strchr(token, ':');
+    if (kind < 0 || !colon)
+        return -EINVAL;
+    char range_text[32];
+    size_t length = (size_t)(colon - token - 1);
+    if (length == 0 || length >= sizeof range_text)
+        return -EINVAL;
+    memcpy(range_text, token + 1, length);
+    range_text[length] = '\0';
+    uint64_t range, value;
+    if (config_parse_u64(range_text, &range) != 0 || config_parse_u64(colon + 1, &value) != 0 ||
+        range < 2 || value >= range)
+        return -EINVAL;
+    if (repro->choice_count == *capacity) {
+        size_t grown_capacity = *capacity ? *capacity * 2 : 64;
+        struct choice_record *grown =
+            realloc(repro->choices, grown_capacity * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        repro->choices = grown;
+        *capacity = grown_capacity;
+    }
+    repro->choices[repro->choice_count++] = (struct choice_record){range, value, kind};
+    return 0;
+}
+
+#define LINE_ERROR(...)                                                                   \
+    do {                                                                                  \
+        int prefix = line_number                                                          \
+                         ? snprintf(error, error_bytes, "%s:%u: ", path, line_number)     \
+                         : snprintf(error, error_bytes, "%s: ", path);                    \
+        if (prefix > 0 && (size_t)prefix < error_bytes)                                   \
+            snprintf(error + prefix, error_bytes - (size_t)prefix, __VA_ARGS__);          \
+        goto fail;                                                                        \
+    } while (0)
+
+int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes)
+{
+    *repro = (struct repro){0};
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        int saved = errno;
+        snprintf(error, error_bytes, "cannot read repro file '%s': %s", path, strerror(saved));
+        return -saved;
+    }
+    /* Config lines can come before the scenario line, so they are applied after. */
+    char (*assignments)[160] = NULL;
+    unsigned assignment_count = 0, assignment_capacity = 0;
+    unsigned config_lines[CONFIG_KEYS_MAX + 1];
+    size_t choice_capacity = 0;
+    int have_seed = 0, have_outcome = 0, have_strategy = 0;
+    unsigned line_number = 0;
+    char line[8192];
+    repro->options.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    while (fgets(line, sizeof line, in)) {
+        line_number++;
+        if (!strchr(line, '\n') && !feof(in))
+            LINE_ERROR("line too long");
+        char *text = trim(line);
+        if (*text == '\0' || *text == '#')
+            continue;
+        char *equals = strchr(text, '=');
+        if (!equals)
+            LINE_ERROR("expected 'key = value', got '%s'", text);
+        *equals = '\0';
+        char *key = trim(text), *value = trim(equals + 1);
+        if (strcmp(key, "detsim_version") == 0) {
+            snprintf(repro->version, sizeof repro->version, "%s", value);
+        } else if (strcmp(key, "scenario") == 0) {
+            if (repro->options.scenario)
+                LINE_ERROR("scenario given twice");
+            repro->options.scenario = scenario_find(value);
+            if (!repro->options.scenario)
+                LINE_ERROR("unknown scenario '%s' (see 'detsim list')", value);
+        } else if (strcmp(key, "seed") == 0) {
+            if (config_parse_u64(value, &repro->options.seed) != 0)
+                LINE_ERROR("bad seed '%s': expected a 64-bit unsigned integer", value);
+            have_seed = 1;
+        } else if (strcmp(key, "strategy") == 0) {
+            char reason[200];
+            if (run_parse_strategy(value, &repro->options.strategy, reason, sizeof reason) != 0)
+                LINE_ERROR("%s", reason);
+            have_strategy = 1;
+        } else if (strncmp(key, "config ", 7) == 0) {
+            if (assignment_count == CONFIG_KEYS_MAX)
+                LINE_ERROR("too many config lines");
+            if (assignment_count == assignment_capacity) {
+                assignment_capacity = assignment_capacity ? assignment_capacity * 2 : 16;
+                void *grown = realloc(assignments, assignment_capacity * sizeof *assignments);
+                if (!grown)
+                    LINE_ERROR("out of memory");
+                assignments = grown;
+            }
+            snprintf(assignments[assignment_count], sizeof assignments[0], "%s=%s",
+                     trim(key + 7), value);
+            config_lines[assignment_count++] = line_number;
+        } else if (strcmp(key, "expect_outcome") == 0) {
+            int outcome = sched_outcome_parse(value);
+            if (outcome < 0)
+                LINE_ERROR("unknown outcome '%s'", value);
+            repro->expect_outcome = (enum sched_outcome)outcome;
+            have_outcome = 1;
+        } else if (strcmp(key, "expect_hash") == 0) {
+            if (config_parse_u64(value, &repro->expect_hash) != 0)
+                LINE_ERROR("bad hash '%s': expected 0x followed by hex digits", value);
+            repro->has_hash = 1;
+        } else if (strcmp(key, "steps") == 0) {
+            uint64_t ignored;
+            if (config_parse_u64(value, &ignored) != 0)
+                LINE_ERROR("bad steps '%s'", value);
+        } else if (strcmp(key, "choices") == 0) {
+            repro->has_choices = 1;
+            char *save = NULL;
+            for (char *token = strtok_r(value, " \t", &save); token;
+                 token = strtok_r(NULL, " \t", &save)) {
+                int rc = append_choice(repro, &choice_capacity, token);
+                if (rc == -ENOMEM)
+                    LINE_ERROR("out of memory");
+                if (rc != 0)
+                    LINE_ERROR("bad choice '%s': expected KIND RANGE:VALUE such as s2:1, "
+                               "with VALUE < RANGE",
+                               token);
+            }
+        } else {
+            LINE_ERROR("unknown key '%s'", key);
+        }
+    }
+    if (ferror(in))
+        LINE_ERROR("read error");
+    line_number = 0;
+    if (!repro->options.scenario)
+        LINE_ERROR("no 'scenario = NAME' line");
+    if (!have_seed)
+        LINE_ERROR("no 'seed = N' line");
+    if (!have_strategy)
+        LINE_ERROR("no 'strategy = S' line");
+    if (!have_outcome)
+        LINE_ERROR("no 'expect_outcome = OUTCOME' line");
+    if (run_config_init(&repro->options.config, repro->options.scenario) != 0)
+        LINE_ERROR("scenario has clashing config keys");
+    for (unsigned i = 0; i < assignment_count; i++) {
+        char reason[200];
+        if (config_assign(&repro->options.config, assignments[i], reason, sizeof reason) != 0) {
+            line_number = config_lines[i];
+            LINE_ERROR("%s", reason);
+        }
+    }
+    free(assignments);
+    fclose(in);
+    return 0;
+fail:
+    free(assignments);
+    fclose(in);
+    repro_free(repro);
+    return -EINVAL;
+}
+
+void repro_free(struct repro *repro)
+{
+    free(repro->choices);
+    repro->choices = NULL;
+    repro->choice_count = 0;
+}

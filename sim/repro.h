@@ -1,0 +1,54 @@
+/* repro — repro files: a text record of one run that replays it exactly.
+ *
+ *     # comments start with '#'
+ *     detsim_version = 0.1.0
+ *     scenario = lock-order
+ *     seed = 7
+ *     strategy = random
+ *     config max_steps = 1000000      (one line per config key; all are written)
+ *     expect_outcome = hang-deadlock
+ *     expect_hash = 0x0123456789abcdef
+ *     steps = 14                       (informational)
+ *     choices = s2:1 s3:0 p1048576:77  (KIND RANGE:VALUE; may span several lines)
+ *
+ * Choice kinds: s = which ready task runs, p = PCT priority, c = PCT change point,
+ * f = fault, k = scenario knob. Editing a value (lower is simpler) gives another run
+ * the harness could have produced; that is what shrinking does. */
+#ifndef DETSIM_REPRO_H
+#define DETSIM_REPRO_H
+
+#include <stddef.h>
+
+#include "run.h"
+
+struct repro {
+    struct run_options options; /* scenario, seed, strategy, config */
+    enum sched_outcome expect_outcome;
+    uint64_t expect_hash;
+    int has_hash;
+    int has_choices; /* a choices line was present (even if empty) */
+    struct choice_record *choices;
+    size_t choice_count;
+    char version[32];
+};
+
+/* Writes a repro of (options, result) to path through a temporary file renamed into
+ * place, so an existing file is never left half-written. result->choices must hold
+ * the recording. Returns 0, or -errno with a reason in error. */
+int repro_write(const char *path, const struct run_options *options,
+                const struct run_result *result, char *error, size_t error_bytes);
+
+/* Reads path. Returns 0, or -EINVAL / -errno with "FILE:LINE: reason" in error. */
+int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes);
+
+void repro_free(struct repro *repro);
+
+/* Opens a temporary file beside path for writing; fills tmp_path (PATH_MAX). Returns
+ * the stream or NULL with errno set. */
+FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_bytes);
+
+/* Closes stream and renames tmp_path to path; on any failure removes tmp_path.
+ * Returns 0 or -errno. */
+int repro_commit_temporary(FILE *stream, const char *tmp_path, const char *path);
+
+#endif

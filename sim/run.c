@@ -1,0 +1,164 @@
+/* run — one run of a scenario; see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct config_key run_core_keys[] = {
+    {"max_steps", CONFIG_UINT, 1000000, 1, UINT64_MAX,
+     "step budget: a run still going after this many steps ends as hang-budget"},
+    {"max_vtime", CONFIG_DURATION, 3600ULL * 1000000000ULL, 1, UINT64_MAX,
+     "virtual-time budget: a run still going past this ends as hang-budget"},
+    {"step_time", CONFIG_DURATION, 1000, 0, 1000000000ULL,
+     "virtual time that one scheduling step costs"},
+    {"stack_bytes", CONFIG_BYTES, 64 * 1024, 16 * 1024, 64ULL * 1024 * 1024,
+     "coroutine stack size of each simulated task (a guard page sits below it)"},
+    {0},
+};
+
+int run_config_init(struct config *config, const struct scenario *scenario)
+{
+    return config_init(config, run_core_keys, scenario ? scenario->params : NULL);
+}
+
+int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
+                       size_t error_bytes)
+{
+    struct sched_strategy s = {SCHED_RANDOM, 3, 1000};
+    if (strcmp(text, "random") == 0 || strcmp(text, "rr") == 0) {
+        s.kind = text[0] == 'r' && text[1] == 'r' ? SCHED_RR : SCHED_RANDOM;
+        *strategy = s;
+        return 0;
+    }
+    if (strncmp(text, "pct", 3) != 0 || (text[3] != '\0' && text[3] != ':'))
+        goto bad;
+    s.kind = SCHED_PCT;
+    if (text[3] == ':') {
+        char parameters[128];
+        snprintf(parameters, sizeof parameters, "%s", text + 4);
+        char *save = NULL;
+        for (char *part = strtok_r(parameters, ",", &save); part;
+             part = strtok_r(NULL, ",", &save)) {
+            uint64_t value;
+            char *equals = strchr(part, '=');
+            if (!equals || config_parse_u64(equals + 1, &value) != 0) {
+                snprintf(error, error_bytes,
+                         "bad strategy '%s': '%s' should be depth=D or steps=K", text, part);
+                return -EINVAL;
+            }
+            *equals = '\0';
+            if (strcmp(part, "depth") == 0) {
+                if (value < 1 || value > 17) {
+                    snprintf(error, error_bytes,
+                             "bad strategy '%s': depth must be between 1 and 17", text);
+                    return -EINVAL;
+                }
+                s.pct_depth = (uint32_t)value;
+            } else if (strcmp(part, "steps") == 0) {
+                if (value < 1) {
+                    snprintf(error, error_bytes, "bad strategy '%s': steps must be >= 1", text);
+                    return -EINVAL;
+                }
+                s.pct_steps = value;
+            } else {
+                snprintf(error, error_bytes,
+                         "bad strategy '%s': unknown pct parameter '%s' (depth, steps)", text,
+                         part);
+                return -EINVAL;
+            }
+        }
+    }
+    *strategy = s;
+    return 0;
+bad:
+    snprintf(error, error_bytes,
+             "bad strategy '%s': expected random, rr or pct[:depth=D[,steps=K]]", text);
+    return -EINVAL;
+}
+
+const char *run_format_strategy(const struct sched_strategy *strategy, char buf[64])
+{
+    switch (strategy->kind) {
+    case SCHED_RANDOM: snprintf(buf, 64, "random"); break;
+    case SCHED_RR: snprintf(buf, 64, "rr"); break;
+    case SCHED_PCT:
+        snprintf(buf, 64, "pct:depth=%" PRIu32 ",steps=%" PRIu64, strategy->pct_depth,
+                 strategy->pct_steps);
+        break;
+    }
+    return buf;
+}
+
+int run_scenario(const struct run_options *options, struct run_result *result)
+{
+    *result = (struct run_result){0};
+    struct choice_stream choices;
+    if (options->replay)
+        choice_init_replay(&choices, options->replay, options->replay_count);
+    else
+        choice_init_seed(&choices, options->seed);
+    if (options->record_choices)
+        choice_record_start(&choices);
+
+    struct trace trace;
+    trace_init(&trace);
+    trace.out = options->trace_out;
+    trace.format = options->trace_format;
+
+    struct sched_options sched_options = {
+        .strategy = options->strategy,
+        .max_steps = config_get(&options->config, "max_steps"),
+        .max_vtime_ns = config_get(&options->config, "max_vtime"),
+        .step_ns = config_get(&options->config, "step_time"),
+        .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
+        .config = &options->config,
+    };
+    struct sched *sched = NULL;
+    if (sched_create(&sched, &sched_options, &choices, &trace) != 0) {
+        choice_free(&choices);
+        return -ENOMEM;
+    }
+    sched_trace_names(sched, &trace.names);
+    if (sched_spawn_root(sched, "main", options->scenario->main, NULL) < 0) {
+        sched_destroy(sched);
+        choice_free(&choices);
+        return -ENOMEM;
+    }
+    result->outcome = sched_run(sched, &result->report);
+    result->steps = sched_steps(sched);
+    result->vtime_ns = sched_vtime(sched);
+    result->hash = trace_hash(&trace);
+    result->events = trace.event_count;
+    result->replay_mismatches = choices.replay_mismatches;
+    result->replay_overruns = choices.replay_overruns;
+    if (options->record_choices) {
+        result->choices = choices.log;
+        result->choice_count = choices.log_count;
+        choices.log = NULL;
+    }
+    int failed = choices.log_failed;
+    choice_free(&choices);
+    sched_destroy(sched);
+    return failed ? -ENOMEM : 0;
+}
+
+void run_format_summary(const struct run_options *options, const struct run_result *result,
+                        struct text *out)
+{
+    char name[64], vtime[32];
+    text_printf(out,
+                "scenario=%s seed=%" PRIu64 " outcome=%s steps=%" PRIu64 " vtime=%s "
+                "hash=0x%016" PRIx64 "\n",
+                scenario_name(options->scenario, name), options->seed,
+                sched_outcome_name(result->outcome), result->steps,
+                trace_format_duration(result->vtime_ns, vtime), result->hash);
+}
+
+void run_result_free(struct run_result *result)
+{
+    text_free(&result->report);
+    free(result->choices);
+    result->choices = NULL;
+}

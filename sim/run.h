@@ -1,0 +1,68 @@
+/* run — one run of a scenario: a pure function of (scenario, seed, strategy,
+ * config), or of a recorded choice stream in place of the seed. */
+#ifndef DETSIM_RUN_H
+#define DETSIM_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "choice.h"
+#include "config.h"
+#include "scenario.h"
+#include "sched.h"
+#include "text.h"
+#include "trace.h"
+
+#define DETSIM_VERSION "0.1.0"
+
+/* The keys every run has, beside the scenario's own. */
+extern const struct config_key run_core_keys[];
+
+struct run_options {
+    const struct scenario *scenario;
+    uint64_t seed;
+    struct sched_strategy strategy;
+    struct config config; /* from run_config_init, then --set */
+    const struct choice_record *replay; /* NULL: draw from the seed */
+    size_t replay_count;
+    int record_choices;
+    FILE *trace_out; /* NULL: hash only */
+    enum trace_format trace_format;
+};
+
+struct run_result {
+    enum sched_outcome outcome;
+    uint64_t steps;
+    uint64_t vtime_ns;
+    uint64_t hash;
+    uint64_t events;
+    struct text report; /* hang report or failure message; empty on pass */
+    struct choice_record *choices; /* the recording, when asked for (owned) */
+    size_t choice_count;
+    uint64_t replay_mismatches;
+    uint64_t replay_overruns;
+};
+
+/* Fills config with the core keys and scenario's params at their defaults.
+ * Returns 0 or -EINVAL (a scenario param clashes with a core key). */
+int run_config_init(struct config *config, const struct scenario *scenario);
+
+/* Parses "random", "rr", "pct", "pct:depth=D", "pct:depth=D,steps=K". Returns 0, or
+ * -EINVAL with a reason in error. */
+int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
+                       size_t error_bytes);
+
+/* Writes the strategy in the form run_parse_strategy reads. buf needs 64 bytes. */
+const char *run_format_strategy(const struct sched_strategy *strategy, char buf[64]);
+
+/* Runs once. Returns 0 and fills result, or -ENOMEM when the harness itself could
+ * not allocate (result is then empty). Call run_result_free either way. */
+int run_scenario(const struct run_options *options, struct run_result *result);
+
+/* The one-line summary: scenario=… seed=… outcome=… steps=… vtime=… hash=… */
+void run_format_summary(const struct run_options *options, const struct run_result *result,
+                        struct text *out);
+
+void run_result_free(struct run_result *result);
+
+#endif

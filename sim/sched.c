@@ -1,0 +1,539 @@
+/* sched — tasks, strategies, the virtual clock, timers and wait queues; see sched.h.
+ *
+ * Two switches make one step: scheduler -> task, and the task's next sys_* call back
+ * to the scheduler. The ready queue is a FIFO array in arrival order; strategies
+ * pick an index into it, and every index is drawn from the choice stream (or fixed,
+ * for rr), so a recording of the stream replays the schedule. */
+#include "sched_int.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sched *sched_active;
+
+static const char *const outcome_names[SCHED_OUTCOME_COUNT] = {
+    [SCHED_OUTCOME_PASS] = "pass",           [SCHED_OUTCOME_HANG_DEADLOCK] = "hang-deadlock",
+    [SCHED_OUTCOME_HANG_BUDGET] = "hang-budget", [SCHED_OUTCOME_LEAK] = "leak",
+    [SCHED_OUTCOME_PANIC] = "panic",         [SCHED_OUTCOME_ASSERT] = "assert",
+    [SCHED_OUTCOME_INVARIANT] = "invariant", [SCHED_OUTCOME_CRASH] = "crash",
+};
+
+const char *sched_outcome_name(enum sched_outcome outcome)
+{
+    return (unsigned)outcome < SCHED_OUTCOME_COUNT ? outcome_names[outcome] : "?";
+}
+
+int sched_outcome_parse(const char *name)
+{
+    for (int i = 0; i < SCHED_OUTCOME_COUNT; i++)
+        if (strcmp(outcome_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Grows an array of element_bytes elements to hold one more; 0 or -ENOMEM. */
+static int grow(void *array_pointer, uint64_t *capacity, uint64_t count, size_t element_bytes)
+{
+    if (count < *capacity)
+        return 0;
+    uint64_t wanted = *capacity ? *capacity * 2 : 16;
+    void **array = array_pointer;
+    void *grown = realloc(*array, wanted * element_bytes);
+    if (!grown)
+        return -ENOMEM;
+    *array = grown;
+    *capacity = wanted;
+    return 0;
+}
+
+static int grow32(void *array_pointer, uint32_t *capacity, uint32_t count, size_t element_bytes)
+{
+    uint64_t c = *capacity;
+    int rc = grow(array_pointer, &c, count, element_bytes);
+    *capacity = (uint32_t)c;
+    return rc;
+}
+
+int sched_create(struct sched **out, const struct sched_options *options,
+                 struct choice_stream *choices, struct trace *trace)
+{
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->options = *options;
+    s->choices = choices;
+    s->trace = trace;
+    coro_init_thread(&s->main_coro);
+    if (options->strategy.kind == SCHED_PCT) {
+        /* d - 1 change points, drawn up front from [1, k] as the paper does. */
+        uint32_t depth = options->strategy.pct_depth;
+        uint64_t steps = options->strategy.pct_steps ? options->strategy.pct_steps : 1;
+        s->pct_change_count = depth > 1 ? depth - 1 : 0;
+        if (s->pct_change_count > 16)
+            s->pct_change_count = 16;
+        for (uint32_t i = 0; i < s->pct_change_count; i++)
+            s->pct_change_points[i] = 1 + choice_draw(choices, CHOICE_PCT_CHANGE, steps);
+    }
+    *out = s;
+    return 0;
+}
+
+struct task *sched_task(const struct sched *s, uint32_t pid)
+{
+    return pid >= 1 && pid <= s->task_count ? s->tasks[pid - 1] : NULL;
+}
+
+static const char *task_name(void *context, uint32_t pid)
+{
+    const struct task *t = sched_task(context, pid);
+    return t ? t->name : NULL;
+}
+
+static const char *object_name(void *context, uint64_t id)
+{
+    struct sched *s = context;
+    if (id == 0 || id > s->waitq_count)
+        return NULL;
+    const struct waitq *wq = s->waitqs[id - 1];
+    snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind, wq->name);
+    return s->name_buffer;
+}
+
+void sched_trace_names(struct sched *s, struct trace_names *names)
+{
+    names->task = task_name;
+    names->object = object_name;
+    names->context = s;
+}
+
+uint64_t sched_steps(const struct sched *s) { return s->step; }
+uint64_t sched_vtime(const struct sched *s) { return s->vtime_ns; }
+
+/* ---- wait queues ------------------------------------------------------------------ */
+
+void waitq_init(struct waitq *wq, const char *kind, const char *name)
+{
+    struct sched *s = sched_active;
+    *wq = (struct waitq){0};
+    wq->kind = kind;
+    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
+    if (grow(&s->waitqs, &s->waitq_capacity, s->waitq_count, sizeof s->waitqs[0]) != 0) {
+        s->out_of_memory = 1;
+        wq->id = 0;
+        return;
+    }
+    s->waitqs[s->waitq_count++] = wq;
+    wq->id = s->waitq_count;
+}
+
+static void waitq_append(struct sched *s, struct waitq *wq, struct task *t)
+{
+    t->wait_previous = wq->last;
+    t->wait_next = 0;
+    if (wq->last)
+        sched_task(s, wq->last)->wait_next = t->pid;
+    else
+        wq->first = t->pid;
+    wq->last = t->pid;
+    wq->count++;
+}
+
+static void waitq_remove(struct sched *s, struct waitq *wq, struct task *t)
+{
+    if (t->wait_previous)
+        sched_task(s, t->wait_previous)->wait_next = t->wait_next;
+    else
+        wq->first = t->wait_next;
+    if (t->wait_next)
+        sched_task(s, t->wait_next)->wait_previous = t->wait_previous;
+    else
+        wq->last = t->wait_previous;
+    t->wait_previous = t->wait_next = 0;
+    assert(wq->count > 0);
+    wq->count--;
+}
+
+/* ---- ready queue and strategies ----------------------------------------------------- */
+
+static void ready_push(struct sched *s, struct task *t)
+{
+    if (grow32(&s->ready, &s->ready_capacity, s->ready_count, sizeof s->ready[0]) != 0) {
+        /* Never drop a task: a lost task would be a silent wrong result. */
+        abort();
+    }
+    t->state = TASK_READY;
+    s->ready[s->ready_count++] = t;
+}
+
+static struct task *ready_take(struct sched *s, uint32_t index)
+{
+    struct task *t = s->ready[index];
+    memmove(&s->ready[index], &s->ready[index + 1],
+            (s->ready_count - index - 1) * sizeof s->ready[0]);
+    s->ready_count--;
+    return t;
+}
+
+static uint32_t pick(struct sched *s)
+{
+    switch (s->options.strategy.kind) {
+    case SCHED_RANDOM:
+        return (uint32_t)choice_draw(s->choices, CHOICE_SCHED, s->ready_count);
+    case SCHED_RR:
+        return 0;
+    case SCHED_PCT: {
+        uint32_t best = 0;
+        for (uint32_t i = 1; i < s->ready_count; i++)
+            if (s->ready[i]->pct_priority > s->ready[best]->pct_priority)
+                best = i;
+        return best;
+    }
+    }
+    return 0;
+}
+
+/* ---- timers ----------------------------------------------------------------------- */
+
+static int timer_before(const struct timer *a, const struct timer *b)
+{
+    return a->deadline_ns < b->deadline_ns ||
+           (a->deadline_ns == b->deadline_ns && a->sequence < b->sequence);
+}
+
+static int timer_arm(struct sched *s, struct task *t, uint64_t deadline_ns)
+{
+    if (grow32(&s->timers, &s->timer_capacity, s->timer_count, sizeof s->timers[0]) != 0)
+        return -ENOMEM;
+    struct timer timer = {deadline_ns, ++s->timer_sequence, t->pid};
+    uint32_t i = s->timer_count++;
+    while (i > 0 && timer_before(&timer, &s->timers[(i - 1) / 2])) {
+        s->timers[i] = s->timers[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->timers[i] = timer;
+    t->timer_token = timer.sequence;
+    t->wake_deadline_ns = deadline_ns;
+    return 0;
+}
+
+static void timer_pop(struct sched *s)
+{
+    struct timer last = s->timers[--s->timer_count];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= s->timer_count)
+            break;
+        if (child + 1 < s->timer_count && timer_before(&s->timers[child + 1], &s->timers[child]))
+            child++;
+        if (!timer_before(&s->timers[child], &last))
+            break;
+        s->timers[i] = s->timers[child];
+        i = child;
+    }
+    if (s->timer_count > 0)
+        s->timers[i] = last;
+}
+
+/* A timer is stale when its task was woken some other way (its token moved on). */
+static int timer_live(const struct sched *s, const struct timer *timer)
+{
+    const struct task *t = sched_task(s, timer->pid);
+    return t->state == TASK_BLOCKED && t->timer_token == timer->sequence;
+}
+
+static void drop_stale_timers(struct sched *s)
+{
+    while (s->timer_count > 0 && !timer_live(s, &s->timers[0]))
+        timer_pop(s);
+}
+
+static void wake_task(struct sched *s, struct task *t, enum trace_wake reason)
+{
+    assert(t->state == TASK_BLOCKED);
+    if (t->waiting_on)
+        waitq_remove(s, t->waiting_on, t);
+    t->waiting_on = NULL;
+    t->timer_token = 0;
+    t->wake_deadline_ns = 0;
+    t->wake_reason = reason;
+    ready_push(s, t);
+}
+
+static void fire_due_timers(struct sched *s)
+{
+    for (;;) {
+        drop_stale_timers(s);
+        if (s->timer_count == 0 || s->timers[0].deadline_ns > s->vtime_ns)
+            return;
+        struct task *t = sched_task(s, s->timers[0].pid);
+        timer_pop(s);
+        wake_task(s, t, t->waiting_on ? TRACE_WAKE_TIMEOUT : TRACE_WAKE_TIMER);
+    }
+}
+
+uint32_t waitq_wake_one(struct waitq *wq, enum trace_wake reason)
+{
+    struct sched *s = sched_active;
+    if (!wq->first)
+        return 0;
+    struct task *t = sched_task(s, wq->first);
+    wake_task(s, t, reason);
+    sched_emit(TRACE_OP_WAKE, wq->id, t->pid, 0, reason);
+    return t->pid;
+}
+
+uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason)
+{
+    uint32_t count = 0;
+    while (waitq_wake_one(wq, reason))
+        count++;
+    return count;
+}
+
+/* ---- tasks ------------------------------------------------------------------------ */
+
+/* A joiner waits for the task itself. */
+static uint32_t task_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                             const char **relation)
+{
+    const struct task *t = wq->owner;
+    *relation = "exits for";
+    if (max == 0)
+        return 0;
+    pids[0] = t->pid;
+    return 1;
+}
+
+static void task_entry(void *arg)
+{
+    struct task *t = arg;
+    sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, TRACE_WAKE_NONE);
+    t->fn(t->arg);
+    sched_exit_current(0);
+}
+
+int sched_spawn(struct sched *s, const char *name, void (*fn)(void *), void *arg,
+                uint32_t parent)
+{
+    if (grow32(&s->tasks, &s->task_capacity, s->task_count, sizeof s->tasks[0]) != 0)
+        return -ENOMEM;
+    struct task *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->pid = s->task_count + 1;
+    t->parent_pid = parent;
+    snprintf(t->name, sizeof t->name, "%s", name ? name : "task");
+    t->fn = fn;
+    t->arg = arg;
+    if (coro_init(&t->coro, s->options.stack_bytes, task_entry, t) != 0) {
+        free(t);
+        return -ENOMEM;
+    }
+    s->tasks[s->task_count++] = t;
+    s->live_count++;
+    struct sched *previous = sched_active;
+    sched_active = s;
+    char queue_name[32];
+    snprintf(queue_name, sizeof queue_name, "pid %" PRIu32, t->pid);
+    waitq_init(&t->exit_queue, "task", queue_name);
+    t->exit_queue.owner = t;
+    t->exit_queue.holders = task_holders;
+    sched_active = previous;
+    if (s->options.strategy.kind == SCHED_PCT) {
+        /* Initial priorities sit above every change-point priority (1..d-1). */
+        t->pct_priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
+    }
+    ready_push(s, t);
+    return (int)t->pid;
+}
+
+int sched_spawn_root(struct sched *s, const char *name, void (*fn)(void *), void *arg)
+{
+    return sched_spawn(s, name, fn, arg, 0);
+}
+
+/* ---- the task side of a switch ------------------------------------------------------ */
+
+void sched_point(void)
+{
+    struct sched *s = sched_active;
+    struct task *t = s->current;
+    ready_push(s, t);
+    coro_switch(&t->coro, &s->main_coro);
+}
+
+enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
+                            uint64_t timeout_ns)
+{
+    struct sched *s = sched_active;
+    struct task *t = s->current;
+    t->state = TASK_BLOCKED;
+    t->waiting_on = wq;
+    t->blocked_op = op;
+    t->blocked_arg = arg;
+    t->blocked_since_step = s->step;
+    t->blocked_since_vtime = s->vtime_ns;
+    t->wake_reason = TRACE_WAKE_NONE;
+    if (wq)
+        waitq_append(s, wq, t);
+    if (timeout_ns) {
+        uint64_t deadline = s->vtime_ns + timeout_ns;
+        if (deadline < s->vtime_ns)
+            deadline = UINT64_MAX; /* saturate: effectively never */
+        if (timer_arm(s, t, deadline) != 0)
+            sched_stop(SCHED_OUTCOME_CRASH, "out of memory arming a timer");
+    }
+    sched_emit(op, wq ? wq->id : 0, arg, TRACE_RESULT_BLOCKED, TRACE_WAKE_NONE);
+    coro_switch(&t->coro, &s->main_coro);
+    return t->wake_reason;
+}
+
+void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
+                enum trace_wake wake)
+{
+    struct sched *s = sched_active;
+    struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
+                            op, wake, object, arg, result};
+    trace_emit(s->trace, &e);
+}
+
+void sched_exit_current(int status)
+{
+    struct sched *s = sched_active;
+    struct task *t = s->current;
+    t->exit_status = status;
+    sched_emit(TRACE_OP_EXIT, 0, status, 0, TRACE_WAKE_NONE);
+    waitq_wake_all(&t->exit_queue, TRACE_WAKE_EXIT);
+    t->state = TASK_EXITED;
+    s->live_count--;
+    coro_switch_final(&t->coro, &s->main_coro);
+    abort();
+}
+
+void sched_stop(enum sched_outcome outcome, const char *message)
+{
+    struct sched *s = sched_active;
+    struct task *t = s->current;
+    s->stopping = 1;
+    s->stop_outcome = outcome;
+    text_printf(&s->stop_message, "%s", message);
+    t->state = TASK_BLOCKED; /* frozen where it failed; never resumed */
+    coro_switch(&t->coro, &s->main_coro);
+    abort();
+}
+
+uint32_t sched_object_add(struct sched *s, void *object)
+{
+    if (grow32(&s->objects, &s->object_capacity, s->object_count, sizeof s->objects[0]) != 0)
+        return 0;
+    s->objects[s->object_count++] = object;
+    return s->object_count;
+}
+
+void *sched_object_get(const struct sched *s, uint32_t handle)
+{
+    return handle >= 1 && handle <= s->object_count ? s->objects[handle - 1] : NULL;
+}
+
+/* ---- the loop ----------------------------------------------------------------------- */
+
+static void pct_after_step(struct sched *s, struct task *t)
+{
+    for (uint32_t i = 0; i < s->pct_change_count; i++)
+        if (s->pct_change_points[i] == s->step)
+            t->pct_priority = i + 1; /* below every initial priority */
+}
+
+enum sched_outcome sched_run(struct sched *s, struct text *report)
+{
+    struct sched *previous = sched_active;
+    sched_active = s;
+    enum sched_outcome outcome = SCHED_OUTCOME_PASS;
+    char budget_why[160];
+    for (;;) {
+        if (s->stopping) {
+            outcome = s->stop_outcome;
+            text_printf(report, "%s\n", text_str(&s->stop_message));
+            break;
+        }
+        fire_due_timers(s);
+        if (s->ready_count == 0) {
+            drop_stale_timers(s);
+            if (s->timer_count > 0) {
+                uint64_t next = s->timers[0].deadline_ns;
+                if (next > s->options.max_vtime_ns) {
+                    char limit[32], at[32];
+                    snprintf(budget_why, sizeof budget_why,
+                             "the virtual-time budget of %s ran out: the next timer is due "
+                             "at %s",
+                             trace_format_duration(s->options.max_vtime_ns, limit),
+                             trace_format_duration(next, at));
+                    outcome = SCHED_OUTCOME_HANG_BUDGET;
+                    sched_hang_report(s, outcome, budget_why, report);
+                    break;
+                }
+                s->vtime_ns = next; /* nothing to do until then: jump */
+                continue;
+            }
+            if (s->live_count == 0)
+                break; /* everyone exited: pass */
+            outcome = SCHED_OUTCOME_HANG_DEADLOCK;
+            sched_hang_report(s, outcome, NULL, report);
+            break;
+        }
+        if (s->step >= s->options.max_steps || s->vtime_ns > s->options.max_vtime_ns) {
+            char limit[32];
+            if (s->step >= s->options.max_steps)
+                snprintf(budget_why, sizeof budget_why,
+                         "the step budget of %" PRIu64 " steps ran out", s->options.max_steps);
+            else
+                snprintf(budget_why, sizeof budget_why,
+                         "the virtual-time budget of %s ran out",
+                         trace_format_duration(s->options.max_vtime_ns, limit));
+            outcome = SCHED_OUTCOME_HANG_BUDGET;
+            sched_hang_report(s, outcome, budget_why, report);
+            break;
+        }
+        struct task *t = ready_take(s, pick(s));
+        s->step++;
+        s->vtime_ns += s->options.step_ns;
+        s->current = t;
+        t->state = TASK_RUNNING;
+        coro_switch(&s->main_coro, &t->coro);
+        s->current = NULL;
+        if (t->state == TASK_EXITED)
+            coro_release(&t->coro);
+        if (s->pct_change_count)
+            pct_after_step(s, t);
+        if (s->out_of_memory && !s->stopping) {
+            s->stopping = 1;
+            s->stop_outcome = SCHED_OUTCOME_CRASH;
+            text_printf(&s->stop_message, "the harness ran out of memory");
+        }
+    }
+    sched_active = previous;
+    return outcome;
+}
+
+void sched_destroy(struct sched *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->task_count; i++) {
+        coro_release(&s->tasks[i]->coro);
+        free(s->tasks[i]);
+    }
+    for (uint32_t i = 0; i < s->object_count; i++)
+        free(s->objects[i]);
+    free(s->tasks);
+    free(s->ready);
+    free(s->timers);
+    free(s->waitqs);
+    free(s->objects);
+    text_free(&s->stop_message);
+    free(s);
+}

@@ -1,0 +1,117 @@
+/* sched — the deterministic single-threaded scheduler.
+ *
+ * One coroutine per simulated task. A task runs until its next sys_* call, which is
+ * a scheduling point: the task goes back to the ready queue and the scheduler picks
+ * who runs next — by the strategy, from the choice stream. Each pick is one step and
+ * advances the virtual clock by step_ns. When no task is ready the clock jumps to
+ * the next timer. A run ends when every task has exited, when nothing can run and
+ * no timer is pending while tasks are blocked (a deadlock), when a budget runs out,
+ * or when a scenario check fails.
+ *
+ * Wait queues are how a task says "I wait on this object". The models of later
+ * issues own wait queues; the scheduler parks and wakes tasks on them and asks them
+ * who holds or could signal the object, for hang reports. */
+#ifndef DETSIM_SCHED_H
+#define DETSIM_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "choice.h"
+#include "config.h"
+#include "text.h"
+#include "trace.h"
+
+enum sched_strategy_kind {
+    SCHED_RANDOM, /* uniform choice among ready tasks at every step */
+    SCHED_RR,     /* round robin: always the task that has waited longest */
+    SCHED_PCT     /* probabilistic concurrency testing, Burckhardt et al. 2010 */
+};
+
+struct sched_strategy {
+    enum sched_strategy_kind kind;
+    uint32_t pct_depth;  /* d: d-1 priority change points */
+    uint64_t pct_steps;  /* k: change points are drawn from steps [1, k] */
+};
+
+enum sched_outcome {
+    SCHED_OUTCOME_PASS,
+    SCHED_OUTCOME_HANG_DEADLOCK,
+    SCHED_OUTCOME_HANG_BUDGET,
+    SCHED_OUTCOME_LEAK,
+    SCHED_OUTCOME_PANIC,
+    SCHED_OUTCOME_ASSERT,
+    SCHED_OUTCOME_INVARIANT,
+    SCHED_OUTCOME_CRASH,
+    SCHED_OUTCOME_COUNT
+};
+
+const char *sched_outcome_name(enum sched_outcome outcome);
+/* Returns the outcome named name, or -1. */
+int sched_outcome_parse(const char *name);
+
+struct sched_options {
+    struct sched_strategy strategy;
+    uint64_t max_steps;
+    uint64_t max_vtime_ns;
+    uint64_t step_ns;     /* virtual time one step costs */
+    size_t stack_bytes;   /* per task */
+    const struct config *config; /* what sys_param reads; borrowed */
+};
+
+struct sched;
+struct waitq;
+
+/* Who holds or could signal a wait queue's object: fills up to max pids and
+ * returns how many there are; writes the relation ("held by", ...) to *relation. */
+typedef uint32_t (*waitq_holders_fn)(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                                     const char **relation);
+/* Appends a model-level description of the object's state to out ("count 0, last
+ * posted by pid 3 at step 12"). */
+typedef void (*waitq_describe_fn)(const struct waitq *wq, struct text *out);
+
+struct waitq {
+    uint64_t id;       /* object id in the trace; assigned by waitq_init */
+    const char *kind;  /* "mutex", "semaphore", "task" */
+    char name[32];
+    uint32_t first;    /* pid of the longest waiter, 0 when empty */
+    uint32_t last;
+    uint32_t count;
+    waitq_holders_fn holders;
+    waitq_describe_fn describe;
+    void *owner;       /* the object the queue belongs to, for the callbacks */
+};
+
+/* Creates a scheduler. Returns 0, or -ENOMEM. The choice stream and trace are
+ * borrowed. */
+int sched_create(struct sched **out, const struct sched_options *options,
+                 struct choice_stream *choices, struct trace *trace);
+
+/* Spawns the root task (pid 1). Returns its pid, or -ENOMEM. */
+int sched_spawn_root(struct sched *s, const char *name, void (*fn)(void *), void *arg);
+
+/* Runs to the end and returns the outcome; writes the hang report or failure
+ * message to report. */
+enum sched_outcome sched_run(struct sched *s, struct text *report);
+
+/* Points names at resolvers of s's task and object names, for trace output. */
+void sched_trace_names(struct sched *s, struct trace_names *names);
+
+uint64_t sched_steps(const struct sched *s);
+uint64_t sched_vtime(const struct sched *s);
+
+/* Frees the scheduler, its tasks and objects; stacks go back to the pool. */
+void sched_destroy(struct sched *s);
+
+/* ---- for the sys_* layer and the models; valid only inside a running task ------ */
+
+/* Gives the queue an id and a name; kind must be a string literal. */
+void waitq_init(struct waitq *wq, const char *kind, const char *name);
+
+/* Wakes the longest waiter (returns its pid) or nobody (returns 0). */
+uint32_t waitq_wake_one(struct waitq *wq, enum trace_wake reason);
+
+/* Wakes every waiter; returns how many. */
+uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason);
+
+#endif

@@ -1,0 +1,121 @@
+/* sched_int — the scheduler's structures, shared by sched.c, sys.c and hang.c. */
+#ifndef DETSIM_SCHED_INT_H
+#define DETSIM_SCHED_INT_H
+
+#include "coro.h"
+#include "sched.h"
+
+enum task_state {
+    TASK_READY,   /* in the ready queue */
+    TASK_RUNNING, /* the current task */
+    TASK_BLOCKED, /* parked on a wait queue or a timer */
+    TASK_EXITED
+};
+
+struct task {
+    uint32_t pid;
+    uint32_t parent_pid;
+    char name[32];
+    enum task_state state;
+    struct coro coro;
+    void (*fn)(void *);
+    void *arg;
+    int exit_status;
+    uint64_t pct_priority;
+    /* while blocked */
+    struct waitq *waiting_on;   /* NULL for a plain sleep */
+    enum trace_op blocked_op;   /* the call it is blocked in */
+    int64_t blocked_arg;
+    uint64_t blocked_since_step;
+    uint64_t blocked_since_vtime;
+    uint64_t wake_deadline_ns;  /* 0 when no timer */
+    uint64_t timer_token;       /* the live timer's sequence number, 0 for none */
+    uint32_t wait_previous;     /* neighbours in waiting_on's FIFO, by pid */
+    uint32_t wait_next;
+    enum trace_wake wake_reason;
+    struct waitq exit_queue;    /* joiners wait here */
+};
+
+struct timer {
+    uint64_t deadline_ns;
+    uint64_t sequence; /* ties break by arming order, never by address */
+    uint32_t pid;
+};
+
+struct sched {
+    struct sched_options options;
+    struct choice_stream *choices;
+    struct trace *trace;
+    struct coro main_coro; /* the scheduler's own (thread) stack */
+
+    struct task **tasks; /* by pid - 1 */
+    uint32_t task_count;
+    uint32_t task_capacity;
+    uint32_t live_count; /* not exited */
+    struct task *current;
+
+    struct task **ready; /* FIFO: oldest first */
+    uint32_t ready_count;
+    uint32_t ready_capacity;
+
+    struct timer *timers; /* binary min-heap on (deadline, sequence) */
+    uint32_t timer_count;
+    uint32_t timer_capacity;
+    uint64_t timer_sequence;
+
+    struct waitq **waitqs; /* by id - 1, for names in the trace */
+    uint64_t waitq_count;
+    uint64_t waitq_capacity;
+
+    void **objects; /* sys-layer objects (mutexes, semaphores), by handle - 1 */
+    uint32_t object_count;
+    uint32_t object_capacity;
+
+    uint64_t step;
+    uint64_t vtime_ns;
+    uint64_t pct_change_points[16];
+    uint32_t pct_change_count;
+
+    int stopping; /* a check failed or an internal error: end the run */
+    enum sched_outcome stop_outcome;
+    struct text stop_message;
+    int out_of_memory; /* the harness itself ran out of memory */
+    char name_buffer[64]; /* for sched_trace_names */
+};
+
+/* The run in progress; NULL between runs. */
+extern struct sched *sched_active;
+
+/* Scheduling point for the current task: back to the ready queue, run others. */
+void sched_point(void);
+
+/* Parks the current task on wq (NULL: no queue, just a timer), in call op(arg), with
+ * a deadline after timeout_ns (0: none). Returns the wake reason. */
+enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
+                            uint64_t timeout_ns);
+
+/* Emits a trace event for the current task at the current step. */
+void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
+                enum trace_wake wake);
+
+/* Ends the current task for good. */
+void sched_exit_current(int status) __attribute__((noreturn));
+
+/* Creates a task; returns its pid or a negative errno. */
+int sched_spawn(struct sched *s, const char *name, void (*fn)(void *), void *arg,
+                uint32_t parent);
+
+/* Ends the run with outcome and message, from inside a task; never returns. */
+void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
+
+struct task *sched_task(const struct sched *s, uint32_t pid);
+
+/* Registers a sys-layer object; returns its handle (>= 1) or 0 on no memory. */
+uint32_t sched_object_add(struct sched *s, void *object);
+void *sched_object_get(const struct sched *s, uint32_t handle);
+
+/* Builds the hang report (hang.c). */
+void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,
+                       struct text *out);
+
+#endif

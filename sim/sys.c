@@ -1,0 +1,295 @@
+/* sys — the scenario API over the scheduler; see sys.h. */
+#include "sys.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sched_int.h"
+
+enum object_kind { OBJECT_MUTEX, OBJECT_SEMAPHORE };
+
+struct sys_object {
+    enum object_kind kind;
+    struct waitq queue;
+    uint32_t owner_pid;         /* mutex: the holder, 0 when free */
+    uint64_t owner_since_step;
+    uint64_t count;             /* semaphore: units available */
+    uint32_t last_post_pid;     /* semaphore: who posted last, 0 never */
+    uint64_t last_post_step;
+};
+
+static struct sys_object *object_get(uint32_t handle, enum object_kind kind)
+{
+    struct sys_object *o = sched_object_get(sched_active, handle);
+    return o && o->kind == kind ? o : NULL;
+}
+
+static uint32_t mutex_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                              const char **relation)
+{
+    const struct sys_object *o = wq->owner;
+    *relation = "held by";
+    if (!o->owner_pid || max == 0)
+        return 0;
+    pids[0] = o->owner_pid;
+    return 1;
+}
+
+static void mutex_describe(const struct waitq *wq, struct text *out)
+{
+    const struct sys_object *o = wq->owner;
+    if (o->owner_pid)
+        text_printf(out, "taken at step %" PRIu64, o->owner_since_step);
+    else
+        text_printf(out, "free");
+}
+
+static uint32_t semaphore_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                                  const char **relation)
+{
+    (void)wq;
+    (void)pids;
+    (void)max;
+    *relation = "posted by";
+    return 0; /* any task may post: nobody in particular is responsible */
+}
+
+static void semaphore_describe(const struct waitq *wq, struct text *out)
+{
+    const struct sys_object *o = wq->owner;
+    text_printf(out, "count %" PRIu64 ", ", o->count);
+    if (o->last_post_pid)
+        text_printf(out, "last posted by pid %" PRIu32 " at step %" PRIu64, o->last_post_pid,
+                    o->last_post_step);
+    else
+        text_printf(out, "never posted");
+}
+
+int sys_spawn(const char *name, void (*fn)(void *), void *arg)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    int pid = sched_spawn(s, name, fn, arg, s->current->pid);
+    sched_emit(TRACE_OP_SPAWN, 0, 0, pid, TRACE_WAKE_NONE);
+    return pid;
+}
+
+void sys_exit(int status)
+{
+    sched_point();
+    sched_exit_current(status);
+}
+
+int sys_join(uint32_t pid)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    struct task *target = sched_task(s, pid);
+    int result;
+    enum trace_wake wake = TRACE_WAKE_NONE;
+    if (!target)
+        result = -ESRCH;
+    else if (target == s->current)
+        result = -EDEADLK;
+    else {
+        if (target->state != TASK_EXITED)
+            wake = sched_block(&target->exit_queue, TRACE_OP_JOIN, pid, 0);
+        result = target->exit_status;
+    }
+    sched_emit(TRACE_OP_JOIN, target ? target->exit_queue.id : 0, pid, result, wake);
+    return result;
+}
+
+void sys_yield(void)
+{
+    sched_point();
+    sched_emit(TRACE_OP_YIELD, 0, 0, 0, TRACE_WAKE_NONE);
+}
+
+void sys_sleep(uint64_t ns)
+{
+    sched_point();
+    enum trace_wake wake = TRACE_WAKE_NONE;
+    if (ns > 0)
+        wake = sched_block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns);
+    sched_emit(TRACE_OP_SLEEP, 0, (int64_t)ns, 0, wake);
+}
+
+uint64_t sys_now(void)
+{
+    sched_point();
+    uint64_t now = sched_active->vtime_ns;
+    sched_emit(TRACE_OP_NOW, 0, 0, (int64_t)now, TRACE_WAKE_NONE);
+    return now;
+}
+
+uint32_t sys_getpid(void)
+{
+    return sched_active->current->pid;
+}
+
+static int object_create(enum object_kind kind, const char *name, uint64_t initial)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    struct sys_object *o = calloc(1, sizeof *o);
+    uint32_t handle = o ? sched_object_add(s, o) : 0;
+    enum trace_op op = kind == OBJECT_MUTEX ? TRACE_OP_MUTEX_CREATE : TRACE_OP_SEM_CREATE;
+    if (!handle) {
+        free(o);
+        sched_emit(op, 0, 0, -ENOMEM, TRACE_WAKE_NONE);
+        return -ENOMEM;
+    }
+    o->kind = kind;
+    o->count = initial;
+    waitq_init(&o->queue, kind == OBJECT_MUTEX ? "mutex" : "semaphore", name);
+    o->queue.owner = o;
+    o->queue.holders = kind == OBJECT_MUTEX ? mutex_holders : semaphore_holders;
+    o->queue.describe = kind == OBJECT_MUTEX ? mutex_describe : semaphore_describe;
+    sched_emit(op, o->queue.id, (int64_t)initial, handle, TRACE_WAKE_NONE);
+    return (int)handle;
+}
+
+int sys_mutex_create(const char *name)
+{
+    return object_create(OBJECT_MUTEX, name, 0);
+}
+
+int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
+    uint32_t self = s->current->pid;
+    int result = 0;
+    enum trace_wake wake = TRACE_WAKE_NONE;
+    if (!o)
+        result = -EBADF;
+    else if (o->owner_pid == self)
+        result = -EDEADLK;
+    else if (o->owner_pid == 0) {
+        o->owner_pid = self;
+        o->owner_since_step = s->step;
+    } else {
+        /* Ownership is handed over by unlock, so a woken waiter already holds it. */
+        wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex, timeout_ns);
+        if (wake == TRACE_WAKE_TIMEOUT)
+            result = -ETIMEDOUT;
+    }
+    sched_emit(TRACE_OP_MUTEX_LOCK, o ? o->queue.id : 0, mutex, result, wake);
+    return result;
+}
+
+int sys_mutex_lock(uint32_t mutex)
+{
+    return sys_mutex_lock_timeout(mutex, 0);
+}
+
+int sys_mutex_unlock(uint32_t mutex)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
+    int result = 0;
+    if (!o)
+        result = -EBADF;
+    else if (o->owner_pid != s->current->pid)
+        result = -EPERM;
+    sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, TRACE_WAKE_NONE);
+    if (result == 0) {
+        o->owner_pid = waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
+        o->owner_since_step = s->step;
+    }
+    return result;
+}
+
+int sys_sem_create(const char *name, uint64_t initial)
+{
+    return object_create(OBJECT_SEMAPHORE, name, initial);
+}
+
+int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
+{
+    sched_point();
+    struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
+    int result = 0;
+    enum trace_wake wake = TRACE_WAKE_NONE;
+    if (!o)
+        result = -EBADF;
+    else if (o->count > 0)
+        o->count--;
+    else {
+        /* post hands the unit straight to the woken waiter */
+        wake = sched_block(&o->queue, TRACE_OP_SEM_WAIT, sem, timeout_ns);
+        if (wake == TRACE_WAKE_TIMEOUT)
+            result = -ETIMEDOUT;
+    }
+    sched_emit(TRACE_OP_SEM_WAIT, o ? o->queue.id : 0, sem, result, wake);
+    return result;
+}
+
+int sys_sem_wait(uint32_t sem)
+{
+    return sys_sem_wait_timeout(sem, 0);
+}
+
+int sys_sem_post(uint32_t sem)
+{
+    sched_point();
+    struct sched *s = sched_active;
+    struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
+    if (!o) {
+        sched_emit(TRACE_OP_SEM_POST, 0, sem, -EBADF, TRACE_WAKE_NONE);
+        return -EBADF;
+    }
+    o->last_post_pid = s->current->pid;
+    o->last_post_step = s->step;
+    sched_emit(TRACE_OP_SEM_POST, o->queue.id, sem, 0, TRACE_WAKE_NONE);
+    if (!waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE))
+        o->count++;
+    return 0;
+}
+
+uint64_t sys_param(const char *key)
+{
+    return config_get(sched_active->options.config, key);
+}
+
+uint64_t sys_choose(uint64_t range)
+{
+    return choice_draw(sched_active->choices, CHOICE_KNOB, range);
+}
+
+void sys_check(int condition, const char *format, ...)
+{
+    if (condition)
+        return;
+    struct sched *s = sched_active;
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    char full[640];
+    snprintf(full, sizeof full, "CHECK FAILED in pid %" PRIu32 " \"%s\" at step %" PRIu64 ": %s",
+             s->current->pid, s->current->name, s->step, message);
+    sched_emit(TRACE_OP_CHECK_FAILED, 0, 0, 0, TRACE_WAKE_NONE);
+    trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, full);
+    sched_stop(SCHED_OUTCOME_ASSERT, full);
+}
+
+void sys_log(const char *format, ...)
+{
+    struct sched *s = sched_active;
+    if (!s->trace->out)
+        return;
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, message);
+}

@@ -1,0 +1,193 @@
+/* trace — events, hash and output; see trace.h. */
+#include "trace.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+static const char *const op_names[TRACE_OP_COUNT] = {
+    [TRACE_OP_SPAWN] = "spawn",         [TRACE_OP_EXIT] = "exit",
+    [TRACE_OP_YIELD] = "yield",         [TRACE_OP_SLEEP] = "sleep",
+    [TRACE_OP_NOW] = "now",             [TRACE_OP_JOIN] = "join",
+    [TRACE_OP_MUTEX_CREATE] = "mutex_create", [TRACE_OP_MUTEX_LOCK] = "mutex_lock",
+    [TRACE_OP_MUTEX_UNLOCK] = "mutex_unlock", [TRACE_OP_SEM_CREATE] = "sem_create",
+    [TRACE_OP_SEM_WAIT] = "sem_wait",   [TRACE_OP_SEM_POST] = "sem_post",
+    [TRACE_OP_WAKE] = "wake",           [TRACE_OP_CHECK_FAILED] = "check_failed",
+    [TRACE_OP_LOG] = "log",             [TRACE_OP_START] = "start",
+};
+
+static const char *const wake_names[TRACE_WAKE_COUNT] = {
+    [TRACE_WAKE_NONE] = "none",       [TRACE_WAKE_DATA] = "data",
+    [TRACE_WAKE_HUP] = "hup",         [TRACE_WAKE_CLOSE] = "close",
+    [TRACE_WAKE_SIGNAL] = "signal",   [TRACE_WAKE_TIMEOUT] = "timeout",
+    [TRACE_WAKE_RELEASE] = "release", [TRACE_WAKE_EXIT] = "exit",
+    [TRACE_WAKE_TIMER] = "timer",
+};
+
+const char *trace_op_name(enum trace_op op)
+{
+    return (unsigned)op < TRACE_OP_COUNT && op_names[op] ? op_names[op] : "?";
+}
+
+const char *trace_wake_name(enum trace_wake wake)
+{
+    return (unsigned)wake < TRACE_WAKE_COUNT ? wake_names[wake] : "?";
+}
+
+const char *trace_errno_name(int64_t result)
+{
+    switch (result) {
+    case -ENFILE: return "-ENFILE";
+    case -EMFILE: return "-EMFILE";
+    case -EAGAIN: return "-EAGAIN";
+    case -EPIPE: return "-EPIPE";
+    case -ENOMEM: return "-ENOMEM";
+    case -ETIMEDOUT: return "-ETIMEDOUT";
+    case -EINTR: return "-EINTR";
+    case -ECHILD: return "-ECHILD";
+    case -EBADF: return "-EBADF";
+    case -EINVAL: return "-EINVAL";
+    case -EDEADLK: return "-EDEADLK";
+    case -EPERM: return "-EPERM";
+    case -ESRCH: return "-ESRCH";
+    default: return NULL;
+    }
+}
+
+const char *trace_format_duration(uint64_t ns, char buf[32])
+{
+    static const struct { uint64_t scale; const char *unit; } units[] = {
+        {1000000000ULL, "s"}, {1000000ULL, "ms"}, {1000ULL, "us"}};
+    for (unsigned i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (ns >= units[i].scale) {
+            uint64_t whole = ns / units[i].scale;
+            uint64_t milli = ns % units[i].scale / (units[i].scale / 1000);
+            snprintf(buf, 32, "%" PRIu64 ".%03" PRIu64 "%s", whole, milli, units[i].unit);
+            return buf;
+        }
+    }
+    snprintf(buf, 32, "%" PRIu64 "ns", ns);
+    return buf;
+}
+
+void trace_init(struct trace *t)
+{
+    *t = (struct trace){0};
+    t->hash_state = 0x6a09e667f3bcc908ULL; /* any fixed start; this one is sqrt(2)'s bits */
+}
+
+static inline uint64_t rotate_left(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t fold(uint64_t h, uint64_t word)
+{
+    h ^= rotate_left(word * 0xff51afd7ed558ccdULL, 31);
+    return rotate_left(h, 27) * 0x9e3779b97f4a7c15ULL + 0x52dce729ULL;
+}
+
+static void write_string_json(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void write_result_text(FILE *out, int64_t result)
+{
+    const char *name = trace_errno_name(result);
+    if (result == TRACE_RESULT_BLOCKED)
+        fputs("blocked", out);
+    else if (name)
+        fputs(name, out);
+    else
+        fprintf(out, "%" PRId64, result);
+}
+
+static void write_event(const struct trace *t, const struct trace_event *e)
+{
+    const char *task = t->names.task ? t->names.task(t->names.context, e->pid) : NULL;
+    const char *object =
+        e->object && t->names.object ? t->names.object(t->names.context, e->object) : NULL;
+    if (t->format == TRACE_FORMAT_JSONL) {
+        fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32,
+                e->step, e->vtime_ns, e->pid);
+        fputs(",\"task\":", t->out);
+        write_string_json(t->out, task ? task : "");
+        fprintf(t->out, ",\"op\":\"%s\",\"object_id\":%" PRIu64 ",\"object\":",
+                trace_op_name(e->op), e->object);
+        write_string_json(t->out, object ? object : "");
+        fprintf(t->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
+        if (e->result == TRACE_RESULT_BLOCKED)
+            fputs("\"blocked\"", t->out);
+        else if (trace_errno_name(e->result))
+            fprintf(t->out, "\"%s\"", trace_errno_name(e->result));
+        else
+            fprintf(t->out, "%" PRId64, e->result);
+        fprintf(t->out, ",\"wake\":\"%s\"}\n", trace_wake_name(e->wake));
+        return;
+    }
+    char when[32];
+    fprintf(t->out, "%8" PRIu64 " %12s  pid %-3" PRIu32 " %-12s %-13s", e->step,
+            trace_format_duration(e->vtime_ns, when), e->pid, task ? task : "",
+            trace_op_name(e->op));
+    if (object)
+        fprintf(t->out, " %s", object);
+    else if (e->arg)
+        fprintf(t->out, " %" PRId64, e->arg);
+    fputs(" -> ", t->out);
+    write_result_text(t->out, e->result);
+    if (e->wake != TRACE_WAKE_NONE)
+        fprintf(t->out, "  (woken: %s)", trace_wake_name(e->wake));
+    fputc('\n', t->out);
+}
+
+void trace_emit(struct trace *t, const struct trace_event *e)
+{
+    uint64_t h = t->hash_state;
+    h = fold(h, e->step);
+    h = fold(h, e->vtime_ns);
+    h = fold(h, (uint64_t)e->pid << 32 | (uint64_t)e->op << 16 | (uint64_t)e->wake);
+    h = fold(h, e->object);
+    h = fold(h, (uint64_t)e->arg);
+    h = fold(h, (uint64_t)e->result);
+    t->hash_state = h;
+    t->event_count++;
+    if (t->out)
+        write_event(t, e);
+}
+
+void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,
+                const char *message)
+{
+    if (!t->out)
+        return;
+    if (t->format == TRACE_FORMAT_JSONL) {
+        fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32
+                        ",\"note\":",
+                step, vtime_ns, pid);
+        write_string_json(t->out, message);
+        fputs("}\n", t->out);
+    } else {
+        char when[32];
+        fprintf(t->out, "%8" PRIu64 " %12s  pid %-3" PRIu32 " %s\n", step,
+                trace_format_duration(vtime_ns, when), pid, message);
+    }
+}
+
+uint64_t trace_hash(const struct trace *t)
+{
+    /* splitmix64's finaliser, so nearby states give unrelated hashes */
+    uint64_t z = t->hash_state ^ t->event_count;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}

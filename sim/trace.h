@@ -1,0 +1,105 @@
+/* trace — the event record of a run and its 64-bit hash.
+ *
+ * Every scheduling-relevant event (a sys_* call completing or blocking, a wake, a
+ * spawn, an exit) is one trace_event. The hash folds a canonical encoding of each
+ * event — six 64-bit words: step, virtual time, (pid << 32 | op << 16 | wake),
+ * object id, argument, result — through a fixed integer mixer, so it is the same
+ * for every compiler, optimisation level and platform. Names are not hashed: they
+ * are fixed by the code, and ids and op codes already distinguish events.
+ *
+ * Text and JSON Lines output are optional and never change the hash. */
+#ifndef DETSIM_TRACE_H
+#define DETSIM_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Op codes are part of the hash: never renumber one, only append. */
+enum trace_op {
+    TRACE_OP_SPAWN = 1,
+    TRACE_OP_EXIT = 2,
+    TRACE_OP_YIELD = 3,
+    TRACE_OP_SLEEP = 4,
+    TRACE_OP_NOW = 5,
+    TRACE_OP_JOIN = 6,
+    TRACE_OP_MUTEX_CREATE = 7,
+    TRACE_OP_MUTEX_LOCK = 8,
+    TRACE_OP_MUTEX_UNLOCK = 9,
+    TRACE_OP_SEM_CREATE = 10,
+    TRACE_OP_SEM_WAIT = 11,
+    TRACE_OP_SEM_POST = 12,
+    TRACE_OP_WAKE = 13,
+    TRACE_OP_CHECK_FAILED = 14,
+    TRACE_OP_LOG = 15,
+    TRACE_OP_START = 16,
+    TRACE_OP_COUNT
+};
+
+/* Wake reasons are part of the hash too. */
+enum trace_wake {
+    TRACE_WAKE_NONE = 0,
+    TRACE_WAKE_DATA = 1,    /* something to read arrived */
+    TRACE_WAKE_HUP = 2,     /* the peer hung up */
+    TRACE_WAKE_CLOSE = 3,   /* the object itself was closed */
+    TRACE_WAKE_SIGNAL = 4,  /* a signal interrupted the wait */
+    TRACE_WAKE_TIMEOUT = 5, /* the wait's deadline passed */
+    TRACE_WAKE_RELEASE = 6, /* a lock or semaphore unit was handed over */
+    TRACE_WAKE_EXIT = 7,    /* the task waited for exited */
+    TRACE_WAKE_TIMER = 8,   /* a sleep ended */
+    TRACE_WAKE_COUNT
+};
+
+/* result value of an event that records a task blocking */
+#define TRACE_RESULT_BLOCKED INT64_MIN
+
+struct trace_event {
+    uint64_t step;
+    uint64_t vtime_ns;
+    uint32_t pid;
+    enum trace_op op;
+    enum trace_wake wake;
+    uint64_t object; /* object id, 0 for none */
+    int64_t arg;
+    int64_t result;
+};
+
+enum trace_format { TRACE_FORMAT_TEXT, TRACE_FORMAT_JSONL };
+
+/* Resolves ids to names for output; both may return NULL. */
+struct trace_names {
+    const char *(*task)(void *context, uint32_t pid);
+    const char *(*object)(void *context, uint64_t object); /* "mutex A" */
+    void *context;
+};
+
+struct trace {
+    uint64_t hash_state;
+    uint64_t event_count;
+    FILE *out; /* NULL: hash only */
+    enum trace_format format;
+    struct trace_names names;
+};
+
+void trace_init(struct trace *t);
+
+/* Folds e into the hash and writes it to t->out when set. */
+void trace_emit(struct trace *t, const struct trace_event *e);
+
+/* Writes a free-text line to the output (not hashed): a model's console message. */
+void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,
+                const char *message);
+
+/* The hash of every event emitted so far. */
+uint64_t trace_hash(const struct trace *t);
+
+const char *trace_op_name(enum trace_op op);
+const char *trace_wake_name(enum trace_wake wake);
+
+/* "-ETIMEDOUT" for a known negative errno, NULL otherwise. */
+const char *trace_errno_name(int64_t result);
+
+/* Formats a duration in ns with the largest unit that keeps it readable:
+ * "0ns", "950ns", "12.500us", "3.000ms", "90.000s". buf needs 32 bytes. */
+const char *trace_format_duration(uint64_t ns, char buf[32]);
+
+#endif
