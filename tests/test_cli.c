@@ -1,0 +1,273 @@
+/* The detsim command line: exit codes, one-line errors, repro round trips. Runs the
+ * built binary (DETSIM_BIN, default build/detsim) as a user would. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct cli_result {
+    int status;
+    char out[65536];
+    char err[4096];
+    int err_lines;
+};
+
+static char work_dir[256];
+
+static void make_work_dir(void)
+{
+    if (work_dir[0])
+        return;
+    snprintf(work_dir, sizeof work_dir, "/tmp/detsim-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(work_dir));
+}
+
+static void remove_work_dir(void)
+{
+    if (!work_dir[0])
+        return;
+    char command[300];
+    snprintf(command, sizeof command, "rm -rf %s", work_dir);
+    if (system(command) != 0)
+        fprintf(stderr, "could not remove %s\n", work_dir);
+    work_dir[0] = '\0';
+}
+
+TestSuite(cli, .fini = remove_work_dir);
+
+static void slurp(const char *path, char *buffer, size_t bytes)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buffer, 1, bytes - 1, f) : 0;
+    buffer[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs a shell command in the work directory, capturing its output. $DETSIM is
+ * the binary under test. */
+static struct cli_result *shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static struct cli_result *shell(const char *format, ...)
+{
+    static struct cli_result r;
+    make_work_dir();
+    char cwd[1024];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
+    char script[2048], command[4096], out_path[300], err_path[300];
+    va_list list;
+    va_start(list, format);
+    vsnprintf(script, sizeof script, format, list);
+    va_end(list);
+    snprintf(out_path, sizeof out_path, "%s/stdout", work_dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", work_dir);
+    snprintf(command, sizeof command,
+             "cd %s && DETSIM=%s%s%s && { %s ; } </dev/null >%s 2>%s", work_dir,
+             bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin, script, out_path,
+             err_path);
+    int raw = system(command);
+    cr_assert(WIFEXITED(raw), "%s did not exit normally", script);
+    r.status = WEXITSTATUS(raw);
+    slurp(out_path, r.out, sizeof r.out);
+    slurp(err_path, r.err, sizeof r.err);
+    r.err_lines = 0;
+    for (const char *p = r.err; *p; p++)
+        r.err_lines += *p == '\n';
+    return &r;
+}
+
+#define cli(...) shell("$DETSIM " __VA_ARGS__)
+
+/* A bad input: exit 2, exactly one line on stderr, which mentions needle. */
+static void expect_usage_error(const char *needle, const char *args)
+{
+    struct cli_result *r = shell("$DETSIM %s", args);
+    cr_assert_eq(r->status, 2, "detsim %s: exit %d, want 2; stderr: %s", args, r->status, r->err);
+    cr_assert_eq(r->err_lines, 1, "detsim %s: want one stderr line, got:\n%s", args, r->err);
+    cr_assert(strstr(r->err, needle), "detsim %s: stderr should name '%s': %s", args, needle,
+              r->err);
+    cr_assert_null(strstr(r->out, "outcome="), "detsim %s: must not run", args);
+}
+
+Test(cli, bad_usage_gets_exit_2_and_one_clear_line)
+{
+    expect_usage_error("unknown command 'frobnicate'", "frobnicate");
+    expect_usage_error("unknown scenario 'no-such'", "run no-such");
+    expect_usage_error("run needs a scenario", "run");
+    expect_usage_error("unknown option '--bogus'", "run lock-order --bogus");
+    expect_usage_error("unknown option '-x'", "run lock-order -x");
+    expect_usage_error("unexpected argument 'extra'", "run lock-order extra");
+    expect_usage_error("option --seed needs a value", "run lock-order --seed");
+    expect_usage_error("bad seed 'abc'", "run lock-order --seed abc");
+    expect_usage_error("bad seed '-1'", "run lock-order --seed -1");
+    expect_usage_error("bad seed '18446744073709551616'",
+                       "run lock-order --seed 18446744073709551616");
+    expect_usage_error("bad seed '0x'", "run lock-order --seed 0x");
+    expect_usage_error("bad seed '0x1ffffffffffffffff'",
+                       "run lock-order --seed 0x1ffffffffffffffff");
+    expect_usage_error("bad seed '12 '", "run lock-order --seed '12 '");
+    expect_usage_error("unknown config key 'nope'", "run lock-order --set nope=1");
+    expect_usage_error("expected key=value", "run lock-order --set rounds");
+    expect_usage_error("bad value for rounds: 'many'", "run lock-order --set rounds=many");
+    expect_usage_error("rounds: 0 is out of range", "run lock-order --set rounds=0");
+    expect_usage_error("bad value for ordered", "run lock-order --set ordered=maybe");
+    expect_usage_error("missing unit", "run lock-order --max-vtime 90");
+    expect_usage_error("unknown unit 'h'", "run lock-order --max-vtime 2h");
+    expect_usage_error("bad value for max_steps", "run lock-order --max-steps -5");
+    expect_usage_error("bad strategy 'fifo'", "run lock-order --strategy fifo");
+    expect_usage_error("unknown pct parameter 'width'", "run lock-order --strategy pct:width=2");
+    expect_usage_error("depth must be between 1 and 17", "run lock-order --strategy pct:depth=0");
+    expect_usage_error("bad --trace-format 'xml'", "run lock-order --trace-format xml");
+    expect_usage_error("bad --expect 'fine'", "run lock-order --expect fine");
+    expect_usage_error("cannot write trace file 'no/such/dir/t.txt'",
+                       "run lock-order --trace no/such/dir/t.txt");
+    expect_usage_error("option --quiet takes no value", "run lock-order --quiet=yes");
+    expect_usage_error("unknown option '--bogus' for 'list'", "list --bogus");
+    expect_usage_error("replay needs a repro file", "replay");
+    expect_usage_error("cannot read repro file 'missing.repro'", "replay missing.repro");
+}
+
+static void write_file(const char *name, const char *content)
+{
+    make_work_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", work_dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+#define GOOD_HEAD "scenario = lock-order\nseed = 3\nstrategy = random\n"
+
+Test(cli, malformed_repro_files_get_exit_2_and_name_the_line)
+{
+    write_file("bad1.repro", "this is not a repro file\n");
+    expect_usage_error("bad1.repro:1: expected 'key = value'", "replay bad1.repro");
+    write_file("bad2.repro", GOOD_HEAD "expect_outcome = pass\ncolour = blue\n");
+    expect_usage_error("bad2.repro:5: unknown key 'colour'", "replay bad2.repro");
+    write_file("bad3.repro", GOOD_HEAD "expect_outcome = pass\nchoices = s2:1 s2:7\n");
+    expect_usage_error("bad3.repro:5: bad choice 's2:7'", "replay bad3.repro");
+    write_file("bad4.repro", GOOD_HEAD "expect_outcome = maybe\n");
+    expect_usage_error("bad4.repro:4: unknown outcome 'maybe'", "replay bad4.repro");
+    write_file("bad5.repro", "seed = 3\nstrategy = random\nexpect_outcome = pass\n");
+    expect_usage_error("bad5.repro: no 'scenario = NAME' line", "replay bad5.repro");
+    write_file("bad6.repro", GOOD_HEAD "config rounds = lots\nexpect_outcome = pass\n");
+    expect_usage_error("bad6.repro:4: bad value for rounds", "replay bad6.repro");
+    write_file("bad7.repro", "scenario = warp-drive\n");
+    expect_usage_error("bad7.repro:1: unknown scenario 'warp-drive'", "replay bad7.repro");
+    write_file("bad8.repro", GOOD_HEAD "expect_outcome = pass\nexpect_hash = 12zz\n");
+    expect_usage_error("bad8.repro:5: bad hash '12zz'", "replay bad8.repro");
+    write_file("bad9.repro", "scenario = lock-order\nseed = -4\n");
+    expect_usage_error("bad9.repro:2: bad seed '-4'", "replay bad9.repro");
+}
+
+Test(cli, exit_status_follows_the_expected_outcome)
+{
+    struct cli_result *r = cli("run lock-order --seed 1");
+    cr_assert_eq(r->status, 0, "seed 1 passes: %s", r->out);
+    cr_assert(strstr(r->out, "scenario=lock-order seed=1 outcome=pass steps="), "%s", r->out);
+
+    r = cli("run lock-order --seed 3");
+    cr_assert_eq(r->status, 1, "seed 3 deadlocks, pass was expected");
+    cr_assert(strstr(r->out, "HANG (deadlock)"), "%s", r->out);
+    cr_assert(strstr(r->out, "outcome=hang-deadlock"), "%s", r->out);
+    cr_assert(strstr(r->err, "outcome hang-deadlock, expected pass"), "%s", r->err);
+
+    r = cli("run lock-order --seed 0x3 --expect hang-deadlock");
+    cr_assert_eq(r->status, 0, "hex seed, and the deadlock is what was expected");
+    cr_assert(strstr(r->out, "seed=3 "), "%s", r->out);
+
+    r = cli("run lock-order --seed 3 --quiet --expect hang-deadlock");
+    cr_assert_null(strstr(r->out, "HANG"), "--quiet prints the summary only");
+    cr_assert(strstr(r->out, "outcome=hang-deadlock"), "%s", r->out);
+}
+
+Test(cli, help_and_version)
+{
+    const char *commands[] = {"--help", "list --help", "run --help", "run lock-order --help",
+                              "replay --help", "run lock-order -h"};
+    for (int i = 0; i < 6; i++) {
+        struct cli_result *r = shell("$DETSIM %s", commands[i]);
+        cr_assert_eq(r->status, 0, "%s", commands[i]);
+        cr_assert(strstr(r->out, "usage: detsim"), "%s: %s", commands[i], r->out);
+        cr_assert_eq(r->err[0], '\0', "%s", commands[i]);
+    }
+    struct cli_result *r = cli("run lock-order --help");
+    cr_assert(strstr(r->out, "ordered") && strstr(r->out, "max_steps"), "keys listed: %s",
+              r->out);
+    r = cli("--version");
+    cr_assert_eq(r->status, 0);
+    cr_assert(strncmp(r->out, "detsim ", 7) == 0, "%s", r->out);
+    r = cli("list");
+    cr_assert(strstr(r->out, "lock-order") && strstr(r->out, "ping-pong"), "%s", r->out);
+    r = cli("");
+    cr_assert_eq(r->status, 2, "no command is a usage error");
+}
+
+Test(cli, save_repro_then_replay_matches)
+{
+    struct cli_result *r =
+        cli("run lock-order --seed 3 --expect hang-deadlock --save-repro dl.repro");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "repro written to dl.repro"), "%s", r->out);
+    char summary[256] = "";
+    const char *line = strstr(r->out, "scenario=");
+    cr_assert_not_null(line);
+    snprintf(summary, sizeof summary, "%.*s", (int)strcspn(line, "\n"), line);
+
+    r = cli("replay dl.repro");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_assert(strstr(r->out, summary), "same summary line on replay:\n%s\nwant %s", r->out,
+              summary);
+    cr_assert(strstr(r->out, "replay: outcome hang-deadlock matches; hash matches"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "HANG (deadlock)"), "the report is shown again: %s", r->out);
+
+    r = cli("replay dl.repro --from-seed --quiet");
+    cr_assert_eq(r->status, 0, "the seed alone replays too: %s", r->out);
+
+    /* An edited expectation no longer matches: exit 1, and the report says so. */
+    shell("sed 's/^expect_hash = .*/expect_hash = 0x1/' dl.repro > edited.repro");
+    r = cli("replay edited.repro");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "hash DIFFERS (recorded 0x0000000000000001)"), "%s", r->out);
+}
+
+Test(cli, repro_of_a_passing_pct_run_replays)
+{
+    struct cli_result *r =
+        cli("run ping-pong --seed 11 --strategy pct:depth=3,steps=400 --set rounds=50 "
+            "--save-repro pp.repro");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    r = cli("replay pp.repro");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "outcome pass matches; hash matches"), "%s", r->out);
+}
+
+Test(cli, traces_are_written_whole_and_deterministic)
+{
+    struct cli_result *r = cli("run lock-order --seed 5 --trace a.jsonl --trace-format jsonl");
+    cr_assert_eq(r->status, 0);
+    r = cli("run lock-order --seed 5 --trace b.jsonl --trace-format jsonl");
+    r = shell("cmp a.jsonl b.jsonl && echo SAME");
+    cr_assert(strstr(r->out, "SAME"), "same seed, same trace bytes");
+    r = shell("head -1 a.jsonl");
+    cr_assert(strstr(r->out, "{\"step\":1,\"vtime_ns\":1000,\"pid\":1,\"task\":\"main\","
+                             "\"op\":\"start\""),
+              "%s", r->out);
+    r = shell("ls");
+    cr_assert_null(strstr(r->out, ".tmp."), "no temporary files left behind: %s", r->out);
+}
+
+Test(cli, a_failed_command_leaves_existing_files_alone)
+{
+    write_file("keep.repro", "precious\n");
+    struct cli_result *r = cli("run lock-order --seed nope --save-repro keep.repro");
+    cr_assert_eq(r->status, 2);
+    r = shell("cat keep.repro");
+    cr_assert(strstr(r->out, "precious"), "the file is untouched: %s", r->out);
+}
