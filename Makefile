@@ -23,7 +23,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # A seed at which lock-order deadlocks, for `make run`.
 RUN_SEED := 3
 
-.PHONY: all deps run test bench asan determinism clean help
+.PHONY: all deps run test bench asan memcheck determinism clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -33,6 +33,7 @@ help:
 	@echo "make run          deps + build + replay lock-order at a seed that deadlocks"
 	@echo "make test         build and run the Criterion suites"
 	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
+	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
@@ -73,7 +74,10 @@ run: deps
 test: $(BUILD)/tests $(BUILD)/detsim
 	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests
 
+# handle_segv=0: the guard-page test expects a plain SIGSEGV; any other segfault
+# still fails its test.
 asan:
+	ASAN_OPTIONS=handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" test
@@ -85,8 +89,18 @@ determinism:
 	$(MAKE) --no-print-directory BUILD=build/det/clang-O2 CC=clang OPT="-O2" build/det/clang-O2/hashes
 	$(MAKE) --no-print-directory BUILD=build/det/ucontext CC=gcc OPT="-O2" \
 	    EXTRA_CFLAGS=-DCORO_USE_UCONTEXT build/det/ucontext/hashes
+	@if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then \
+	    $(MAKE) --no-print-directory BUILD=build/det/aarch64 CC=aarch64-linux-gnu-gcc OPT="-O2" \
+	        build/det/aarch64/hashes; \
+	else echo "determinism: aarch64 skipped (needs gcc-aarch64-linux-gnu and qemu-user)"; fi
 	sh tests/determinism.sh $(DETERMINISM_SEEDS) build/det/gcc-O0/hashes \
-	    build/det/gcc-O2/hashes build/det/clang-O2/hashes build/det/ucontext/hashes
+	    build/det/gcc-O2/hashes build/det/clang-O2/hashes build/det/ucontext/hashes \
+	    $(wildcard build/det/aarch64/hashes)
+
+# The Criterion suites under Valgrind memcheck; log per process, summary in
+# reports/out/memcheck/summary.txt; fails on any error or definite/indirect leak.
+memcheck: $(BUILD)/tests $(BUILD)/detsim
+	DETSIM_BIN=$(BUILD)/detsim sh reports/memcheck.sh reports/out/memcheck $(BUILD)/tests
 
 bench: $(BUILD)/bench
 	$(BUILD)/bench

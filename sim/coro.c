@@ -289,11 +289,10 @@ static inline void raw_switch(struct coro *from, struct coro *to)
 }
 #else /* CORO_USE_UCONTEXT */
 
-static struct coro *starting_coro;
-
-static void ucontext_entry(void)
+/* makecontext passes int arguments only, so the pointer travels in two halves. */
+static void ucontext_entry(unsigned high, unsigned low)
 {
-    coro_entry(starting_coro);
+    coro_entry((struct coro *)(((uintptr_t)high << 16 << 16) | (uintptr_t)low));
 }
 
 int coro_init(struct coro *c, size_t stack_bytes, void (*entry)(void *), void *arg)
@@ -313,14 +312,14 @@ int coro_init(struct coro *c, size_t stack_bytes, void (*entry)(void *), void *a
     c->context.uc_stack.ss_sp = c->stack->base;
     c->context.uc_stack.ss_size = c->stack->bytes;
     c->context.uc_link = NULL;
-    makecontext(&c->context, ucontext_entry, 0);
+    uintptr_t address = (uintptr_t)c;
+    makecontext(&c->context, (void (*)(void))ucontext_entry, 2,
+                (unsigned)(address >> 16 >> 16), (unsigned)(address & 0xffffffffu));
     return 0;
 }
 
 static inline void raw_switch(struct coro *from, struct coro *to)
 {
-    if (to->state == CORO_STATE_IDLE)
-        starting_coro = to;
     if (swapcontext(&from->context, &to->context) != 0)
         abort();
 }

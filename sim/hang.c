@@ -72,7 +72,8 @@ static void write_blocked(struct sched *s, const struct task *t, struct text *ou
     text_printf(out, is_task ? "      -> waits for " : "      -> ");
     if (!is_task) {
         write_object(wq, out);
-        text_printf(out, n ? " is %s " : "", relation);
+        if (n)
+            text_printf(out, " is %s ", relation);
     }
     if (n == 0)
         text_printf(out, ": no task holds it, so nobody is bound to signal it");

@@ -434,10 +434,6 @@ uint32_t sched_object_add(struct sched *s, void *object)
     return s->object_count;
 }
 
-void *sched_object_get(const struct sched *s, uint32_t handle)
-{
-    return handle >= 1 && handle <= s->object_count ? s->objects[handle - 1] : NULL;
-}
 
 /* ---- the loop ----------------------------------------------------------------------- */
 

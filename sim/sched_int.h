@@ -112,7 +112,10 @@ struct task *sched_task(const struct sched *s, uint32_t pid);
 
 /* Registers a sys-layer object; returns its handle (>= 1) or 0 on no memory. */
 uint32_t sched_object_add(struct sched *s, void *object);
-void *sched_object_get(const struct sched *s, uint32_t handle);
+static inline void *sched_object_get(const struct sched *s, uint32_t handle)
+{
+    return handle >= 1 && handle <= s->object_count ? s->objects[handle - 1] : NULL;
+}
 
 /* Builds the hang report (hang.c). */
 void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,

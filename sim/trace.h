@@ -3,9 +3,12 @@
  * Every scheduling-relevant event (a sys_* call completing or blocking, a wake, a
  * spawn, an exit) is one trace_event. The hash folds a canonical encoding of each
  * event — six 64-bit words: step, virtual time, (pid << 32 | op << 16 | wake),
- * object id, argument, result — through a fixed integer mixer, so it is the same
- * for every compiler, optimisation level and platform. Names are not hashed: they
- * are fixed by the code, and ids and op codes already distinguish events.
+ * object id, argument, result — into a running state with fixed integer mixing
+ * (multiplications by odd constants, shifts, rotations), so it is the same for every
+ * compiler, optimisation level and platform. The words are mixed in three pairs:
+ * (step, vtime), (pid/op/wake, object), (arg, result); each pair as
+ * first ^ rotl(second, 32). Names are not hashed: they are fixed by the code, and ids
+ * and op codes already distinguish events.
  *
  * Text and JSON Lines output are optional and never change the hash. */
 #ifndef DETSIM_TRACE_H

@@ -1,0 +1,47 @@
+#!/bin/sh
+# memcheck.sh OUTDIR COMMAND... — runs COMMAND under Valgrind memcheck, following
+# child processes (Criterion forks and re-executes the test binary for every test)
+# with one log per process, then reads every log: Criterion does not fail a run on
+# Valgrind errors, so this script does. Writes OUTDIR/summary.txt (one line per
+# process: program, errors, definitely and indirectly lost bytes) and exits 1 on any
+# error or any definite or indirect leak. The shell is traced, so detsim processes
+# that tests start through it are checked too; the small tools they call (sed, cmp,
+# ...) are not.
+set -u
+out=$1; shift
+rm -rf "$out"
+mkdir -p "$out/logs"
+out=$(cd "$out" && pwd) # absolute: tests change directory before starting detsim
+valgrind --trace-children=yes \
+    --trace-children-skip='*/sed,*/cmp,*/head,*/ls,*/cat,*/rm,*/grep,*/diff' \
+    --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect \
+    --log-file="$out/logs/%p.log" "$@"
+status=$?
+awk '
+    FNR == 1 { if (file) emit(); file = FILENAME; program = "?"; errors = 0; definite = 0; indirect = 0 }
+    /== Command: / { sub(/.*== Command: /, ""); program = $1 }
+    /ERROR SUMMARY:/ { for (i = 1; i <= NF; i++) if ($i == "SUMMARY:") errors = $(i + 1) + 0 }
+    /definitely lost:/ { for (i = 1; i <= NF; i++) if ($i == "lost:") { v = $(i + 1); gsub(/,/, "", v); definite = v + 0 } }
+    /indirectly lost:/ { for (i = 1; i <= NF; i++) if ($i == "lost:") { v = $(i + 1); gsub(/,/, "", v); indirect = v + 0 } }
+    function emit() {
+        n = split(file, parts, "/"); pid = parts[n]; sub(/\.log$/, "", pid)
+        printf "%-8s %-28s errors=%d definitely_lost=%d indirectly_lost=%d\n", pid, program, errors, definite, indirect
+        processes++; total_errors += errors; total_lost += definite + indirect
+        if (errors + definite + indirect > 0) bad++
+    }
+    END {
+        if (file) emit()
+        printf "TOTAL processes=%d errors=%d lost_bytes=%d failing_processes=%d\n", processes, total_errors, total_lost, bad
+    }
+' "$out"/logs/*.log > "$out/summary.txt.tmp" && mv "$out/summary.txt.tmp" "$out/summary.txt"
+tail -1 "$out/summary.txt"
+if grep -q 'failing_processes=0$' "$out/summary.txt"; then
+    echo "memcheck: clean ($out/summary.txt)"
+else
+    echo "memcheck: FAILED; the processes with errors or leaks:"
+    grep -v '^TOTAL' "$out/summary.txt" | grep -v 'errors=0 definitely_lost=0 indirectly_lost=0'
+    exit 1
+fi
+# The command's own status counts too (a failing test under Valgrind).
+exit $status
