@@ -31,7 +31,7 @@ help:
 	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
 	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
 	@echo "make run          deps + build + replay lock-order at a seed that deadlocks"
-	@echo "make test         build and run the Criterion suites"
+	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
 	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
@@ -71,7 +71,9 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/detsim run lock-order --seed $(RUN_SEED) --expect hang-deadlock
 
+# The README's examples are checked first, so the output ends with Criterion's line.
 test: $(BUILD)/tests $(BUILD)/detsim
+	sh tests/readme_check.sh $(BUILD)/detsim README.md
 	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests
 
 # handle_segv=0: the guard-page test expects a plain SIGSEGV; any other segfault

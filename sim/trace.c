@@ -143,9 +143,27 @@ static void write_event(const struct trace *t, const struct trace_event *e)
             trace_op_name(e->op));
     if (object)
         fprintf(t->out, " %s", object);
-    else if (e->arg)
-        fprintf(t->out, " %" PRId64, e->arg);
-    fputs(" -> ", t->out);
+    char length[32];
+    switch (e->op) {
+    case TRACE_OP_WAKE:
+        fprintf(t->out, " wakes pid %" PRId64 " (%s)\n", e->arg, trace_wake_name(e->wake));
+        return;
+    case TRACE_OP_START:
+        fprintf(t->out, " (parent pid %" PRId64 ")\n", e->arg);
+        return;
+    case TRACE_OP_SLEEP:
+        fprintf(t->out, " %s", trace_format_duration((uint64_t)e->arg, length));
+        break;
+    case TRACE_OP_SPAWN:
+        fputs(" -> pid", t->out);
+        break;
+    default:
+        if (!object && e->arg)
+            fprintf(t->out, " %" PRId64, e->arg);
+        fputs(" ->", t->out);
+        break;
+    }
+    fputc(' ', t->out);
     write_result_text(t->out, e->result);
     if (e->wake != TRACE_WAKE_NONE)
         fprintf(t->out, "  (woken: %s)", trace_wake_name(e->wake));
