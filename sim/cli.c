@@ -128,7 +128,9 @@ static const char run_help[] =
     "  --strategy S          random (default): uniform choice among ready tasks;\n"
     "                        rr: round robin, no randomness;\n"
     "                        pct[:depth=D[,steps=K]]: PCT, D-1 priority change points\n"
-    "                        drawn from steps 1..K (defaults D=3, K=1000)\n"
+    "                        drawn from steps 1..K (defaults D=3, K=1000);\n"
+    "                        replay:FILE: the schedule recorded in repro FILE, under\n"
+    "                        this command's config (try a fix on the failing schedule)\n"
     "  --set KEY=VALUE       set a config key (repeatable); the keys are listed below\n"
     "                        when a scenario is named: detsim run SCENARIO --help\n"
     "  --max-steps N         step budget (same as --set max_steps=N)\n"
@@ -266,6 +268,83 @@ static void print_result(const struct run_options *options, const struct run_res
 
 /* ---- run ---------------------------------------------------------------------------- */
 
+static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
+                            const char *repro_path, enum sched_outcome expect, int quiet);
+
+struct run_settings {
+    const char *trace_path;
+    const char *repro_path;
+    enum sched_outcome expect;
+    int quiet;
+};
+
+/* Applies the parsed options of 'run' to run and settings. A --strategy replay:FILE
+ * loads FILE into schedule, which the caller frees whatever this returns. Returns 0
+ * or EXIT_USAGE after printing the error. */
+static int apply_run_options(const struct parsed_option *options, int option_count,
+                             const struct scenario *scenario, struct run_options *run,
+                             struct repro *schedule, struct run_settings *settings)
+{
+    char reason[256];
+    for (int i = 0; i < option_count; i++) {
+        const char *name = options[i].name, *value = options[i].value;
+        if (strcmp(name, "seed") == 0) {
+            if (config_parse_u64(value, &run->seed) != 0)
+                return usage_error("bad seed '%s': expected an unsigned 64-bit integer, "
+                                   "decimal or 0x hex",
+                                   value);
+        } else if (strcmp(name, "strategy") == 0 && strncmp(value, "replay:", 7) == 0) {
+            /* The recorded schedule of a repro file, under this command's scenario
+             * and config: does the fix hold on the very schedule that failed? */
+            repro_free(schedule);
+            if (repro_read(value + 7, schedule, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+            if (schedule->options.scenario != scenario) {
+                char recorded[64], wanted[64];
+                return usage_error("--strategy %s: the file records scenario %s, not %s", value,
+                                   scenario_name(schedule->options.scenario, recorded),
+                                   scenario_name(scenario, wanted));
+            }
+            static const struct choice_record no_choices[1];
+            run->strategy = schedule->options.strategy;
+            run->seed = schedule->options.seed;
+            run->replay = schedule->choice_count ? schedule->choices : no_choices;
+            run->replay_count = schedule->choice_count;
+        } else if (strcmp(name, "strategy") == 0) {
+            if (run_parse_strategy(value, &run->strategy, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+            run->replay = NULL; /* the last --strategy wins */
+            run->replay_count = 0;
+        } else if (strcmp(name, "set") == 0) {
+            if (config_assign(&run->config, value, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+        } else if (strcmp(name, "max-steps") == 0 || strcmp(name, "max-vtime") == 0) {
+            char assignment[256];
+            snprintf(assignment, sizeof assignment, "%s=%s",
+                     name[4] == 's' ? "max_steps" : "max_vtime", value);
+            if (config_assign(&run->config, assignment, reason, sizeof reason) != 0)
+                return usage_error("%s", reason);
+        } else if (strcmp(name, "trace") == 0) {
+            settings->trace_path = value;
+        } else if (strcmp(name, "trace-format") == 0) {
+            if (parse_trace_format(value, &run->trace_format) != 0)
+                return EXIT_USAGE;
+        } else if (strcmp(name, "expect") == 0) {
+            int outcome = sched_outcome_parse(value);
+            if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
+                return usage_error("bad --expect '%s': expected pass, hang-deadlock, "
+                                   "hang-budget, leak, panic, assert or invariant",
+                                   value);
+            settings->expect = (enum sched_outcome)outcome;
+        } else if (strcmp(name, "save-repro") == 0) {
+            settings->repro_path = value;
+        } else if (strcmp(name, "quiet") == 0) {
+            settings->quiet = 1;
+        }
+    }
+    return 0;
+}
+
 static int command_run(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
@@ -307,62 +386,41 @@ static int command_run(int argc, char **argv)
         return usage_error("run needs a scenario (see 'detsim list')");
 
     run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
-    enum sched_outcome expect = SCHED_OUTCOME_PASS;
-    struct output_file trace_file = {0};
-    const char *repro_path = NULL;
-    int quiet = 0;
-    char reason[256];
-    for (int i = 0; i < option_count; i++) {
-        const char *name = options[i].name, *value = options[i].value;
-        if (strcmp(name, "seed") == 0) {
-            if (config_parse_u64(value, &run.seed) != 0)
-                return usage_error("bad seed '%s': expected an unsigned 64-bit integer, "
-                                   "decimal or 0x hex",
-                                   value);
-        } else if (strcmp(name, "strategy") == 0) {
-            if (run_parse_strategy(value, &run.strategy, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
-        } else if (strcmp(name, "set") == 0) {
-            if (config_assign(&run.config, value, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
-        } else if (strcmp(name, "max-steps") == 0 || strcmp(name, "max-vtime") == 0) {
-            char assignment[256];
-            snprintf(assignment, sizeof assignment, "%s=%s",
-                     name[4] == 's' ? "max_steps" : "max_vtime", value);
-            if (config_assign(&run.config, assignment, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
-        } else if (strcmp(name, "trace") == 0) {
-            trace_file.path = value;
-        } else if (strcmp(name, "trace-format") == 0) {
-            if (parse_trace_format(value, &run.trace_format) != 0)
-                return EXIT_USAGE;
-        } else if (strcmp(name, "expect") == 0) {
-            int outcome = sched_outcome_parse(value);
-            if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
-                return usage_error("bad --expect '%s': expected pass, hang-deadlock, "
-                                   "hang-budget, leak, panic, assert or invariant",
-                                   value);
-            expect = (enum sched_outcome)outcome;
-        } else if (strcmp(name, "save-repro") == 0) {
-            repro_path = value;
-        } else if (strcmp(name, "quiet") == 0) {
-            quiet = 1;
-        }
+    struct repro schedule = {0}; /* --strategy replay:FILE */
+    struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
+    int status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
+    if (status == 0) {
+        struct output_file trace_file = {.path = settings.trace_path};
+        status = command_run_with(&run, &trace_file, settings.repro_path, settings.expect,
+                                  settings.quiet);
     }
-    if (output_open(&trace_file, "trace file") != 0)
+    repro_free(&schedule);
+    return status;
+}
+
+static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
+                            const char *repro_path, enum sched_outcome expect, int quiet)
+{
+    struct run_options run = *run_options;
+    char reason[256];
+    if (output_open(trace_file, "trace file") != 0)
         return EXIT_USAGE;
-    run.trace_out = trace_file.stream;
+    run.trace_out = trace_file->stream;
     run.record_choices = repro_path != NULL;
 
     struct run_result result;
     if (run_scenario(&run, &result) != 0) {
-        output_close(&trace_file, "trace file", 0);
+        output_close(trace_file, "trace file", 0);
         run_result_free(&result);
         fprintf(stderr, "detsim: internal error: out of memory\n");
         return EXIT_INTERNAL;
     }
-    int status = output_close(&trace_file, "trace file", 1);
+    int status = output_close(trace_file, "trace file", 1);
     print_result(&run, &result, quiet);
+    if (run.replay && (result.replay_mismatches || result.replay_overruns))
+        printf("replay: %" PRIu64 " recorded choices did not fit this run, %" PRIu64
+               " draws went past the recording (drawn as 0)\n",
+               result.replay_mismatches, result.replay_overruns);
     if (repro_path && status == 0) {
         if (repro_write(repro_path, &run, &result, reason, sizeof reason) != 0) {
             fprintf(stderr, "detsim: %s\n", reason);

@@ -80,9 +80,10 @@ int config_parse_duration(const char *text, uint64_t *ns, char *error, size_t er
     uint64_t whole = 0, fraction = 0, fraction_scale = 1;
     int digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        if (whole > (UINT64_MAX - 9) / 10)
+        uint64_t digit = (uint64_t)(*p - '0');
+        if (whole > (UINT64_MAX - digit) / 10)
             goto too_large;
-        whole = whole * 10 + (uint64_t)(*p - '0');
+        whole = whole * 10 + digit;
     }
     if (*p == '.') {
         p++;

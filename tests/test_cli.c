@@ -271,3 +271,20 @@ Test(cli, a_failed_command_leaves_existing_files_alone)
     r = shell("cat keep.repro");
     cr_assert(strstr(r->out, "precious"), "the file is untouched: %s", r->out);
 }
+
+Test(cli, replay_strategy_tries_a_fix_on_the_failing_schedule)
+{
+    struct cli_result *r =
+        cli("run lock-order --seed 3 --expect hang-deadlock --save-repro dl.repro --quiet");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    r = cli("run lock-order --strategy replay:dl.repro --expect hang-deadlock --quiet");
+    cr_assert_eq(r->status, 0, "the recorded schedule deadlocks again: %s", r->out);
+    cr_assert(strstr(r->out, "seed=3 outcome=hang-deadlock"), "%s", r->out);
+    r = cli("run lock-order --strategy replay:dl.repro --set ordered=true --quiet");
+    cr_assert_eq(r->status, 0, "the fix passes on the schedule that failed: %s%s", r->out,
+                 r->err);
+    expect_usage_error("records scenario lock-order, not ping-pong",
+                       "run ping-pong --strategy replay:dl.repro");
+    expect_usage_error("cannot read repro file 'none.repro'",
+                       "run lock-order --strategy replay:none.repro");
+}

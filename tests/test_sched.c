@@ -371,3 +371,22 @@ Test(checks, a_lone_waiter_is_a_deadlock_with_no_cycle)
     cr_assert_null(strstr(report, "Wait-for cycle"), "%s", report);
     run_result_free(&r);
 }
+
+Test(determinism, writing_a_trace_does_not_change_the_hash)
+{
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        struct run_result quiet = run_with("lock-order", seed, "random", 0, NULL);
+        struct run_options options = {0};
+        options.scenario = scenario_find("lock-order");
+        options.seed = seed;
+        run_config_init(&options.config, options.scenario);
+        options.trace_out = fopen("/dev/null", "w");
+        options.trace_format = seed % 2 ? TRACE_FORMAT_JSONL : TRACE_FORMAT_TEXT;
+        struct run_result traced;
+        cr_assert_eq(run_scenario(&options, &traced), 0);
+        fclose(options.trace_out);
+        cr_assert_eq(traced.hash, quiet.hash, "seed %llu", (unsigned long long)seed);
+        run_result_free(&quiet);
+        run_result_free(&traced);
+    }
+}
