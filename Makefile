@@ -7,7 +7,8 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wold-style-definition
+            -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wold-style-definition \
+            -Wno-missing-field-initializers
 CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARNINGS) -I. -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
 

@@ -67,6 +67,6 @@ SCENARIO(lock_order, "two tasks take two locks in opposite orders: some seeds de
     int l = sys_spawn("left", left, &locks);
     int r = sys_spawn("right", right, &locks);
     sys_check(l > 0 && r > 0, "spawn failed");
-    sys_join((uint32_t)l);
-    sys_join((uint32_t)r);
+    sys_wait((uint32_t)l, NULL);
+    sys_wait((uint32_t)r, NULL);
 }

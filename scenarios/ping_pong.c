@@ -44,8 +44,8 @@ SCENARIO(ping_pong, "two tasks hand a token back and forth N times (rounds=N)",
     int a = sys_spawn("ping", ping, &table);
     int b = sys_spawn("pong", pong, &table);
     sys_check(a > 0 && b > 0, "spawn failed");
-    sys_join((uint32_t)a);
-    sys_join((uint32_t)b);
+    sys_wait((uint32_t)a, NULL);
+    sys_wait((uint32_t)b, NULL);
     sys_check(table.hits[0] == table.rounds && table.hits[1] == table.rounds,
               "expected %llu hits each, got %llu and %llu", (unsigned long long)table.rounds,
               (unsigned long long)table.hits[0], (unsigned long long)table.hits[1]);

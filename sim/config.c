@@ -9,22 +9,26 @@
 
 #include "trace.h"
 
+int config_add(struct config *config, const struct config_key *keys)
+{
+    for (const struct config_key *k = keys; k && k->name; k++) {
+        if (config->count == CONFIG_KEYS_MAX || config_find(config, k->name) >= 0)
+            return -EINVAL;
+        assert(k->min <= k->default_value && k->default_value <= k->max);
+        config->keys[config->count] = k;
+        config->values[config->count] = k->default_value;
+        config->count++;
+    }
+    return 0;
+}
+
 int config_init(struct config *config, const struct config_key *core,
                 const struct config_key *scenario)
 {
     *config = (struct config){0};
-    const struct config_key *lists[2] = {core, scenario};
-    for (int l = 0; l < 2; l++) {
-        for (const struct config_key *k = lists[l]; k && k->name; k++) {
-            if (config->count == CONFIG_KEYS_MAX || config_find(config, k->name) >= 0)
-                return -EINVAL;
-            assert(k->min <= k->default_value && k->default_value <= k->max);
-            config->keys[config->count] = k;
-            config->values[config->count] = k->default_value;
-            config->count++;
-        }
-    }
-    return 0;
+    if (config_add(config, core) != 0)
+        return -EINVAL;
+    return config_add(config, scenario);
 }
 
 int config_find(const struct config *config, const char *name)
@@ -185,6 +189,19 @@ int config_parse_value(const struct config_key *key, const char *text, uint64_t 
         }
         break;
     }
+    case CONFIG_ENUM: {
+        for (uint64_t i = 0; key->choices[i]; i++)
+            if (strcmp(key->choices[i], text) == 0) {
+                *value = i;
+                return 0;
+            }
+        int n = snprintf(error, error_bytes, "bad value for %s: '%s' is not one of", key->name,
+                         text);
+        for (uint64_t i = 0; key->choices[i] && n > 0 && (size_t)n < error_bytes; i++)
+            n += snprintf(error + n, error_bytes - (size_t)n, "%s %s", i ? "," : "",
+                          key->choices[i]);
+        return -EINVAL;
+    }
     case CONFIG_BOOL:
         if (!strcmp(text, "1") || !strcmp(text, "true") || !strcmp(text, "on") ||
             !strcmp(text, "yes"))
@@ -257,6 +274,9 @@ const char *config_format_value(const struct config_key *key, uint64_t value, ch
     case CONFIG_BOOL:
         snprintf(buf, 48, "%s", value ? "true" : "false");
         return buf;
+    case CONFIG_ENUM:
+        snprintf(buf, 48, "%s", key->choices[value]);
+        return buf;
     case CONFIG_UINT:
     case CONFIG_BYTES:
         break;
@@ -272,6 +292,7 @@ const char *config_type_name(enum config_type type)
     case CONFIG_BYTES: return "bytes";
     case CONFIG_DURATION: return "duration";
     case CONFIG_BOOL: return "boolean";
+    case CONFIG_ENUM: return "choice";
     }
     return "?";
 }

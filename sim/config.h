@@ -14,7 +14,8 @@ enum config_type {
     CONFIG_UINT,     /* decimal or 0x hex */
     CONFIG_BYTES,    /* like UINT, optional suffix KiB, MiB or GiB */
     CONFIG_DURATION, /* a number with a unit: ns, us, ms, s */
-    CONFIG_BOOL      /* true/false, on/off, yes/no, 1/0 */
+    CONFIG_BOOL,     /* true/false, on/off, yes/no, 1/0 */
+    CONFIG_ENUM      /* one of the names in choices; the value is its index */
 };
 
 struct config_key {
@@ -24,6 +25,7 @@ struct config_key {
     uint64_t min;
     uint64_t max;
     const char *description;
+    const char *const *choices; /* CONFIG_ENUM: NULL-terminated names */
 };
 
 #define CONFIG_KEYS_MAX 96
@@ -39,6 +41,10 @@ struct config {
  * CONFIG_KEYS_MAX keys. */
 int config_init(struct config *config, const struct config_key *core,
                 const struct config_key *scenario);
+
+/* Adds the keys of a NULL-terminated list at their defaults. Returns 0, or -EINVAL
+ * if a name repeats or there are too many keys. */
+int config_add(struct config *config, const struct config_key *keys);
 
 /* Index of the key named name, or -1. */
 int config_find(const struct config *config, const char *name);

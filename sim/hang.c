@@ -27,7 +27,7 @@ static void write_task(const struct task *t, struct text *out)
 static void write_object(const struct waitq *wq, struct text *out)
 {
     if (strcmp(wq->kind, "task") == 0)
-        text_printf(out, "exit of %s", wq->name);
+        text_printf(out, "a child's exit");
     else
         text_printf(out, "%s \"%s\"", wq->kind, wq->name);
 }
@@ -48,7 +48,12 @@ static void write_blocked(struct sched *s, const struct task *t, struct text *ou
     text_printf(out, "  ");
     write_task(t, out);
     text_printf(out, " is blocked in %s(", trace_op_name(t->blocked_op));
-    if (t->waiting_on)
+    if (t->waiting_on && strcmp(t->waiting_on->kind, "task") == 0) {
+        if (t->blocked_arg)
+            text_printf(out, "pid %" PRId64, t->blocked_arg);
+        else
+            text_printf(out, "any child");
+    } else if (t->waiting_on)
         write_object(t->waiting_on, out);
     else {
         char length[32];
@@ -69,14 +74,16 @@ static void write_blocked(struct sched *s, const struct task *t, struct text *ou
     const char *relation;
     uint32_t n = holders_of(t, pids, &relation);
     int is_task = strcmp(wq->kind, "task") == 0;
-    text_printf(out, is_task ? "      -> waits for " : "      -> ");
+    text_printf(out, is_task ? (n > 1 ? "      -> waits for one of " : "      -> waits for ")
+                             : "      -> ");
     if (!is_task) {
         write_object(wq, out);
         if (n)
             text_printf(out, " is %s ", relation);
     }
     if (n == 0)
-        text_printf(out, ": no task holds it, so nobody is bound to signal it");
+        text_printf(out, is_task ? "no child that could exit"
+                                 : ": no task holds it, so nobody is bound to signal it");
     for (uint32_t i = 0; i < n; i++) {
         const struct task *h = sched_task(s, pids[i]);
         if (i)
@@ -146,7 +153,7 @@ static void write_cycle(struct sched *s, struct text *out)
         goto done;
     }
     for (uint32_t pid = 1; pid <= n; pid++) {
-        if (color[pid] || sched_task(s, pid)->state != TASK_BLOCKED)
+        if (color[pid] || sched_task(s, pid)->state != TASK_BLOCKED || sched_task(s, pid)->daemon)
             continue;
         uint32_t length = find_cycle(s, pid, color, path, 0, cycle);
         if (!length)
@@ -188,6 +195,8 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
     char now[32];
     uint32_t blocked = 0, ready = 0;
     for (uint32_t i = 0; i < s->task_count; i++) {
+        if (s->tasks[i]->daemon)
+            continue;
         blocked += s->tasks[i]->state == TASK_BLOCKED;
         ready += s->tasks[i]->state == TASK_READY;
     }
@@ -207,16 +216,20 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
     if (blocked) {
         text_printf(out, "\nBlocked tasks:\n");
         for (uint32_t i = 0; i < s->task_count; i++)
-            if (s->tasks[i]->state == TASK_BLOCKED)
+            if (s->tasks[i]->state == TASK_BLOCKED && !s->tasks[i]->daemon)
                 write_blocked(s, s->tasks[i], out);
     }
     if (ready) {
         text_printf(out, "\nRunnable tasks (still going when the budget ran out):\n");
         for (uint32_t i = 0; i < s->ready_count; i++) {
+            if (s->ready[i]->daemon)
+                continue;
             text_printf(out, "  ");
             write_task(s->ready[i], out);
             text_printf(out, "\n");
         }
     }
     write_cycle(s, out);
+    if (s->hooks.describe)
+        s->hooks.describe(out);
 }

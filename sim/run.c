@@ -6,21 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/world.h"
+#include "sched_int.h"
+#include "sys_int.h"
+
 const struct config_key run_core_keys[] = {
     {"max_steps", CONFIG_UINT, 1000000, 1, UINT64_MAX,
-     "step budget: a run still going after this many steps ends as hang-budget"},
+     "step budget: a run still going after this many steps ends as hang-budget", NULL},
     {"max_vtime", CONFIG_DURATION, 3600ULL * 1000000000ULL, 1, UINT64_MAX,
-     "virtual-time budget: a run still going past this ends as hang-budget"},
+     "virtual-time budget: a run still going past this ends as hang-budget", NULL},
     {"step_time", CONFIG_DURATION, 1000, 0, 1000000000ULL,
-     "virtual time that one scheduling step costs"},
+     "virtual time that one scheduling step costs", NULL},
     {"stack_bytes", CONFIG_BYTES, 64 * 1024, 16 * 1024, 64ULL * 1024 * 1024,
-     "coroutine stack size of each simulated task (a guard page sits below it)"},
+     "coroutine stack size of each simulated task (a guard page sits below it)", NULL},
     {0},
 };
 
 int run_config_init(struct config *config, const struct scenario *scenario)
 {
-    return config_init(config, run_core_keys, scenario ? scenario->params : NULL);
+    if (config_init(config, run_core_keys, world_config_keys) != 0)
+        return -EINVAL;
+    return config_add(config, scenario ? scenario->params : NULL);
 }
 
 int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
@@ -115,18 +121,53 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
         .config = &options->config,
     };
+    struct world world;
+    int rc = world_create(&world, &options->config);
+    if (rc != 0) {
+        choice_free(&choices);
+        return rc;
+    }
     struct sched *sched = NULL;
     if (sched_create(&sched, &sched_options, &choices, &trace) != 0) {
+        world_destroy(&world);
         choice_free(&choices);
         return -ENOMEM;
     }
+    sched->world = &world;
+    static const struct sched_hooks hooks = {sys_on_resume, sys_on_exit, sys_after_step,
+                                             sys_describe_world};
+    sched_set_hooks(sched, &hooks);
     sched_trace_names(sched, &trace.names);
-    if (sched_spawn_root(sched, "main", options->scenario->main, NULL) < 0) {
+    char root_name[64];
+    if (sys_boot(sched, options->scenario->main, "main") != 0) {
         sched_destroy(sched);
+        world_destroy(&world);
         choice_free(&choices);
         return -ENOMEM;
     }
+    (void)root_name;
     result->outcome = sched_run(sched, &result->report);
+    if (result->outcome == SCHED_OUTCOME_PASS) {
+        /* Every task is done: what is left over is a leak; what is inconsistent is a
+         * broken invariant. */
+        struct text broken = {0};
+        if (world_check(&world, &broken) != 0) {
+            result->outcome = SCHED_OUTCOME_INVARIANT;
+            text_printf(&result->report, "INVARIANT broken at the end of the run:\n%s",
+                        text_str(&broken));
+        } else {
+            struct text leaks = {0};
+            uint32_t count = world_audit(&world, &leaks);
+            if (count) {
+                result->outcome = SCHED_OUTCOME_LEAK;
+                text_printf(&result->report,
+                            "LEAK: the run ended with %" PRIu32 " object%s left over:\n%s", count,
+                            count == 1 ? "" : "s", text_str(&leaks));
+            }
+            text_free(&leaks);
+        }
+        text_free(&broken);
+    }
     result->steps = sched_steps(sched);
     result->vtime_ns = sched_vtime(sched);
     result->hash = trace_hash(&trace);
@@ -141,6 +182,7 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     int failed = choices.log_failed;
     choice_free(&choices);
     sched_destroy(sched);
+    world_destroy(&world);
     return failed ? -ENOMEM : 0;
 }
 

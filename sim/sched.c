@@ -120,6 +120,8 @@ void waitq_init(struct waitq *wq, const char *kind, const char *name)
     *wq = (struct waitq){0};
     wq->kind = kind;
     snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
+    if (!s)
+        return; /* a model used without a scheduler: no trace names needed */
     if (grow(&s->waitqs, &s->waitq_capacity, s->waitq_count, sizeof s->waitqs[0]) != 0) {
         s->out_of_memory = 1;
         wq->id = 0;
@@ -296,18 +298,6 @@ uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason)
 
 /* ---- tasks ------------------------------------------------------------------------ */
 
-/* A joiner waits for the task itself. */
-static uint32_t task_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
-                             const char **relation)
-{
-    const struct task *t = wq->owner;
-    *relation = "exits for";
-    if (max == 0)
-        return 0;
-    pids[0] = t->pid;
-    return 1;
-}
-
 static void task_entry(void *arg)
 {
     struct task *t = arg;
@@ -316,16 +306,19 @@ static void task_entry(void *arg)
     sched_exit_current(0);
 }
 
-int sched_spawn(struct sched *s, const char *name, void (*fn)(void *), void *arg,
-                uint32_t parent)
+int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void *), void *arg,
+                uint32_t parent, int daemon)
 {
+    if (pid != s->task_count + 1)
+        return -EINVAL; /* the process model hands out pids in order */
     if (grow32(&s->tasks, &s->task_capacity, s->task_count, sizeof s->tasks[0]) != 0)
         return -ENOMEM;
     struct task *t = calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
-    t->pid = s->task_count + 1;
+    t->pid = pid;
     t->parent_pid = parent;
+    t->daemon = (uint8_t)(daemon != 0);
     snprintf(t->name, sizeof t->name, "%s", name ? name : "task");
     t->fn = fn;
     t->arg = arg;
@@ -334,26 +327,76 @@ int sched_spawn(struct sched *s, const char *name, void (*fn)(void *), void *arg
         return -ENOMEM;
     }
     s->tasks[s->task_count++] = t;
-    s->live_count++;
-    struct sched *previous = sched_active;
-    sched_active = s;
-    char queue_name[32];
-    snprintf(queue_name, sizeof queue_name, "pid %" PRIu32, t->pid);
-    waitq_init(&t->exit_queue, "task", queue_name);
-    t->exit_queue.owner = t;
-    t->exit_queue.holders = task_holders;
-    sched_active = previous;
+    if (!t->daemon)
+        s->live_count++;
     if (s->options.strategy.kind == SCHED_PCT) {
         /* Initial priorities sit above every change-point priority (1..d-1). */
         t->pct_priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
     }
     ready_push(s, t);
-    return (int)t->pid;
+    return 0;
 }
 
-int sched_spawn_root(struct sched *s, const char *name, void (*fn)(void *), void *arg)
+void sched_set_hooks(struct sched *s, const struct sched_hooks *hooks)
 {
-    return sched_spawn(s, name, fn, arg, 0);
+    s->hooks = *hooks;
+}
+
+struct sched *sched_activate(struct sched *s)
+{
+    struct sched *previous = sched_active;
+    sched_active = s;
+    return previous;
+}
+
+void sched_fail(struct sched *s, enum sched_outcome outcome, const char *message)
+{
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    s->stop_outcome = outcome;
+    text_printf(&s->stop_message, "%s", message);
+}
+
+static void ready_remove(struct sched *s, struct task *t)
+{
+    for (uint32_t i = 0; i < s->ready_count; i++)
+        if (s->ready[i] == t) {
+            ready_take(s, i);
+            return;
+        }
+}
+
+void sched_kill(struct sched *s, uint32_t pid, int status)
+{
+    struct task *t = sched_task(s, pid);
+    if (!t || t == s->current || t->state == TASK_EXITED)
+        return;
+    if (t->state == TASK_READY)
+        ready_remove(s, t);
+    else if (t->state == TASK_BLOCKED && t->waiting_on)
+        waitq_remove(s, t->waiting_on, t);
+    t->waiting_on = NULL;
+    t->timer_token = 0;
+    t->exit_status = status;
+    t->state = TASK_EXITED;
+    if (!t->daemon)
+        s->live_count--;
+    coro_release(&t->coro); /* abandoned mid-call: nothing on its stack is needed */
+    struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, TRACE_WAKE_NONE,
+                            0, s->current ? s->current->pid : 0, status};
+    trace_emit(s->trace, &e);
+    if (s->hooks.on_exit)
+        s->hooks.on_exit(pid, status);
+}
+
+void sched_interrupt(struct sched *s, uint32_t pid)
+{
+    struct task *t = sched_task(s, pid);
+    if (!t || t->state != TASK_BLOCKED)
+        return;
+    wake_task(s, t, TRACE_WAKE_SIGNAL);
+    sched_emit(TRACE_OP_WAKE, 0, pid, 0, TRACE_WAKE_SIGNAL);
 }
 
 /* ---- the task side of a switch ------------------------------------------------------ */
@@ -364,6 +407,8 @@ void sched_point(void)
     struct task *t = s->current;
     ready_push(s, t);
     coro_switch(&t->coro, &s->main_coro);
+    if (s->hooks.on_resume)
+        s->hooks.on_resume(t->pid);
 }
 
 enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
@@ -389,6 +434,8 @@ enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
     }
     sched_emit(op, wq ? wq->id : 0, arg, TRACE_RESULT_BLOCKED, TRACE_WAKE_NONE);
     coro_switch(&t->coro, &s->main_coro);
+    if (s->hooks.on_resume)
+        s->hooks.on_resume(t->pid);
     return t->wake_reason;
 }
 
@@ -407,9 +454,11 @@ void sched_exit_current(int status)
     struct task *t = s->current;
     t->exit_status = status;
     sched_emit(TRACE_OP_EXIT, 0, status, 0, TRACE_WAKE_NONE);
-    waitq_wake_all(&t->exit_queue, TRACE_WAKE_EXIT);
+    if (s->hooks.on_exit)
+        s->hooks.on_exit(t->pid, status);
     t->state = TASK_EXITED;
-    s->live_count--;
+    if (!t->daemon)
+        s->live_count--;
     coro_switch_final(&t->coro, &s->main_coro);
     abort();
 }
@@ -505,6 +554,8 @@ enum sched_outcome sched_run(struct sched *s, struct text *report)
             coro_release(&t->coro);
         if (s->pct_change_count)
             pct_after_step(s, t);
+        if (s->hooks.after_step && !s->stopping)
+            s->hooks.after_step(s);
         if (s->out_of_memory && !s->stopping) {
             s->stopping = 1;
             s->stop_outcome = SCHED_OUTCOME_CRASH;

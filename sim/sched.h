@@ -61,6 +61,15 @@ struct sched_options {
 
 struct sched;
 struct waitq;
+struct world;
+
+/* What the layer above (sys, with the models) is told. Any may be NULL. */
+struct sched_hooks {
+    void (*on_resume)(uint32_t pid);            /* in the task, after every resume */
+    void (*on_exit)(uint32_t pid, int status);  /* a task ended (exit or kill) */
+    int (*after_step)(struct sched *s);         /* nonzero stops the run (set via sched_fail) */
+    void (*describe)(struct text *out);         /* appended to hang reports */
+};
 
 /* Who holds or could signal a wait queue's object: fills up to max pids and
  * returns how many there are; writes the relation ("held by", ...) to *relation. */
@@ -80,6 +89,7 @@ struct waitq {
     waitq_holders_fn holders;
     waitq_describe_fn describe;
     void *owner;       /* the object the queue belongs to, for the callbacks */
+    uint64_t owner_id; /* which one, when owner is a table */
 };
 
 /* Creates a scheduler. Returns 0, or -ENOMEM. The choice stream and trace are
@@ -87,8 +97,18 @@ struct waitq {
 int sched_create(struct sched **out, const struct sched_options *options,
                  struct choice_stream *choices, struct trace *trace);
 
-/* Spawns the root task (pid 1). Returns its pid, or -ENOMEM. */
-int sched_spawn_root(struct sched *s, const char *name, void (*fn)(void *), void *arg);
+/* Creates task pid (the next one: 1, 2, ...) running fn(arg). A daemon task never
+ * counts as hung and never keeps a run going. Returns 0, or -ENOMEM. */
+int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void *), void *arg,
+                uint32_t parent, int daemon);
+
+void sched_set_hooks(struct sched *s, const struct sched_hooks *hooks);
+
+/* Makes s the scheduler that sys_* calls and waitq_init use; returns the previous. */
+struct sched *sched_activate(struct sched *s);
+
+/* Ends the run from outside a task (an after_step hook): outcome and message. */
+void sched_fail(struct sched *s, enum sched_outcome outcome, const char *message);
 
 /* Runs to the end and returns the outcome; writes the hang report or failure
  * message to report. */

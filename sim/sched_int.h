@@ -33,7 +33,7 @@ struct task {
     uint32_t wait_previous;     /* neighbours in waiting_on's FIFO, by pid */
     uint32_t wait_next;
     enum trace_wake wake_reason;
-    struct waitq exit_queue;    /* joiners wait here */
+    uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
 };
 
 struct timer {
@@ -46,12 +46,13 @@ struct sched {
     struct sched_options options;
     struct choice_stream *choices;
     struct trace *trace;
+    struct world *world; /* the models the sys layer drives; set by run.c */
     struct coro main_coro; /* the scheduler's own (thread) stack */
 
     struct task **tasks; /* by pid - 1 */
     uint32_t task_count;
     uint32_t task_capacity;
-    uint32_t live_count; /* not exited */
+    uint32_t live_count; /* not exited, daemons excepted */
     struct task *current;
 
     struct task **ready; /* FIFO: oldest first */
@@ -80,6 +81,7 @@ struct sched {
     enum sched_outcome stop_outcome;
     struct text stop_message;
     int out_of_memory; /* the harness itself ran out of memory */
+    struct sched_hooks hooks;
     char name_buffer[64]; /* for sched_trace_names */
 };
 
@@ -101,9 +103,12 @@ void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
 /* Ends the current task for good. */
 void sched_exit_current(int status) __attribute__((noreturn));
 
-/* Creates a task; returns its pid or a negative errno. */
-int sched_spawn(struct sched *s, const char *name, void (*fn)(void *), void *arg,
-                uint32_t parent);
+/* Ends task pid (not the current one) at once: it never runs again. Its kernel
+ * teardown runs through the on_exit hook. */
+void sched_kill(struct sched *s, uint32_t pid, int status);
+
+/* Wakes task pid with reason signal if it is blocked. */
+void sched_interrupt(struct sched *s, uint32_t pid);
 
 /* Ends the run with outcome and message, from inside a task; never returns. */
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));

@@ -68,41 +68,6 @@ static void semaphore_describe(const struct waitq *wq, struct text *out)
         text_printf(out, "never posted");
 }
 
-int sys_spawn(const char *name, void (*fn)(void *), void *arg)
-{
-    sched_point();
-    struct sched *s = sched_active;
-    int pid = sched_spawn(s, name, fn, arg, s->current->pid);
-    sched_emit(TRACE_OP_SPAWN, 0, 0, pid, TRACE_WAKE_NONE);
-    return pid;
-}
-
-void sys_exit(int status)
-{
-    sched_point();
-    sched_exit_current(status);
-}
-
-int sys_join(uint32_t pid)
-{
-    sched_point();
-    struct sched *s = sched_active;
-    struct task *target = sched_task(s, pid);
-    int result;
-    enum trace_wake wake = TRACE_WAKE_NONE;
-    if (!target)
-        result = -ESRCH;
-    else if (target == s->current)
-        result = -EDEADLK;
-    else {
-        if (target->state != TASK_EXITED)
-            wake = sched_block(&target->exit_queue, TRACE_OP_JOIN, pid, 0);
-        result = target->exit_status;
-    }
-    sched_emit(TRACE_OP_JOIN, target ? target->exit_queue.id : 0, pid, result, wake);
-    return result;
-}
-
 void sys_yield(void)
 {
     sched_point();

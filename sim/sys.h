@@ -13,22 +13,123 @@
 
 #include <stdint.h>
 
+#include "model/world.h"
 #include "scenario.h"
 
 #define SYS_NS_PER_US 1000ULL
 #define SYS_NS_PER_MS 1000000ULL
 #define SYS_NS_PER_S 1000000000ULL
 
-/* Spawns a task running fn(arg) as a child of the caller. Returns its pid, or
- * -ENOMEM. name is copied (31 bytes kept). */
+/* ---- processes ------------------------------------------------------------------
+ * A task is a process of the process model: pid 1 is init (it reaps orphans), the
+ * scenario's code runs as pid 2 "main". */
+
+struct sys_spawn_options {
+    enum proc_spawn_mode mode; /* SPAWN_FORK, SPAWN_FORK_EXEC or SPAWN_EXPLICIT */
+    const uint32_t *handles;   /* SPAWN_EXPLICIT: the handles the child gets */
+    uint32_t handle_count;
+    uint32_t group;            /* 0: the parent's group */
+};
+
+/* Spawns a child process running fn(arg), forked: it gets a copy of every handle.
+ * Returns its pid, or -EAGAIN (process table full), -ENOMEM (heap). name is copied
+ * (31 bytes kept). */
 int sys_spawn(const char *name, void (*fn)(void *), void *arg);
 
-/* Ends the calling task with status. Joiners are woken. */
+/* As sys_spawn, with a handle-inheritance mode, a handle list and a group. Also
+ * -EBADF for a listed handle that is not open. */
+int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
+                   const struct sys_spawn_options *options);
+
+/* Ends the caller with status: its handles close, its heap is freed, it stays a
+ * zombie until its parent waits. Returning from the task function is exit(0). */
 void sys_exit(int status) __attribute__((noreturn));
 
-/* Waits until task pid exits and returns its status. -ESRCH for no such task,
- * -EDEADLK for the caller itself. */
-int sys_join(uint32_t pid);
+/* Waits for child pid (0: any child) to exit and reaps it. Returns the pid with its
+ * status in *status (may be NULL), -ECHILD when there is no such child, -EINTR
+ * when a signal interrupted the wait, -ETIMEDOUT (sys_wait_timeout). */
+int sys_wait(uint32_t pid, int *status);
+int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns);
+
+/* Sends SIG_INT, SIG_TERM or SIG_KILL to pid. SIG_KILL ends it at once (no user
+ * code runs; the kernel still tears it down; exit status 128+9). SIG_INT and
+ * SIG_TERM interrupt a blocked call (-EINTR) and, with no handler, terminate it at
+ * its next scheduling point (status 128+sig). Returns 0, -ESRCH, -EINVAL. */
+int sys_kill(uint32_t pid, uint32_t sig);
+
+/* Installs (on) or removes a handler for SIG_INT or SIG_TERM: the signal then only
+ * interrupts, and sys_signal_pending reports it. Returns 0 or -EINVAL. */
+int sys_signal_catch(uint32_t sig, int on);
+
+/* The caught signals that arrived since the last call, as a bit mask (1 << sig).
+ * Not a scheduling point. */
+uint32_t sys_signal_pending(void);
+
+/* Process groups: spawn into one with sys_spawn_with(.group). */
+uint32_t sys_group_create(void);
+/* Signals every live member; returns how many. */
+int sys_group_kill(uint32_t group, uint32_t sig);
+/* Kill-on-drop: SIG_KILL to every member and every descendant of one, grandchildren
+ * included. Returns how many were killed. */
+int sys_group_drop(uint32_t group);
+/* Graceful shutdown: SIG_INT to every member, up to grace_ns of virtual time for
+ * them to exit, then SIG_KILL to the rest and their descendants (each logged).
+ * Returns how many had to be killed. */
+int sys_group_shutdown(uint32_t group, uint64_t grace_ns);
+
+/* ---- handles ---------------------------------------------------------------------- */
+
+/* Open handles of the caller (a real process's fd count). Not a scheduling point. */
+uint32_t sys_handle_count(void);
+/* Returns 0 or -EBADF. */
+int sys_close(uint32_t handle);
+/* Closes every open handle in [low, high]; returns how many. */
+int sys_closerange(uint32_t low, uint32_t high);
+/* Marks a handle close-on-exec (closed by SPAWN_FORK_EXEC). 0 or -EBADF. */
+int sys_set_cloexec(uint32_t handle, int on);
+
+/* ---- channels and ports ----------------------------------------------------------- */
+
+#define SYS_NONBLOCK 1
+
+/* A channel pair; the two handles go to ends[]. Returns 0, -ENFILE (the global
+ * table is full), -EMFILE (per-process limit or handle table), -ENOMEM. */
+int sys_chan_create(uint32_t ends[2]);
+
+/* Sends bytes carrying handles[0..count) (moved: they leave the caller's table).
+ * Blocks while the peer's queue is full (-EAGAIN with SYS_NONBLOCK). Returns 0,
+ * -EPIPE (the peer closed), -ENOMEM (payload above inline_msg_bytes), -EBADF,
+ * -EINVAL, -EINTR. */
+int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint32_t count,
+                  int flags);
+
+/* Receives the oldest message into *out (may be NULL). Blocks while the queue is
+ * empty (-EAGAIN with SYS_NONBLOCK; -ETIMEDOUT after timeout_ns, 0 for none).
+ * Returns 0 with out->eof set when the peer has closed and the queue is drained.
+ * -EMFILE (no room for the carried handles), -EBADF, -EINTR. */
+int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns);
+
+/* A bridged fd onto the endpoint behind handle (it keeps the endpoint alive, like a
+ * handle). Returns the new handle, -EBADF, -EMFILE. */
+int sys_fd_from_handle(uint32_t handle);
+
+/* Ports: returns the port's handle, -ENFILE, -ENOMEM, -EMFILE. */
+int sys_port_create(void);
+/* Binds an endpoint under key: READABLE(key) on arrival, PEER_CLOSED(key) on hang-up. */
+int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key);
+/* The next event into *out. Blocks (-EAGAIN with SYS_NONBLOCK, -ETIMEDOUT after
+ * timeout_ns, 0 for none). */
+int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns);
+
+/* ---- the kernel heap ---------------------------------------------------------------- */
+
+/* Infallible (like Box::new): returns a block id, or never returns: the OOM policy
+ * halts the system (outcome panic) or kills the caller with -ENOMEM. */
+int64_t sys_alloc(uint64_t bytes);
+/* Fallible (like try_reserve): a block id or -ENOMEM. */
+int64_t sys_try_alloc(uint64_t bytes);
+/* Frees a block the caller owns: 0 or -EINVAL. */
+int sys_free(uint32_t block);
 
 /* A scheduling point and nothing else. */
 void sys_yield(void);

@@ -13,6 +13,17 @@ static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SEM_WAIT] = "sem_wait",   [TRACE_OP_SEM_POST] = "sem_post",
     [TRACE_OP_WAKE] = "wake",           [TRACE_OP_CHECK_FAILED] = "check_failed",
     [TRACE_OP_LOG] = "log",             [TRACE_OP_START] = "start",
+    [TRACE_OP_KILLED] = "killed",       [TRACE_OP_WAIT] = "wait",
+    [TRACE_OP_KILL] = "kill",           [TRACE_OP_CHAN_CREATE] = "chan_create",
+    [TRACE_OP_CHAN_SEND] = "chan_send", [TRACE_OP_CHAN_RECV] = "chan_recv",
+    [TRACE_OP_CLOSE] = "close",         [TRACE_OP_FD_FROM_HANDLE] = "fd_from_handle",
+    [TRACE_OP_PORT_CREATE] = "port_create", [TRACE_OP_PORT_BIND] = "port_bind",
+    [TRACE_OP_PORT_WAIT] = "port_wait", [TRACE_OP_ALLOC] = "alloc",
+    [TRACE_OP_TRY_ALLOC] = "try_alloc", [TRACE_OP_FREE] = "free",
+    [TRACE_OP_CLOSERANGE] = "closerange", [TRACE_OP_SET_CLOEXEC] = "set_cloexec",
+    [TRACE_OP_SIGNAL_CATCH] = "signal_catch", [TRACE_OP_GROUP_CREATE] = "group_create",
+    [TRACE_OP_GROUP_KILL] = "group_kill", [TRACE_OP_GROUP_DROP] = "group_drop",
+    [TRACE_OP_GROUP_SHUTDOWN] = "group_shutdown", [TRACE_OP_OOM] = "oom",
 };
 
 static const char *const wake_names[TRACE_WAKE_COUNT] = {
@@ -49,6 +60,7 @@ const char *trace_errno_name(int64_t result)
     case -EDEADLK: return "-EDEADLK";
     case -EPERM: return "-EPERM";
     case -ESRCH: return "-ESRCH";
+    case -E2BIG: return "-E2BIG";
     default: return NULL;
     }
 }

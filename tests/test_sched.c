@@ -117,13 +117,13 @@ Test(lock_order, some_seeds_deadlock_others_pass_and_the_report_names_the_cycle)
             cr_assert(strstr(report, "HANG (deadlock)"), "seed %llu", (unsigned long long)seed);
             cr_assert(strstr(report, "Wait-for cycle (2 tasks)"), "seed %llu:\n%s",
                       (unsigned long long)seed, report);
-            cr_assert(strstr(report, "pid 2 \"left\" waits for mutex \"B\", held by pid 3 "
+            cr_assert(strstr(report, "pid 3 \"left\" waits for mutex \"B\", held by pid 4 "
                                      "\"right\"") ||
-                          strstr(report, "pid 3 \"right\" waits for mutex \"A\", held by "
-                                         "pid 2 \"left\""),
+                          strstr(report, "pid 4 \"right\" waits for mutex \"A\", held by "
+                                         "pid 3 \"left\""),
                       "seed %llu:\n%s", (unsigned long long)seed, report);
-            cr_assert(strstr(report, "mutex \"A\" is held by pid 2 \"left\"") &&
-                          strstr(report, "mutex \"B\" is held by pid 3 \"right\""),
+            cr_assert(strstr(report, "mutex \"A\" is held by pid 3 \"left\"") &&
+                          strstr(report, "mutex \"B\" is held by pid 4 \"right\""),
                       "seed %llu: both locks and holders named:\n%s",
                       (unsigned long long)seed, report);
         } else {
@@ -186,7 +186,7 @@ SCENARIO(test_timers, "test: sleepers wake in (deadline, sequence) order", NULL)
     for (uint32_t i = 0; i < SLEEPERS; i++)
         pids[i] = sys_spawn("sleeper", sleeper, (void *)(uintptr_t)i);
     for (uint32_t i = 0; i < SLEEPERS; i++)
-        sys_join((uint32_t)pids[i]);
+        sys_wait((uint32_t)pids[i], NULL);
 }
 
 Test(timers, fire_in_deadline_then_sequence_order)
@@ -283,7 +283,7 @@ SCENARIO(test_lock_timeout, "test: a contended lock times out", NULL)
     int pid = sys_spawn("holder", holder, &m);
     sys_sleep(SYS_NS_PER_MS); /* let the holder take it */
     contended_result = sys_mutex_lock_timeout((uint32_t)m, 10 * SYS_NS_PER_MS);
-    sys_join((uint32_t)pid);
+    sys_wait((uint32_t)pid, NULL);
 }
 
 Test(timeouts, a_contended_lock_times_out_and_leaves_the_queue)
@@ -350,7 +350,7 @@ Test(checks, a_failed_check_ends_the_run_as_assert)
     cr_assert_eq(r.outcome, SCHED_OUTCOME_ASSERT);
     cr_assert(strstr(text_str(&r.report), "arithmetic is broken (42)"), "%s",
               text_str(&r.report));
-    cr_assert(strstr(text_str(&r.report), "pid 1 \"main\""), "%s", text_str(&r.report));
+    cr_assert(strstr(text_str(&r.report), "pid 2 \"main\""), "%s", text_str(&r.report));
     run_result_free(&r);
 }
 

@@ -1,0 +1,359 @@
+/* chan — the channel table, endpoints and message queues (003_...); see world.h.
+ *
+ * An endpoint lives while it has liveness references: handles, bridged fds, and
+ * messages carrying it in flight, each counted by owner class. Dropping the last one
+ * tears the endpoint down, OPEN -> CLOSING -> CLOSED: its undelivered messages are
+ * destroyed (releasing the handles they carry), its waiters and the peer's are woken
+ * (the peer's readers see EOF once they drain, its senders -EPIPE), and the peer's
+ * port hears PEER_CLOSED. The slot is freed when both ends are closed and
+ * unreferenced. */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "world.h"
+
+struct endpoint *chan_endpoint(const struct world *w, uint32_t endpoint)
+{
+    return &w->channels[endpoint / 2].ends[endpoint % 2];
+}
+
+uint32_t chan_endpoint_refs(const struct endpoint *e, int handles_only)
+{
+    return e->refs[REF_HANDLE] + e->refs[REF_OTHER] + (handles_only ? 0 : e->refs[REF_FD]);
+}
+
+const char *chan_endpoint_name(uint32_t endpoint, char buf[48])
+{
+    snprintf(buf, 48, "channel %" PRIu32 " end %c", endpoint / 2, endpoint % 2 ? 'B' : 'A');
+    return buf;
+}
+
+static void history_add(struct world *w, struct endpoint *e, enum ref_event_kind kind,
+                        enum ref_class owner)
+{
+    e->history[e->history_count % ENDPOINT_HISTORY_MAX] =
+        (struct ref_event){(uint8_t)kind, (uint8_t)owner, w->current, w->step};
+    e->history_count++;
+}
+
+void chan_write_history(const struct endpoint *e, struct text *out, const char *indent)
+{
+    static const char *const kinds[] = {"init", "get", "put", "last put"};
+    static const char *const owners[] = {"handle", "bridged fd", "in flight"};
+    uint32_t first = e->history_count > ENDPOINT_HISTORY_MAX
+                         ? e->history_count - ENDPOINT_HISTORY_MAX
+                         : 0;
+    if (first)
+        text_printf(out, "%s(%" PRIu32 " earlier reference events not kept)\n", indent, first);
+    for (uint32_t i = first; i < e->history_count; i++) {
+        const struct ref_event *r = &e->history[i % ENDPOINT_HISTORY_MAX];
+        text_printf(out, "%sstep %-6" PRIu64 " pid %-4" PRIu32 " %-8s %s\n", indent, r->step,
+                    r->pid, kinds[r->kind], owners[r->owner]);
+    }
+}
+
+static int resolve(const struct world *w, uint32_t pid, uint32_t handle, uint32_t *endpoint)
+{
+    const struct proc *p = proc_get(w, pid);
+    if (!p || handle >= w->max_handles)
+        return -EBADF;
+    const struct handle *h = &p->handles[handle];
+    if (h->kind != HANDLE_ENDPOINT && h->kind != HANDLE_ENDPOINT_FD)
+        return -EBADF;
+    *endpoint = h->object;
+    return 0;
+}
+
+static void release_carried(struct world *w, struct message *m)
+{
+    for (uint32_t k = 0; k < m->handle_count; k++) {
+        const struct handle *h = &m->handles[k];
+        if (w->bug_leak_undelivered_handles) {
+            if (h->kind != HANDLE_PORT)
+                chan_endpoint(w, h->object)->orphaned_refs++;
+            continue; /* the bug: the reference is never dropped */
+        }
+        if (h->kind == HANDLE_PORT)
+            port_put(w, h->object);
+        else
+            chan_ref_put(w, h->object, REF_OTHER);
+    }
+    m->handle_count = 0;
+}
+
+static void maybe_free_slot(struct world *w, uint32_t channel)
+{
+    struct channel *ch = &w->channels[channel];
+    for (int e = 0; e < 2; e++)
+        if (ch->ends[e].state != ENDPOINT_CLOSED || chan_endpoint_refs(&ch->ends[e], 0))
+            return;
+    heap_free(&w->heap, ch->heap_block);
+    struct proc *creator = proc_get(w, ch->creator);
+    if (creator && creator->channels_live)
+        creator->channels_live--;
+    ch->live = 0;
+    w->channels_live--;
+}
+
+static void teardown(struct world *w, uint32_t endpoint)
+{
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
+    assert(e->state == ENDPOINT_OPEN);
+    e->state = ENDPOINT_CLOSING;
+    /* Undelivered messages die here; what they carry is released (unless the bug). */
+    while (e->queue_count) {
+        struct message *m = &e->queue[e->queue_head];
+        e->queue_head = (e->queue_head + 1) % w->queue_depth;
+        e->queue_count--;
+        if (m->heap_block)
+            heap_free(&w->heap, m->heap_block);
+        release_carried(w, m);
+    }
+    world_wake(w, &e->readers, TRACE_WAKE_CLOSE);
+    world_wake(w, &e->writers, TRACE_WAKE_CLOSE);
+    if (!w->bug_close_no_wake) {
+        world_wake(w, &peer->readers, TRACE_WAKE_HUP);
+        world_wake(w, &peer->writers, TRACE_WAKE_HUP);
+    }
+    if (peer->state == ENDPOINT_OPEN)
+        port_post(w, peer, PORT_EVENT_PEER_CLOSED);
+    if (e->port) {
+        w->ports[e->port - 1].bound--;
+        e->port = 0;
+    }
+    assert(e->state == ENDPOINT_CLOSING);
+    e->state = ENDPOINT_CLOSED;
+}
+
+void chan_ref_get(struct world *w, uint32_t endpoint, enum ref_class owner)
+{
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    e->refs[owner]++;
+    history_add(w, e, REF_GET, owner);
+}
+
+void chan_ref_put(struct world *w, uint32_t endpoint, enum ref_class owner)
+{
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    assert(e->refs[owner] > 0);
+    e->refs[owner]--;
+    int last = e->state == ENDPOINT_OPEN &&
+               chan_endpoint_refs(e, w->bug_liveness_handles_only) == 0;
+    history_add(w, e, last ? REF_LAST_PUT : REF_PUT, owner);
+    if (last)
+        teardown(w, endpoint);
+    if (e->state == ENDPOINT_CLOSED)
+        maybe_free_slot(w, endpoint / 2);
+}
+
+int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return -EBADF;
+    if (w->per_proc_channel_limit && p->channels_live >= w->per_proc_channel_limit)
+        return -EMFILE;
+    uint32_t slot = 0;
+    while (slot < w->max_channels && w->channels[slot].live)
+        slot++;
+    if (slot == w->max_channels) {
+        char line[128];
+        snprintf(line, sizeof line, "[ipc] channel_create_pair: all %" PRIu32 " slots exhausted",
+                 w->max_channels);
+        world_console(w, line);
+        return -ENFILE;
+    }
+    if (w->max_handles - p->handle_count < 2)
+        return -EMFILE;
+    int64_t block = heap_try_alloc(&w->heap, w->channel_bytes, "chan", pid, w->step, 0);
+    if (block < 0)
+        return -ENOMEM;
+    struct channel *ch = &w->channels[slot];
+    ch->live = 1;
+    ch->creator = pid;
+    ch->created_step = w->step;
+    ch->heap_block = (uint32_t)block;
+    for (uint32_t e = 0; e < 2; e++) {
+        struct endpoint *ep = &ch->ends[e];
+        struct message *queue = ep->queue;
+        *ep = (struct endpoint){0};
+        ep->queue = queue;
+        char name[48];
+        uint32_t id = slot * 2 + e;
+        waitq_init(&ep->readers, "channel", chan_endpoint_name(id, name));
+        waitq_init(&ep->writers, "channel", name);
+        ep->readers.owner = ep->writers.owner = w;
+        ep->readers.owner_id = ep->writers.owner_id = id;
+        ep->readers.holders = chan_readers_holders;
+        ep->writers.holders = chan_writers_holders;
+        ep->readers.describe = ep->writers.describe = chan_describe;
+        ep->refs[REF_HANDLE] = 1;
+        history_add(w, ep, REF_INIT, REF_HANDLE);
+        ends[e] = (uint32_t)proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT, 0, id});
+    }
+    p->channels_live++;
+    w->channels_live++;
+    return 0;
+}
+
+int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
+              const uint32_t *carried, uint32_t count, int nonblocking)
+{
+    uint32_t endpoint;
+    if (resolve(w, pid, handle, &endpoint) != 0)
+        return -EBADF;
+    struct proc *p = proc_get(w, pid);
+    if (count > MESSAGE_HANDLES_MAX)
+        return -EINVAL;
+    for (uint32_t k = 0; k < count; k++) {
+        if (carried[k] >= w->max_handles || p->handles[carried[k]].kind == HANDLE_FREE)
+            return -EBADF;
+        if (carried[k] == handle)
+            return -EINVAL;
+        for (uint32_t j = 0; j < k; j++)
+            if (carried[j] == carried[k])
+                return -EINVAL;
+    }
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
+    if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN)
+        return -EPIPE;
+    if (peer->queue_count == w->queue_depth) {
+        if (nonblocking)
+            return -EAGAIN;
+        w->block_on = &peer->writers;
+        return MODEL_WOULD_BLOCK;
+    }
+    uint32_t block = 0;
+    if (bytes > w->inline_msg_bytes) {
+        int64_t id = heap_try_alloc(&w->heap, bytes, "msg", pid, w->step, 0);
+        if (id < 0)
+            return -ENOMEM;
+        block = (uint32_t)id;
+    }
+    struct message *m = &peer->queue[(peer->queue_head + peer->queue_count) % w->queue_depth];
+    *m = (struct message){bytes, block, pid, count, {{0}}};
+    /* Move semantics: each carried handle leaves the sender's table and travels as an
+     * in-flight reference. */
+    for (uint32_t k = 0; k < count; k++) {
+        struct handle h = p->handles[carried[k]];
+        p->handles[carried[k]] = (struct handle){0};
+        p->handle_count--;
+        h.cloexec = 0;
+        m->handles[k] = h;
+        if (h.kind != HANDLE_PORT) {
+            enum ref_class from = h.kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE;
+            m->handles[k].kind = HANDLE_ENDPOINT;
+            chan_ref_get(w, h.object, REF_OTHER);
+            chan_ref_put(w, h.object, from);
+        }
+    }
+    peer->queue_count++;
+    world_wake(w, &peer->readers, TRACE_WAKE_DATA);
+    port_post(w, peer, PORT_EVENT_READABLE);
+    return 0;
+}
+
+int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_received *out,
+              int nonblocking)
+{
+    uint32_t endpoint;
+    if (resolve(w, pid, handle, &endpoint) != 0)
+        return -EBADF;
+    struct proc *p = proc_get(w, pid);
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
+    *out = (struct chan_received){0};
+    if (e->queue_count == 0) {
+        if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN) {
+            out->eof = 1;
+            return 0;
+        }
+        if (nonblocking)
+            return -EAGAIN;
+        w->block_on = &e->readers;
+        return MODEL_WOULD_BLOCK;
+    }
+    struct message *m = &e->queue[e->queue_head];
+    if (w->max_handles - p->handle_count < m->handle_count)
+        return -EMFILE;
+    out->bytes = m->bytes;
+    out->sender = m->sender;
+    out->handle_count = m->handle_count;
+    for (uint32_t k = 0; k < m->handle_count; k++) {
+        struct handle h = m->handles[k];
+        out->handles[k] = (uint32_t)proc_install_handle(w, pid, h);
+        if (h.kind != HANDLE_PORT) {
+            chan_ref_get(w, h.object, REF_HANDLE);
+            chan_ref_put(w, h.object, REF_OTHER);
+        }
+    }
+    if (m->heap_block)
+        heap_free(&w->heap, m->heap_block);
+    e->queue_head = (e->queue_head + 1) % w->queue_depth;
+    e->queue_count--;
+    world_wake(w, &e->writers, TRACE_WAKE_DATA);
+    return 0;
+}
+
+int chan_fd_from_handle(struct world *w, uint32_t pid, uint32_t handle)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p || handle >= w->max_handles || p->handles[handle].kind != HANDLE_ENDPOINT)
+        return -EBADF;
+    uint32_t endpoint = p->handles[handle].object;
+    if (chan_endpoint(w, endpoint)->state != ENDPOINT_OPEN)
+        return -EBADF;
+    int index = proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT_FD, 0, endpoint});
+    if (index >= 0)
+        chan_ref_get(w, endpoint, REF_FD);
+    return index;
+}
+
+/* ---- for hang reports -------------------------------------------------------------- */
+
+uint32_t chan_holder_pids(const struct world *w, uint32_t endpoint, uint32_t *pids,
+                          uint32_t max)
+{
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < w->max_procs && n < max; s++) {
+        const struct proc *p = &w->procs[s];
+        if (p->state == PROC_FREE)
+            continue;
+        for (uint32_t i = 0; i < w->max_handles; i++)
+            if ((p->handles[i].kind == HANDLE_ENDPOINT || p->handles[i].kind == HANDLE_ENDPOINT_FD) &&
+                p->handles[i].object == endpoint) {
+                pids[n++] = p->pid;
+                break;
+            }
+    }
+    return n;
+}
+
+uint32_t chan_readers_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                              const char **relation)
+{
+    *relation = "(a receive): the peer end, which could send or close, is held by";
+    return chan_holder_pids(wq->owner, (uint32_t)wq->owner_id ^ 1, pids, max);
+}
+
+uint32_t chan_writers_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                              const char **relation)
+{
+    *relation = "(a send into a full queue): this end, which could drain it, is held by";
+    return chan_holder_pids(wq->owner, (uint32_t)wq->owner_id, pids, max);
+}
+
+void chan_describe(const struct waitq *wq, struct text *out)
+{
+    const struct world *w = wq->owner;
+    uint32_t id = (uint32_t)wq->owner_id;
+    const struct endpoint *e = chan_endpoint(w, id), *peer = chan_endpoint(w, id ^ 1);
+    static const char *const states[] = {"open", "closing", "closed"};
+    text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " queued at the peer, this end %s, peer end %s",
+                e->queue_count, peer->queue_count, states[e->state], states[peer->state]);
+}

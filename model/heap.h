@@ -1,0 +1,101 @@
+/* heap — the kernel heap model (004_...: OOM recovery options).
+ *
+ * Byte accounting against a capacity. Every block records its size, a tag saying
+ * what it is for, its owner process and the step it was made at. Two ways to
+ * allocate, as in Rust's kernel code:
+ *   heap_try_alloc — fallible, like try_reserve: returns -ENOMEM, nothing changes;
+ *   heap_alloc     — infallible, like Box::new: on failure it applies the OOM
+ *                    policy and tells the caller what must happen (halt the system or
+ *                    kill the current process); the models never switch, so the
+ *                    sys layer carries that out.
+ * A per-process quota refuses an allocation before the global heap runs out. */
+#ifndef DETSIM_HEAP_H
+#define DETSIM_HEAP_H
+
+#include <stdint.h>
+
+#include "sim/text.h"
+
+enum heap_oom_policy {
+    HEAP_OOM_HALT,         /* the whole system stops: outcome panic */
+    HEAP_OOM_KILL_PROCESS, /* the current process dies with -ENOMEM; a system process halts */
+    HEAP_OOM_RESERVE       /* as kill-process, after releasing the emergency reserve */
+};
+
+enum heap_oom_action {
+    HEAP_OOM_ACTION_NONE,
+    HEAP_OOM_ACTION_HALT, /* panic the system */
+    HEAP_OOM_ACTION_KILL  /* kill the current process with -ENOMEM */
+};
+
+struct heap_block {
+    uint64_t bytes;
+    const char *tag;       /* "proc", "chan", "msg", "port", "user", "reserve" */
+    uint32_t owner_pid;    /* 0: the kernel itself */
+    uint64_t step;         /* made at */
+    uint8_t live;
+    uint8_t freed_at_exit; /* the owner's exit frees it */
+};
+
+struct heap {
+    uint64_t capacity_bytes;
+    uint64_t used_bytes;
+    struct heap_block *blocks; /* by id - 1; ids are never reused */
+    uint32_t block_count;
+    uint32_t block_capacity;
+    uint32_t live_blocks;
+    uint64_t *usage_by_pid; /* bytes charged to each pid, for quotas */
+    uint32_t usage_pids;
+    enum heap_oom_policy policy;
+    uint64_t proc_quota_bytes; /* 0: none */
+    uint32_t reserved_procs;   /* pids below this are system processes */
+    uint64_t reserve_bytes;
+    uint32_t reserve_block;    /* the live reserve block, 0 when released */
+    uint64_t refill_below_bytes; /* refill the reserve when usage falls below this */
+    uint64_t oom_count;        /* allocations that failed, fallible or not */
+    uint64_t reserve_releases;
+    int failed;                /* the harness could not grow its own arrays */
+};
+
+struct heap_options {
+    uint64_t capacity_bytes;
+    enum heap_oom_policy policy;
+    uint64_t proc_quota_bytes;
+    uint32_t reserved_procs;
+    uint64_t reserve_bytes;
+    uint32_t refill_percent; /* refill when used < capacity * refill_percent / 100 */
+};
+
+/* Sets h up; with the reserve policy the reserve is taken at once. Returns 0, or
+ * -ENOMEM when the reserve does not fit (h is then unusable, free it). */
+int heap_init(struct heap *h, const struct heap_options *options);
+
+void heap_free_all(struct heap *h);
+
+/* Fallible allocation. Returns a block id (> 0), or -ENOMEM when the heap or the
+ * owner's quota would be exceeded; on failure nothing changes but oom_count. */
+int64_t heap_try_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
+                       uint64_t step, int freed_at_exit);
+
+/* Infallible allocation. Returns a block id (> 0), or -ENOMEM with *action set to
+ * what the OOM policy demands (the reserve policy has already released the reserve
+ * and retried once). */
+int64_t heap_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
+                   uint64_t step, int freed_at_exit, enum heap_oom_action *action);
+
+/* Frees block id. Returns 0, or -EINVAL for an id that is not live. */
+int heap_free(struct heap *h, uint32_t id);
+
+/* Frees every freed_at_exit block owned by pid; returns the bytes freed. */
+uint64_t heap_free_owner(struct heap *h, uint32_t pid);
+
+/* Bytes charged to pid. */
+uint64_t heap_usage(const struct heap *h, uint32_t pid);
+
+/* Verifies used_bytes and per-pid usage against the live blocks. Returns 0, or -1
+ * with the broken invariant appended to out. */
+int heap_check(const struct heap *h, struct text *out);
+
+const char *heap_oom_policy_name(enum heap_oom_policy policy);
+
+#endif

@@ -1,0 +1,422 @@
+/* world — config, creation, invariants and the leak audit; see world.h. */
+#include "world.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const oom_policy_names[] = {"halt", "kill-process", "reserve", NULL};
+
+const struct config_key world_config_keys[] = {
+    {"max_procs", CONFIG_UINT, 64, 2, 100000, "process table slots (init is pid 1)", NULL},
+    {"max_handles", CONFIG_UINT, 32, 2, 4096, "handle-table entries per process", NULL},
+    {"max_channels", CONFIG_UINT, 64, 1, 1000000, "global channel table slots", NULL},
+    {"per_proc_channel_limit", CONFIG_UINT, 0, 0, 1000000,
+     "channels one process may hold at once (0: no limit)", NULL},
+    {"queue_depth", CONFIG_UINT, 16, 1, 100000, "messages an endpoint's queue holds", NULL},
+    {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
+     "messages up to this size cost no heap", NULL},
+    {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
+    {"heap_bytes", CONFIG_BYTES, 4ULL << 20, 1024, 1ULL << 40, "kernel heap capacity", NULL},
+    {"oom_policy", CONFIG_ENUM, 0, 0, 2,
+     "what an infallible allocation does on OOM: halt, kill-process or reserve",
+     oom_policy_names},
+    {"reserved_procs", CONFIG_UINT, 2, 0, 100000,
+     "pids below this are system processes: an OOM there halts", NULL},
+    {"reserve_bytes", CONFIG_BYTES, 256 * 1024, 0, 1ULL << 40,
+     "emergency reserve released on OOM (oom_policy=reserve)", NULL},
+    {"reserve_refill_percent", CONFIG_UINT, 50, 0, 100,
+     "refill the reserve when heap use falls below this share", NULL},
+    {"proc_quota_bytes", CONFIG_BYTES, 0, 0, 1ULL << 40,
+     "heap bytes one process may hold (0: no quota)", NULL},
+    {"proc_bytes", CONFIG_BYTES, 1024, 0, 1ULL << 30, "heap cost of a process", NULL},
+    {"channel_bytes", CONFIG_BYTES, 128, 0, 1ULL << 30, "heap cost of a channel", NULL},
+    {"port_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30, "heap cost of a port", NULL},
+    {"bug_close_no_wake", CONFIG_BOOL, 0, 0, 1,
+     "bug (003): closing an endpoint leaves the peer's blocked waiters asleep", NULL},
+    {"bug_leak_undelivered_handles", CONFIG_BOOL, 0, 0, 1,
+     "bug (003): a message destroyed undelivered keeps the handles it carries", NULL},
+    {"bug_release_at_reap", CONFIG_BOOL, 0, 0, 1,
+     "bug (000): a dying process keeps its channel slots until it is reaped", NULL},
+    {"bug_liveness_handles_only", CONFIG_BOOL, 0, 0, 1,
+     "bug (003): endpoint liveness counts handles only, not bridged fds", NULL},
+    {"exit_bytes", CONFIG_BYTES, 0, 0, 1ULL << 30,
+     "heap a process teardown needs (an OOM there halts the system)", NULL},
+    {"check", CONFIG_BOOL, 0, 0, 1, "run world_check after every step (slow)", NULL},
+    {0},
+};
+
+int world_create(struct world *w, const struct config *config)
+{
+    *w = (struct world){0};
+    w->config = config;
+    w->max_procs = (uint32_t)config_get(config, "max_procs");
+    w->max_handles = (uint32_t)config_get(config, "max_handles");
+    w->max_channels = (uint32_t)config_get(config, "max_channels");
+    w->per_proc_channel_limit = (uint32_t)config_get(config, "per_proc_channel_limit");
+    w->queue_depth = (uint32_t)config_get(config, "queue_depth");
+    w->inline_msg_bytes = config_get(config, "inline_msg_bytes");
+    w->max_ports = (uint32_t)config_get(config, "max_ports");
+    w->proc_bytes = config_get(config, "proc_bytes");
+    w->channel_bytes = config_get(config, "channel_bytes");
+    w->port_bytes = config_get(config, "port_bytes");
+    w->bug_close_no_wake = (uint8_t)config_get(config, "bug_close_no_wake");
+    w->bug_leak_undelivered_handles = (uint8_t)config_get(config, "bug_leak_undelivered_handles");
+    w->bug_release_at_reap = (uint8_t)config_get(config, "bug_release_at_reap");
+    w->bug_liveness_handles_only = (uint8_t)config_get(config, "bug_liveness_handles_only");
+    w->next_pid = 1;
+    w->next_group = 1;
+
+    struct heap_options heap = {
+        .capacity_bytes = config_get(config, "heap_bytes"),
+        .policy = (enum heap_oom_policy)config_get(config, "oom_policy"),
+        .proc_quota_bytes = config_get(config, "proc_quota_bytes"),
+        .reserved_procs = (uint32_t)config_get(config, "reserved_procs"),
+        .reserve_bytes = config_get(config, "reserve_bytes"),
+        .refill_percent = (uint32_t)config_get(config, "reserve_refill_percent"),
+    };
+    int rc = heap_init(&w->heap, &heap);
+    w->channels = calloc(w->max_channels, sizeof *w->channels);
+    w->ports = calloc(w->max_ports, sizeof *w->ports);
+    w->procs = calloc(w->max_procs, sizeof *w->procs);
+    if (rc != 0 || !w->channels || !w->ports || !w->procs) {
+        world_destroy(w);
+        return rc != 0 ? -EINVAL : -ENOMEM;
+    }
+    for (uint32_t c = 0; c < w->max_channels; c++)
+        for (int e = 0; e < 2; e++) {
+            w->channels[c].ends[e].queue = calloc(w->queue_depth, sizeof(struct message));
+            if (!w->channels[c].ends[e].queue) {
+                world_destroy(w);
+                return -ENOMEM;
+            }
+        }
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        w->procs[p].handles = calloc(w->max_handles, sizeof(struct handle));
+        if (!w->procs[p].handles) {
+            world_destroy(w);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+void world_destroy(struct world *w)
+{
+    if (w->channels)
+        for (uint32_t c = 0; c < w->max_channels; c++)
+            for (int e = 0; e < 2; e++)
+                free(w->channels[c].ends[e].queue);
+    if (w->procs)
+        for (uint32_t p = 0; p < w->max_procs; p++)
+            free(w->procs[p].handles);
+    free(w->channels);
+    free(w->ports);
+    free(w->procs);
+    free(w->slot_by_pid);
+    free(w->wakes);
+    heap_free_all(&w->heap);
+    *w = (struct world){0};
+}
+
+void world_wake(struct world *w, struct waitq *queue, enum trace_wake reason)
+{
+    if (!queue->count)
+        return;
+    if (w->wake_count == w->wake_capacity) {
+        uint32_t capacity = w->wake_capacity ? w->wake_capacity * 2 : 32;
+        struct world_wake *grown = realloc(w->wakes, capacity * sizeof *grown);
+        if (!grown) {
+            w->out_of_memory = 1;
+            return;
+        }
+        w->wakes = grown;
+        w->wake_capacity = capacity;
+    }
+    w->wakes[w->wake_count++] = (struct world_wake){queue, reason};
+}
+
+void world_console(struct world *w, const char *line)
+{
+    if (w->console_count) {
+        uint32_t last = (w->console_count - 1) % CONSOLE_LINES_MAX;
+        if (strcmp(w->console[last], line) == 0) {
+            w->console_repeats[last]++;
+            return;
+        }
+    }
+    uint32_t slot = w->console_count % CONSOLE_LINES_MAX;
+    snprintf(w->console[slot], sizeof w->console[slot], "%s", line);
+    w->console_repeats[slot] = 1;
+    w->console_count++;
+    w->console_notes++;
+}
+
+/* ---- invariants ------------------------------------------------------------------ */
+
+/* Counts the references each endpoint and port should have, from their holders. */
+struct holders {
+    uint32_t (*endpoint)[REF_CLASS_COUNT]; /* by endpoint */
+    uint32_t *port;
+};
+
+static int count_holders(const struct world *w, struct holders *h)
+{
+    h->endpoint = calloc((size_t)w->max_channels * 2, sizeof *h->endpoint);
+    h->port = calloc(w->max_ports, sizeof *h->port);
+    if (!h->endpoint || !h->port)
+        return -ENOMEM;
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state == PROC_FREE)
+            continue;
+        for (uint32_t i = 0; i < w->max_handles; i++) {
+            const struct handle *hd = &proc->handles[i];
+            if (hd->kind == HANDLE_ENDPOINT && hd->object < w->max_channels * 2)
+                h->endpoint[hd->object][REF_HANDLE]++;
+            else if (hd->kind == HANDLE_ENDPOINT_FD && hd->object < w->max_channels * 2)
+                h->endpoint[hd->object][REF_FD]++;
+            else if (hd->kind == HANDLE_PORT && hd->object < w->max_ports)
+                h->port[hd->object]++;
+        }
+    }
+    for (uint32_t c = 0; c < w->max_channels; c++)
+        for (int e = 0; e < 2; e++) {
+            const struct endpoint *ep = &w->channels[c].ends[e];
+            for (uint32_t q = 0; q < ep->queue_count; q++) {
+                const struct message *m = &ep->queue[(ep->queue_head + q) % w->queue_depth];
+                for (uint32_t k = 0; k < m->handle_count; k++) {
+                    if (m->handles[k].kind == HANDLE_PORT)
+                        h->port[m->handles[k].object]++;
+                    else
+                        h->endpoint[m->handles[k].object][REF_OTHER]++;
+                }
+            }
+        }
+    return 0;
+}
+
+int world_check(const struct world *w, struct text *out)
+{
+    int broken = heap_check(&w->heap, out) != 0;
+    struct holders h = {0};
+    if (count_holders(w, &h) != 0) {
+        free(h.endpoint);
+        free(h.port);
+        text_printf(out, "world_check: out of memory\n");
+        return -1;
+    }
+    uint32_t live = 0;
+    for (uint32_t c = 0; c < w->max_channels; c++) {
+        const struct channel *ch = &w->channels[c];
+        live += ch->live;
+        for (int e = 0; e < 2; e++) {
+            const struct endpoint *ep = &ch->ends[e];
+            uint32_t id = c * 2 + (uint32_t)e;
+            char name[48];
+            h.endpoint[id][REF_OTHER] += ep->orphaned_refs; /* lost by the leak bug */
+            for (int k = 0; k < REF_CLASS_COUNT; k++)
+                if (ep->refs[k] != h.endpoint[id][k]) {
+                    text_printf(out, "%s: %" PRIu32 " references of class %d but %" PRIu32
+                                     " holders\n",
+                                chan_endpoint_name(id, name), ep->refs[k], k, h.endpoint[id][k]);
+                    broken = 1;
+                }
+            if (!ch->live && (ep->refs[0] || ep->refs[1] || ep->refs[2] || ep->queue_count)) {
+                text_printf(out, "%s: a free slot with references or messages\n",
+                            chan_endpoint_name(id, name));
+                broken = 1;
+            }
+            if (ch->live && ep->state == ENDPOINT_OPEN && chan_endpoint_refs(ep, 0) == 0) {
+                text_printf(out, "%s: open with no references\n", chan_endpoint_name(id, name));
+                broken = 1;
+            }
+            if (ep->queue_count > w->queue_depth) {
+                text_printf(out, "%s: %" PRIu32 " queued, depth %" PRIu32 "\n",
+                            chan_endpoint_name(id, name), ep->queue_count, w->queue_depth);
+                broken = 1;
+            }
+        }
+        if (ch->live && ch->ends[0].state == ENDPOINT_CLOSED && ch->ends[1].state == ENDPOINT_CLOSED) {
+            text_printf(out, "channel %" PRIu32 ": both ends closed but the slot is held\n", c);
+            broken = 1;
+        }
+    }
+    if (live != w->channels_live) {
+        text_printf(out, "channels: %" PRIu32 " slots counted in use, %" PRIu32 " live\n",
+                    w->channels_live, live);
+        broken = 1;
+    }
+    uint32_t ports = 0;
+    for (uint32_t p = 0; p < w->max_ports; p++) {
+        ports += w->ports[p].live;
+        if (w->ports[p].refs != h.port[p]) {
+            text_printf(out, "port %" PRIu32 ": %" PRIu32 " references, %" PRIu32 " holders\n", p,
+                        w->ports[p].refs, h.port[p]);
+            broken = 1;
+        }
+    }
+    if (ports != w->ports_live) {
+        text_printf(out, "ports: %" PRIu32 " counted, %" PRIu32 " live\n", w->ports_live, ports);
+        broken = 1;
+    }
+    uint32_t procs = 0;
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state == PROC_FREE)
+            continue;
+        procs++;
+        uint32_t handles = 0;
+        for (uint32_t i = 0; i < w->max_handles; i++) {
+            const struct handle *hd = &proc->handles[i];
+            if (hd->kind == HANDLE_FREE)
+                continue;
+            handles++;
+            int dangling = hd->kind == HANDLE_PORT
+                               ? hd->object >= w->max_ports || !w->ports[hd->object].live
+                               : hd->object >= w->max_channels * 2 ||
+                                     !w->channels[hd->object / 2].live ||
+                                     (hd->kind == HANDLE_ENDPOINT &&
+                                      w->channels[hd->object / 2].ends[hd->object % 2].state !=
+                                          ENDPOINT_OPEN);
+            if (dangling) {
+                text_printf(out, "pid %" PRIu32 " handle %" PRIu32 " names a dead object\n",
+                            proc->pid, i);
+                broken = 1;
+            }
+        }
+        if (handles != proc->handle_count) {
+            text_printf(out, "pid %" PRIu32 ": handle_count %" PRIu32 " but %" PRIu32 " open\n",
+                        proc->pid, proc->handle_count, handles);
+            broken = 1;
+        }
+        if (proc->state == PROC_ZOMBIE && handles && !proc->kept_handles) {
+            text_printf(out, "pid %" PRIu32 ": a zombie with %" PRIu32 " open handles\n",
+                        proc->pid, handles);
+            broken = 1;
+        }
+        if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != p + 1) {
+            text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
+            broken = 1;
+        }
+    }
+    if (procs != w->procs_live) {
+        text_printf(out, "procs: %" PRIu32 " counted, %" PRIu32 " in use\n", w->procs_live, procs);
+        broken = 1;
+    }
+    free(h.endpoint);
+    free(h.port);
+    return broken ? -1 : 0;
+}
+
+/* ---- the leak audit -------------------------------------------------------------- */
+
+static const char *ref_class_name(int k)
+{
+    return k == REF_HANDLE ? "handle" : k == REF_FD ? "bridged fd" : "in flight";
+}
+
+static void write_holders(const struct world *w, uint32_t endpoint, struct text *out)
+{
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state == PROC_FREE)
+            continue;
+        for (uint32_t i = 0; i < w->max_handles; i++)
+            if ((proc->handles[i].kind == HANDLE_ENDPOINT ||
+                 proc->handles[i].kind == HANDLE_ENDPOINT_FD) &&
+                proc->handles[i].object == endpoint)
+                text_printf(out, "      held by pid %" PRIu32 " \"%s\"%s, handle %" PRIu32 "%s\n",
+                            proc->pid, proc->name, proc->state == PROC_ZOMBIE ? " (zombie)" : "",
+                            i, proc->handles[i].kind == HANDLE_ENDPOINT_FD ? " (bridged fd)" : "");
+    }
+    for (uint32_t c = 0; c < w->max_channels; c++)
+        for (int e = 0; e < 2; e++) {
+            const struct endpoint *ep = &w->channels[c].ends[e];
+            for (uint32_t q = 0; q < ep->queue_count; q++) {
+                const struct message *m = &ep->queue[(ep->queue_head + q) % w->queue_depth];
+                for (uint32_t k = 0; k < m->handle_count; k++)
+                    if (m->handles[k].kind != HANDLE_PORT && m->handles[k].object == endpoint) {
+                        char name[48];
+                        text_printf(out, "      carried by a message stranded in the queue of %s\n",
+                                    chan_endpoint_name(c * 2 + (uint32_t)e, name));
+                    }
+            }
+        }
+}
+
+uint32_t world_audit(const struct world *w, struct text *out)
+{
+    uint32_t leaks = 0;
+    for (uint32_t c = 0; c < w->max_channels; c++) {
+        const struct channel *ch = &w->channels[c];
+        if (!ch->live)
+            continue;
+        leaks++;
+        text_printf(out, "  channel %" PRIu32 " still holds a slot (created by pid %" PRIu32
+                         " at step %" PRIu64 ")\n",
+                    c, ch->creator, ch->created_step);
+        for (int e = 0; e < 2; e++) {
+            const struct endpoint *ep = &ch->ends[e];
+            uint32_t id = c * 2 + (uint32_t)e;
+            char name[48];
+            text_printf(out, "    %s: %s", chan_endpoint_name(id, name),
+                        ep->state == ENDPOINT_OPEN ? "open" : ep->state == ENDPOINT_CLOSING ? "closing" : "closed");
+            for (int k = 0; k < REF_CLASS_COUNT; k++)
+                if (ep->refs[k])
+                    text_printf(out, ", %" PRIu32 " %s reference%s", ep->refs[k], ref_class_name(k),
+                                ep->refs[k] == 1 ? "" : "s");
+            text_printf(out, ", %" PRIu32 " queued\n", ep->queue_count);
+            if (ep->orphaned_refs)
+                text_printf(out, "      %" PRIu32 " in-flight reference%s lost with a destroyed "
+                                 "message, never released\n",
+                            ep->orphaned_refs, ep->orphaned_refs == 1 ? "" : "s");
+            write_holders(w, id, out);
+            chan_write_history(ep, out, "      ");
+        }
+    }
+    for (uint32_t p = 0; p < w->max_ports; p++)
+        if (w->ports[p].live) {
+            leaks++;
+            text_printf(out, "  port %" PRIu32 " still exists (created by pid %" PRIu32
+                             " at step %" PRIu64 "), %" PRIu32 " endpoint%s bound\n",
+                        p, w->ports[p].creator, w->ports[p].created_step, w->ports[p].bound,
+                        w->ports[p].bound == 1 ? "" : "s");
+        }
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state == PROC_FREE || proc->daemon)
+            continue;
+        leaks++;
+        text_printf(out, "  pid %" PRIu32 " \"%s\" is %s (parent pid %" PRIu32 ")", proc->pid,
+                    proc->name, proc->state == PROC_ZOMBIE ? "a zombie nobody reaped" : "still alive",
+                    proc->parent);
+        if (proc->handle_count)
+            text_printf(out, ", holding %" PRIu32 " handle%s", proc->handle_count,
+                        proc->handle_count == 1 ? "" : "s");
+        text_printf(out, "\n");
+    }
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state != PROC_FREE && proc->daemon && proc->handle_count) {
+            leaks++;
+            text_printf(out, "  pid %" PRIu32 " \"%s\" holds %" PRIu32 " handle%s\n", proc->pid,
+                        proc->name, proc->handle_count, proc->handle_count == 1 ? "" : "s");
+        }
+    }
+    for (uint32_t b = 0; b < w->heap.block_count; b++) {
+        const struct heap_block *block = &w->heap.blocks[b];
+        if (!block->live || b + 1 == w->heap.reserve_block)
+            continue;
+        const struct proc *owner = proc_get(w, block->owner_pid);
+        if (owner && owner->daemon && strcmp(block->tag, "proc") == 0)
+            continue; /* init's own process struct */
+        leaks++;
+        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
+                         ", made at step %" PRIu64 "\n",
+                    b + 1, block->bytes, block->tag, block->owner_pid, block->step);
+    }
+    return leaks;
+}
