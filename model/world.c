@@ -42,6 +42,8 @@ const struct config_key world_config_keys[] = {
      "bug (000): a dying process keeps its channel slots until it is reaped", NULL},
     {"bug_liveness_handles_only", CONFIG_BOOL, 0, 0, 1,
      "bug (003): endpoint liveness counts handles only, not bridged fds", NULL},
+    {"heap_fail_nth", CONFIG_UINT, 0, 0, UINT64_MAX,
+     "make the Nth heap allocation fail (0: none): the allocation-failure loop's knob", NULL},
     {"exit_bytes", CONFIG_BYTES, 0, 0, 1ULL << 30,
      "heap a process teardown needs (an OOM there halts the system)", NULL},
     {"check", CONFIG_BOOL, 0, 0, 1, "run world_check after every step (slow)", NULL},

@@ -138,14 +138,21 @@ int run_scenario(const struct run_options *options, struct run_result *result)
                                              sys_describe_world};
     sched_set_hooks(sched, &hooks);
     sched_trace_names(sched, &trace.names);
-    char root_name[64];
-    if (sys_boot(sched, options->scenario->main, "main") != 0) {
+    rc = sys_boot(sched, options->scenario->main, "main");
+    if (rc == -ENOMEM && !world.out_of_memory) {
+        /* The kernel heap cannot even hold init and the root process. */
+        sched_fail(sched, SCHED_OUTCOME_PANIC,
+                   "PANIC at boot: the kernel heap cannot hold init and the root process "
+                   "(heap_bytes too small for proc_bytes?)");
+    } else if (rc != 0) {
         sched_destroy(sched);
         world_destroy(&world);
         choice_free(&choices);
         return -ENOMEM;
     }
-    (void)root_name;
+    /* heap_fail_nth counts the scenario's allocations, not the boot's. */
+    world.heap.attempts = 0;
+    world.heap.fail_attempt = config_get(&options->config, "heap_fail_nth");
     result->outcome = sched_run(sched, &result->report);
     if (result->outcome == SCHED_OUTCOME_PASS) {
         /* Every task is done: what is left over is a leak; what is inconsistent is a
@@ -172,6 +179,8 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     result->vtime_ns = sched_vtime(sched);
     result->hash = trace_hash(&trace);
     result->events = trace.event_count;
+    result->heap_attempts = world.heap.attempts;
+    result->heap_ooms = world.heap.oom_count;
     result->replay_mismatches = choices.replay_mismatches;
     result->replay_overruns = choices.replay_overruns;
     if (options->record_choices) {

@@ -41,6 +41,8 @@ struct run_result {
     size_t choice_count;
     uint64_t replay_mismatches;
     uint64_t replay_overruns;
+    uint64_t heap_attempts; /* heap allocations tried during the run */
+    uint64_t heap_ooms;     /* of which failed */
 };
 
 /* Fills config with the core keys and scenario's params at their defaults.

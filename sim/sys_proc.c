@@ -84,12 +84,10 @@ void sys_on_exit(uint32_t pid, int status)
 {
     struct sched *s = sched_active;
     struct world *w = s->world;
-    sys_model_begin();
-    proc_exit(w, pid, status);
-    sys_model_end();
     uint64_t teardown = config_get(w->config, "exit_bytes");
     if (teardown) {
-        /* The teardown itself needs memory (004: "unless its teardown needs memory"). */
+        /* The teardown needs memory before it can release any (004: "unless its
+         * teardown needs memory and hits a second OOM"). */
         sys_model_begin();
         enum heap_oom_action action;
         int64_t block = heap_alloc(&w->heap, teardown, "teardown", 0, s->step, 0, &action);
@@ -105,6 +103,9 @@ void sys_on_exit(uint32_t pid, int status)
             sched_fail(s, SCHED_OUTCOME_PANIC, message);
         }
     }
+    sys_model_begin();
+    proc_exit(w, pid, status);
+    sys_model_end();
 }
 
 int sys_after_step(struct sched *s)
