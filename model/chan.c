@@ -72,7 +72,9 @@ static void release_carried(struct world *w, struct message *m)
     for (uint32_t k = 0; k < m->handle_count; k++) {
         const struct handle *h = &m->handles[k];
         if (w->bug_leak_undelivered_handles) {
-            if (h->kind != HANDLE_PORT)
+            if (h->kind == HANDLE_PORT)
+                w->ports[h->object].orphaned_refs++;
+            else
                 chan_endpoint(w, h->object)->orphaned_refs++;
             continue; /* the bug: the reference is never dropped */
         }
@@ -214,6 +216,9 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
             return -EBADF;
         if (carried[k] == handle)
             return -EINVAL;
+        const struct handle *h = &p->handles[carried[k]];
+        if (h->kind != HANDLE_PORT && chan_endpoint(w, h->object)->state != ENDPOINT_OPEN)
+            return -EBADF; /* a bridged fd onto a torn-down endpoint cannot travel */
         for (uint32_t j = 0; j < k; j++)
             if (carried[j] == carried[k])
                 return -EINVAL;

@@ -5,27 +5,26 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-static int charge(struct heap *h, uint32_t pid, uint64_t bytes)
+static struct heap_owner *owner_of(struct heap *h, uint32_t pid)
 {
-    if (pid >= h->usage_pids) {
-        uint32_t count = h->usage_pids ? h->usage_pids : 64;
+    if (pid >= h->owner_count) {
+        uint32_t count = h->owner_count ? h->owner_count : 64;
         while (count <= pid)
             count *= 2;
-        uint64_t *grown = realloc(h->usage_by_pid, count * sizeof *grown);
+        struct heap_owner *grown = realloc(h->owners, count * sizeof *grown);
         if (!grown)
-            return -ENOMEM;
-        for (uint32_t i = h->usage_pids; i < count; i++)
-            grown[i] = 0;
-        h->usage_by_pid = grown;
-        h->usage_pids = count;
+            return NULL;
+        for (uint32_t i = h->owner_count; i < count; i++)
+            grown[i] = (struct heap_owner){0};
+        h->owners = grown;
+        h->owner_count = count;
     }
-    h->usage_by_pid[pid] += bytes;
-    return 0;
+    return &h->owners[pid];
 }
 
 uint64_t heap_usage(const struct heap *h, uint32_t pid)
 {
-    return pid < h->usage_pids ? h->usage_by_pid[pid] : 0;
+    return pid < h->owner_count ? h->owners[pid].bytes : 0;
 }
 
 static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
@@ -50,10 +49,14 @@ static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t ow
         h->blocks = grown;
         h->block_capacity = capacity;
     }
-    if (charge(h, owner, bytes) != 0) {
+    struct heap_owner *o = owner_of(h, owner);
+    if (!o) {
         h->failed = 1;
         return -ENOMEM;
     }
+    o->bytes += bytes;
+    if (freed_at_exit && o->exit_blocks++ == 0)
+        o->first_exit_block = h->block_count;
     h->blocks[h->block_count++] =
         (struct heap_block){bytes, tag, owner, step, 1, (uint8_t)(freed_at_exit != 0)};
     h->used_bytes += bytes;
@@ -69,7 +72,7 @@ int heap_init(struct heap *h, const struct heap_options *options)
     h->proc_quota_bytes = options->proc_quota_bytes;
     h->reserved_procs = options->reserved_procs;
     h->reserve_bytes = options->policy == HEAP_OOM_RESERVE ? options->reserve_bytes : 0;
-    h->refill_below_bytes = options->capacity_bytes / 100 * options->refill_percent;
+    h->refill_below_bytes = options->capacity_bytes * options->refill_percent / 100;
     if (h->reserve_bytes) {
         int64_t id = take(h, h->reserve_bytes, "reserve", 0, 0, 0);
         if (id < 0)
@@ -82,7 +85,7 @@ int heap_init(struct heap *h, const struct heap_options *options)
 void heap_free_all(struct heap *h)
 {
     free(h->blocks);
-    free(h->usage_by_pid);
+    free(h->owners);
     *h = (struct heap){0};
 }
 
@@ -135,7 +138,9 @@ int heap_free(struct heap *h, uint32_t id)
     struct heap_block *b = &h->blocks[id - 1];
     b->live = 0;
     h->used_bytes -= b->bytes;
-    h->usage_by_pid[b->owner_pid] -= b->bytes;
+    h->owners[b->owner_pid].bytes -= b->bytes;
+    if (b->freed_at_exit)
+        h->owners[b->owner_pid].exit_blocks--;
     h->live_blocks--;
     if (id != h->reserve_block)
         maybe_refill(h);
@@ -145,7 +150,11 @@ int heap_free(struct heap *h, uint32_t id)
 uint64_t heap_free_owner(struct heap *h, uint32_t pid)
 {
     uint64_t freed = 0;
-    for (uint32_t i = 0; i < h->block_count; i++) {
+    if (pid >= h->owner_count)
+        return 0;
+    /* Only from the owner's first such block, and only while it has any left. */
+    for (uint32_t i = h->owners[pid].first_exit_block;
+         i < h->block_count && h->owners[pid].exit_blocks; i++) {
         struct heap_block *b = &h->blocks[i];
         if (b->live && b->owner_pid == pid && b->freed_at_exit) {
             freed += b->bytes;
@@ -176,18 +185,40 @@ int heap_check(const struct heap *h, struct text *out)
                     h->capacity_bytes);
         broken = 1;
     }
-    for (uint32_t pid = 0; pid < h->usage_pids; pid++) {
-        uint64_t sum = 0;
-        for (uint32_t i = 0; i < h->block_count; i++)
-            if (h->blocks[i].live && h->blocks[i].owner_pid == pid)
-                sum += h->blocks[i].bytes;
-        if (sum != h->usage_by_pid[pid]) {
-            text_printf(out, "heap: pid %" PRIu32 " is charged %" PRIu64 " but owns %" PRIu64
-                             " bytes\n",
-                        pid, h->usage_by_pid[pid], sum);
-            broken = 1;
+    uint64_t *bytes = calloc(h->owner_count ? h->owner_count : 1, sizeof *bytes);
+    uint32_t *exit_blocks = calloc(h->owner_count ? h->owner_count : 1, sizeof *exit_blocks);
+    if (!bytes || !exit_blocks) {
+        text_printf(out, "heap: no memory to check\n");
+        broken = 1;
+    } else {
+        for (uint32_t i = 0; i < h->block_count; i++) {
+            const struct heap_block *b = &h->blocks[i];
+            if (!b->live)
+                continue;
+            if (b->owner_pid >= h->owner_count) {
+                text_printf(out, "heap: block %" PRIu32 " has an owner never charged\n", i + 1);
+                broken = 1;
+                continue;
+            }
+            bytes[b->owner_pid] += b->bytes;
+            exit_blocks[b->owner_pid] += b->freed_at_exit;
+            if (b->freed_at_exit && i < h->owners[b->owner_pid].first_exit_block) {
+                text_printf(out, "heap: block %" PRIu32 " lies before its owner's first\n", i + 1);
+                broken = 1;
+            }
         }
+        for (uint32_t pid = 0; pid < h->owner_count; pid++)
+            if (bytes[pid] != h->owners[pid].bytes ||
+                exit_blocks[pid] != h->owners[pid].exit_blocks) {
+                text_printf(out, "heap: pid %" PRIu32 " is charged %" PRIu64 " bytes in %" PRIu32
+                                 " exit blocks but owns %" PRIu64 " in %" PRIu32 "\n",
+                            pid, h->owners[pid].bytes, h->owners[pid].exit_blocks, bytes[pid],
+                            exit_blocks[pid]);
+                broken = 1;
+            }
     }
+    free(bytes);
+    free(exit_blocks);
     return broken ? -1 : 0;
 }
 

@@ -37,6 +37,12 @@ struct heap_block {
     uint8_t freed_at_exit; /* the owner's exit frees it */
 };
 
+struct heap_owner {
+    uint64_t bytes;            /* charged to it, for quotas */
+    uint32_t exit_blocks;      /* live blocks its exit frees */
+    uint32_t first_exit_block; /* no such block has a lower id */
+};
+
 struct heap {
     uint64_t capacity_bytes;
     uint64_t used_bytes;
@@ -44,8 +50,8 @@ struct heap {
     uint32_t block_count;
     uint32_t block_capacity;
     uint32_t live_blocks;
-    uint64_t *usage_by_pid; /* bytes charged to each pid, for quotas */
-    uint32_t usage_pids;
+    struct heap_owner *owners; /* by pid: what each process is charged */
+    uint32_t owner_count;
     enum heap_oom_policy policy;
     uint64_t proc_quota_bytes; /* 0: none */
     uint32_t reserved_procs;   /* pids below this are system processes */
@@ -65,7 +71,7 @@ struct heap_options {
     uint64_t proc_quota_bytes;
     uint32_t reserved_procs;
     uint64_t reserve_bytes;
-    uint32_t refill_percent; /* refill when used < capacity * refill_percent / 100 */
+    uint32_t refill_percent; /* refill once used + reserve <= capacity * refill_percent / 100 */
 };
 
 /* Sets h up; with the reserve policy the reserve is taken at once. Returns 0, or
@@ -80,8 +86,9 @@ int64_t heap_try_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t
                        uint64_t step, int freed_at_exit);
 
 /* Infallible allocation. Returns a block id (> 0), or -ENOMEM with *action set to
- * what the OOM policy demands (the reserve policy has already released the reserve
- * and retried once). */
+ * what the OOM policy demands. Under the reserve policy the reserve has been
+ * released (once; it refills later) so the teardown has memory; the allocation
+ * itself still fails. */
 int64_t heap_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
                    uint64_t step, int freed_at_exit, enum heap_oom_action *action);
 

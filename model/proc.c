@@ -200,6 +200,7 @@ int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
     if (!p || p->state == PROC_ZOMBIE)
         return -ESRCH;
     p->signals_pending |= 1u << sig;
+    w->signals_sent = 1;
     return 0;
 }
 

@@ -68,6 +68,8 @@ int world_create(struct world *w, const struct config *config)
     w->bug_leak_undelivered_handles = (uint8_t)config_get(config, "bug_leak_undelivered_handles");
     w->bug_release_at_reap = (uint8_t)config_get(config, "bug_release_at_reap");
     w->bug_liveness_handles_only = (uint8_t)config_get(config, "bug_liveness_handles_only");
+    w->check_every_step = (uint8_t)config_get(config, "check");
+    w->exit_bytes = config_get(config, "exit_bytes");
     w->next_pid = 1;
     w->next_group = 1;
 
@@ -254,6 +256,7 @@ int world_check(const struct world *w, struct text *out)
     uint32_t ports = 0;
     for (uint32_t p = 0; p < w->max_ports; p++) {
         ports += w->ports[p].live;
+        h.port[p] += w->ports[p].orphaned_refs; /* lost by the leak bug */
         if (w->ports[p].refs != h.port[p]) {
             text_printf(out, "port %" PRIu32 ": %" PRIu32 " references, %" PRIu32 " holders\n", p,
                         w->ports[p].refs, h.port[p]);
@@ -386,6 +389,10 @@ uint32_t world_audit(const struct world *w, struct text *out)
                              " at step %" PRIu64 "), %" PRIu32 " endpoint%s bound\n",
                         p, w->ports[p].creator, w->ports[p].created_step, w->ports[p].bound,
                         w->ports[p].bound == 1 ? "" : "s");
+            if (w->ports[p].orphaned_refs)
+                text_printf(out, "    %" PRIu32 " reference%s lost with a destroyed message, "
+                                 "never released\n",
+                            w->ports[p].orphaned_refs, w->ports[p].orphaned_refs == 1 ? "" : "s");
         }
     for (uint32_t p = 0; p < w->max_procs; p++) {
         const struct proc *proc = &w->procs[p];

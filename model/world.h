@@ -109,6 +109,7 @@ struct port {
     uint32_t event_head;
     uint32_t event_count;
     uint32_t bound; /* endpoints bound to it */
+    uint32_t orphaned_refs; /* references lost with destroyed messages (leak bug) */
     struct waitq waiters;
 };
 
@@ -188,6 +189,9 @@ struct world {
     uint8_t bug_leak_undelivered_handles; /* 003: undelivered messages keep their handles */
     uint8_t bug_release_at_reap;         /* 000: a dying process keeps its slots until reaped */
     uint8_t bug_liveness_handles_only;   /* 003: a bridged fd does not keep the endpoint alive */
+    uint8_t check_every_step;            /* config check */
+    uint8_t signals_sent;                /* any signal sent in this run: check on resume */
+    uint64_t exit_bytes;                 /* heap a process teardown needs */
 
     struct world_wake *wakes; /* queued wake-ups for the sys layer */
     uint32_t wake_count;

@@ -134,8 +134,9 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         return -ENOMEM;
     }
     sched->world = &world;
-    static const struct sched_hooks hooks = {sys_on_resume, sys_on_exit, sys_after_step,
-                                             sys_describe_world};
+    struct sched_hooks hooks = {sys_on_resume, sys_on_exit, NULL, sys_describe_world};
+    if (world.check_every_step)
+        hooks.after_step = sys_after_step; /* world_check after every step */
     sched_set_hooks(sched, &hooks);
     sched_trace_names(sched, &trace.names);
     rc = sys_boot(sched, options->scenario->main, "main");

@@ -66,10 +66,11 @@ static uint64_t deadline_after(uint64_t timeout_ns)
 void sys_on_resume(uint32_t pid)
 {
     struct world *w = sys_world();
+    if (!w->signals_sent)
+        return; /* the common case, on every step: nothing to deliver */
     struct proc *p = proc_get(w, pid);
     if (!p)
         return;
-    p->state = PROC_RUNNABLE;
     /* A signal with no handler terminates at the next scheduling point. */
     uint32_t fatal = p->signals_pending & ~p->signals_caught &
                      ((1u << SIG_INT) | (1u << SIG_TERM) | (1u << SIG_KILL));
@@ -84,7 +85,7 @@ void sys_on_exit(uint32_t pid, int status)
 {
     struct sched *s = sched_active;
     struct world *w = s->world;
-    uint64_t teardown = config_get(w->config, "exit_bytes");
+    uint64_t teardown = w->exit_bytes;
     if (teardown) {
         /* The teardown needs memory before it can release any (004: "unless its
          * teardown needs memory and hits a second OOM"). */
@@ -111,7 +112,7 @@ void sys_on_exit(uint32_t pid, int status)
 int sys_after_step(struct sched *s)
 {
     struct world *w = s->world;
-    if (!config_get(w->config, "check"))
+    if (!w->check_every_step)
         return 0;
     struct text broken = {0};
     if (world_check(w, &broken) != 0) {

@@ -8,8 +8,12 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "sim/coro.h"
 #include "sim/run.h"
+#include "sim/sys.h"
 
 #define SWITCHES 20000000ULL
 
@@ -98,8 +102,125 @@ static void bench_steps(const char *strategy, const char *rounds)
            strategy, best / 1e6, steps);
 }
 
+/* ---- model operations under the scheduler --------------------------------------- */
+
+#define CHANNEL_ROUNDS 200000
+#define SPAWN_ROUNDS 50000
+
+/* One round: create a pair, send, receive, close both ends: five calls. */
+SCENARIO(bench_channel_ops, "bench: channel create/send/recv/close in a loop", NULL)
+{
+    for (int i = 0; i < CHANNEL_ROUNDS; i++) {
+        uint32_t ends[2];
+        if (sys_chan_create(ends) != 0)
+            abort();
+        sys_chan_send(ends[0], 64, NULL, 0, 0);
+        sys_chan_recv(ends[1], NULL, 0, 0);
+        sys_close(ends[0]);
+        sys_close(ends[1]);
+    }
+}
+
+static void quick_exit_child(void *arg)
+{
+    (void)arg;
+}
+
+/* One round: spawn a child that exits at once, and reap it. */
+SCENARIO(bench_spawn_reap, "bench: spawn/exit/reap in a loop", NULL)
+{
+    for (int i = 0; i < SPAWN_ROUNDS; i++) {
+        int pid = sys_spawn("child", quick_exit_child, NULL);
+        if (pid < 0 || sys_wait((uint32_t)pid, NULL) != pid)
+            abort();
+    }
+}
+
+static double run_seconds(const char *scenario)
+{
+    struct run_options options = {.scenario = scenario_find(scenario), .seed = 1};
+    char error[128];
+    run_parse_strategy("random", &options.strategy, error, sizeof error);
+    run_config_init(&options.config, options.scenario);
+    config_assign(&options.config, "max_steps=1000000000", error, sizeof error);
+    double best = 1e9;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct run_result result;
+        double start = now_seconds();
+        if (run_scenario(&options, &result) != 0 || result.outcome != SCHED_OUTCOME_PASS)
+            abort();
+        double elapsed = now_seconds() - start;
+        if (elapsed < best)
+            best = elapsed;
+        run_result_free(&result);
+    }
+    return best;
+}
+
+static double real_fork_per_second(void)
+{
+    int rounds = 2000;
+    double start = now_seconds();
+    for (int i = 0; i < rounds; i++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(0);
+        if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+            abort();
+    }
+    return rounds / (now_seconds() - start);
+}
+
+static double real_pipe_round_trips_per_second(void)
+{
+    int to_child[2], to_parent[2];
+    if (pipe(to_child) != 0 || pipe(to_parent) != 0)
+        abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Close the inherited ends we do not use, or read() never sees EOF. */
+        close(to_child[1]);
+        close(to_parent[0]);
+        char byte;
+        while (read(to_child[0], &byte, 1) == 1)
+            if (write(to_parent[1], &byte, 1) != 1)
+                _exit(1);
+        _exit(0);
+    }
+    close(to_child[0]);
+    close(to_parent[1]);
+    int rounds = 50000;
+    char byte = 'x';
+    double start = now_seconds();
+    for (int i = 0; i < rounds; i++)
+        if (write(to_child[1], &byte, 1) != 1 || read(to_parent[0], &byte, 1) != 1)
+            abort();
+    double rate = rounds / (now_seconds() - start);
+    close(to_child[1]);
+    waitpid(pid, NULL, 0);
+    close(to_parent[0]);
+    return rate;
+}
+
+static void bench_models(double fork_rate, double pipe_rate)
+{
+    double chan = run_seconds("bench-channel-ops");
+    double spawn = run_seconds("bench-spawn-reap");
+    printf("model: channel create+send+recv+close : %6.2f million calls/s (%.0f rounds/s)\n",
+           5.0 * CHANNEL_ROUNDS / chan / 1e6, CHANNEL_ROUNDS / chan);
+    printf("model: spawn+exit+reap                : %9.0f cycles/s\n", SPAWN_ROUNDS / spawn);
+    printf("real:  fork+_exit+waitpid             : %9.0f cycles/s (model is %.0fx faster)\n",
+           fork_rate, SPAWN_ROUNDS / spawn / fork_rate);
+    printf("real:  pipe round trip (two processes): %9.0f round trips/s\n", pipe_rate);
+}
+
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The real-process figures first, while this process is small: fork copies
+     * every mapping the benchmarks below would add. */
+    double fork_rate = real_fork_per_second();
+    double pipe_rate = real_pipe_round_trips_per_second();
     printf("detsim %s benchmarks (one core; figures vary with the machine)\n", DETSIM_VERSION);
     double ours = bench_coro_switch();
     double glibc = bench_swapcontext();
@@ -108,6 +229,7 @@ int main(void)
            glibc / ours);
     bench_steps("random", "2000000");
     bench_steps("rr", "2000000");
+    bench_models(fork_rate, pipe_rate);
     coro_pool_drain();
     return 0;
 }

@@ -1,0 +1,692 @@
+/* The channel and port models (model/chan.c, model/port.c), driven without the scheduler. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "model/world.h"
+#include "sim/run.h"
+
+#define APP 2  /* the application process every test starts with */
+#define PEER 3 /* a second process, when a test spawns one */
+
+static struct config config;
+static struct world w;
+static struct text out;
+
+static void destroy_world(void)
+{
+    world_destroy(&w);
+    text_free(&out);
+}
+
+TestSuite(chan, .fini = destroy_world);
+
+/* Creates the world with NULL-terminated "key=value" settings, boots init (pid 1, a
+ * daemon) and APP, its child, which is the current process. */
+static void boot(const char *setting, ...)
+{
+    char error[256];
+    cr_assert_eq(run_config_init(&config, NULL), 0);
+    va_list args;
+    va_start(args, setting);
+    for (; setting; setting = va_arg(args, const char *))
+        cr_assert_eq(config_assign(&config, setting, error, sizeof error), 0, "%s: %s", setting,
+                     error);
+    va_end(args);
+    cr_assert_eq(world_create(&w, &config), 0, "world_create");
+    cr_assert_eq(proc_spawn(&w, 0, "init", SPAWN_FORK, NULL, 0, 0), 1, "init is pid 1");
+    proc_get(&w, 1)->daemon = 1;
+    cr_assert_eq(proc_spawn(&w, 1, "app", SPAWN_FORK, NULL, 0, 0), APP);
+    w.current = APP;
+}
+
+static void check_world(void)
+{
+    cr_assert_eq(world_check(&w, &out), 0, "world_check: %s", text_str(&out));
+}
+
+static struct endpoint *endpoint(uint32_t id)
+{
+    return chan_endpoint(&w, id);
+}
+
+/* Creates a channel in pid; ends[] get its handle indices. */
+static void create(uint32_t pid, uint32_t ends[2])
+{
+    int rc = chan_create(&w, pid, ends);
+    cr_assert_eq(rc, 0, "chan_create for pid %u: %d", pid, rc);
+}
+
+/* Spawns PEER as a child of APP holding only APP's handles[0..count). */
+static void spawn_peer(const uint32_t *handles, uint32_t count)
+{
+    cr_assert_eq(proc_spawn(&w, APP, "peer", SPAWN_EXPLICIT, handles, count, 0), PEER);
+}
+
+static void send_ok(uint32_t pid, uint32_t handle, uint64_t bytes)
+{
+    int rc = chan_send(&w, pid, handle, bytes, NULL, 0, 0);
+    cr_assert_eq(rc, 0, "pid %u sends %llu bytes on handle %u: %d", pid,
+                 (unsigned long long)bytes, handle, rc);
+}
+
+static struct chan_received recv_ok(uint32_t pid, uint32_t handle)
+{
+    struct chan_received got;
+    int rc = chan_recv(&w, pid, handle, &got, 1);
+    cr_assert_eq(rc, 0, "pid %u receives on handle %u: %d", pid, handle, rc);
+    return got;
+}
+
+static void close_ok(uint32_t pid, uint32_t handle)
+{
+    cr_assert_eq(proc_close_handle(&w, pid, handle), 0, "pid %u closes handle %u", pid, handle);
+}
+
+/* Pretends a task is parked on wq, so that wake-ups of it get queued. */
+static void park(struct waitq *wq, uint32_t pid)
+{
+    wq->count = 1;
+    wq->first = wq->last = pid;
+}
+
+/* Whether a wake-up of wq for reason is queued. */
+static int woken(const struct waitq *wq, enum trace_wake reason)
+{
+    for (uint32_t i = 0; i < w.wake_count; i++)
+        if (w.wakes[i].queue == wq && w.wakes[i].reason == reason)
+            return 1;
+    return 0;
+}
+
+static const char *last_console_line(void)
+{
+    cr_assert_gt(w.console_count, 0, "the console is empty");
+    return w.console[(w.console_count - 1) % CONSOLE_LINES_MAX];
+}
+
+/* ---- creation ------------------------------------------------------------------------ */
+
+Test(chan, create_fills_two_handles)
+{
+    boot(NULL);
+    uint64_t used = w.heap.used_bytes;
+    uint32_t ends[2];
+    create(APP, ends);
+    const struct proc *app = proc_get(&w, APP);
+    for (uint32_t e = 0; e < 2; e++) {
+        cr_assert_eq(ends[e], e, "end %u at the lowest free index", e);
+        cr_assert_eq(app->handles[ends[e]].kind, HANDLE_ENDPOINT);
+        cr_assert_eq(app->handles[ends[e]].object, e, "slot 0, end %u", e);
+        cr_assert_eq(endpoint(e)->state, ENDPOINT_OPEN);
+        cr_assert_eq(endpoint(e)->refs[REF_HANDLE], 1);
+    }
+    cr_assert_eq(app->handle_count, 2);
+    cr_assert_eq(app->channels_live, 1);
+    cr_assert_eq(w.channels_live, 1);
+    cr_assert(w.channels[0].live);
+    cr_assert_eq(w.heap.used_bytes, used + w.channel_bytes, "the channel costs channel_bytes");
+    check_world();
+}
+
+Test(chan, create_enfile_when_every_slot_is_used)
+{
+    boot("max_channels=3", NULL);
+    uint32_t ends[2];
+    for (int i = 0; i < 3; i++)
+        create(APP, ends);
+    uint64_t used = w.heap.used_bytes;
+    cr_assert_eq(chan_create(&w, APP, ends), -ENFILE);
+    cr_assert_str_eq(last_console_line(), "[ipc] channel_create_pair: all 3 slots exhausted");
+    cr_assert_eq(w.channels_live, 3);
+    cr_assert_eq(proc_get(&w, APP)->handle_count, 6, "no handle was installed");
+    cr_assert_eq(w.heap.used_bytes, used, "nothing was allocated");
+    cr_assert_eq(chan_create(&w, APP, ends), -ENFILE);
+    cr_assert_eq(w.console_repeats[(w.console_count - 1) % CONSOLE_LINES_MAX], 2,
+                 "a repeat of the line is counted, not written again");
+    check_world();
+}
+
+Test(chan, create_emfile_at_the_per_process_limit)
+{
+    boot("per_proc_channel_limit=2", NULL);
+    uint32_t first[2], second[2], ends[2];
+    create(APP, first);
+    create(APP, second);
+    cr_assert_eq(chan_create(&w, APP, ends), -EMFILE);
+    cr_assert_eq(w.channels_live, 2);
+
+    cr_assert_eq(proc_spawn(&w, APP, "other", SPAWN_EXPLICIT, NULL, 0, 0), PEER);
+    create(PEER, ends); /* the limit is per process */
+
+    close_ok(APP, first[0]);
+    close_ok(APP, first[1]);
+    cr_assert_eq(proc_get(&w, APP)->channels_live, 1, "the closed channel gave its slot back");
+    create(APP, ends);
+    check_world();
+}
+
+Test(chan, create_emfile_without_two_free_handles)
+{
+    boot("max_handles=3", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t used = w.heap.used_bytes;
+    cr_assert_eq(chan_create(&w, APP, ends), -EMFILE, "one free handle is not enough");
+    cr_assert_eq(w.channels_live, 1);
+    cr_assert_eq(proc_get(&w, APP)->channels_live, 1);
+    cr_assert_eq(w.heap.used_bytes, used);
+    check_world();
+}
+
+Test(chan, create_enomem_when_the_heap_cannot_hold_it)
+{
+    boot("heap_bytes=4KiB", "channel_bytes=4KiB", NULL);
+    uint32_t ends[2];
+    cr_assert_eq(chan_create(&w, APP, ends), -ENOMEM);
+    cr_assert_eq(w.channels_live, 0);
+    cr_assert_eq(proc_get(&w, APP)->handle_count, 0);
+    cr_assert_eq(proc_get(&w, APP)->channels_live, 0);
+    cr_assert_eq(w.heap.oom_count, 1);
+    cr_assert_eq(w.console_count, 0, "only an exhausted table is logged");
+    check_world();
+}
+
+/* ---- messages ------------------------------------------------------------------------ */
+
+Test(chan, inline_message_costs_no_heap)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t used = w.heap.used_bytes;
+    send_ok(APP, ends[0], 256); /* inline_msg_bytes */
+    cr_assert_eq(endpoint(1)->queue_count, 1, "queued in the peer's inbox");
+    cr_assert_eq(endpoint(0)->queue_count, 0);
+    cr_assert_eq(w.heap.used_bytes, used);
+    check_world();
+
+    struct chan_received got = recv_ok(APP, ends[1]);
+    cr_assert_eq(got.bytes, 256);
+    cr_assert_eq(got.sender, APP);
+    cr_assert_eq(got.handle_count, 0);
+    cr_assert(!got.eof);
+    cr_assert_eq(endpoint(1)->queue_count, 0);
+    check_world();
+}
+
+Test(chan, large_message_is_charged_and_freed_on_receive)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t used = w.heap.used_bytes;
+    uint64_t charged = heap_usage(&w.heap, APP);
+    send_ok(APP, ends[1], 1000);
+    cr_assert_eq(w.heap.used_bytes, used + 1000);
+    cr_assert_eq(heap_usage(&w.heap, APP), charged + 1000, "charged to the sender");
+    uint32_t block = endpoint(0)->queue[endpoint(0)->queue_head].heap_block;
+    cr_assert_neq(block, 0);
+    cr_assert_str_eq(w.heap.blocks[block - 1].tag, "msg");
+    check_world();
+
+    struct chan_received got = recv_ok(APP, ends[0]);
+    cr_assert_eq(got.bytes, 1000);
+    cr_assert_eq(w.heap.used_bytes, used, "freed on receive");
+    cr_assert(!w.heap.blocks[block - 1].live);
+    check_world();
+}
+
+Test(chan, large_message_enomem_when_the_heap_cannot_hold_it)
+{
+    boot("heap_bytes=8KiB", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    cr_assert_eq(chan_send(&w, APP, ends[0], 7000, NULL, 0, 0), -ENOMEM);
+    cr_assert_eq(endpoint(1)->queue_count, 0, "nothing queued");
+    send_ok(APP, ends[0], 4000); /* what fits still goes */
+    check_world();
+}
+
+Test(chan, full_queue_blocks_the_sender_on_the_peers_writers)
+{
+    boot("queue_depth=2", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    send_ok(APP, ends[0], 1);
+    send_ok(APP, ends[0], 2);
+    w.block_on = NULL;
+    cr_assert_eq(chan_send(&w, APP, ends[0], 3, NULL, 0, 0), MODEL_WOULD_BLOCK);
+    cr_assert_eq(w.block_on, &endpoint(1)->writers, "parks until the peer's inbox drains");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 3, NULL, 0, 1), -EAGAIN, "nonblocking");
+    cr_assert_eq(endpoint(1)->queue_count, 2);
+
+    park(&endpoint(1)->writers, APP);
+    struct chan_received got = recv_ok(APP, ends[1]);
+    cr_assert_eq(got.bytes, 1, "oldest first");
+    cr_assert(woken(&endpoint(1)->writers, TRACE_WAKE_DATA), "the receive wakes the sender");
+    send_ok(APP, ends[0], 3);
+    cr_assert_eq(recv_ok(APP, ends[1]).bytes, 2);
+    cr_assert_eq(recv_ok(APP, ends[1]).bytes, 3);
+    check_world();
+}
+
+Test(chan, empty_queue_blocks_the_receiver_on_its_readers)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    struct chan_received got;
+    w.block_on = NULL;
+    cr_assert_eq(chan_recv(&w, APP, ends[1], &got, 0), MODEL_WOULD_BLOCK);
+    cr_assert_eq(w.block_on, &endpoint(1)->readers);
+    cr_assert_eq(chan_recv(&w, APP, ends[1], &got, 1), -EAGAIN);
+
+    park(&endpoint(1)->readers, APP);
+    send_ok(APP, ends[0], 8);
+    cr_assert(woken(&endpoint(1)->readers, TRACE_WAKE_DATA), "a send wakes the reader");
+    check_world();
+}
+
+Test(chan, bad_handles_and_carried_lists_are_refused)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    struct chan_received got;
+    uint32_t self[] = {ends[0]}, twice[] = {ends[1], ends[1]}, closed[] = {5};
+    uint32_t many[MESSAGE_HANDLES_MAX + 1] = {0};
+    cr_assert_eq(chan_send(&w, APP, 7, 1, NULL, 0, 0), -EBADF, "no handle 7");
+    cr_assert_eq(chan_recv(&w, APP, 99, &got, 0), -EBADF, "beyond the table");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 1, self, 1, 0), -EINVAL, "carrying itself");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 1, twice, 2, 0), -EINVAL, "the same handle twice");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 1, closed, 1, 0), -EBADF, "carrying a closed one");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 1, many, MESSAGE_HANDLES_MAX + 1, 0), -EINVAL);
+    cr_assert_eq(endpoint(1)->queue_count, 0);
+    check_world();
+}
+
+/* ---- closing --------------------------------------------------------------------------- */
+
+Test(chan, peer_close_drains_then_eof_and_epipe)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    send_ok(APP, ends[0], 10);
+    send_ok(APP, ends[0], 20);
+    close_ok(APP, ends[0]);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED);
+    cr_assert_eq(endpoint(1)->state, ENDPOINT_OPEN);
+    cr_assert_eq(w.channels_live, 1, "end B still holds the slot");
+    check_world();
+
+    struct chan_received got = recv_ok(APP, ends[1]);
+    cr_assert(!got.eof && got.bytes == 10, "queued messages still arrive");
+    got = recv_ok(APP, ends[1]);
+    cr_assert(!got.eof && got.bytes == 20);
+    w.block_on = NULL;
+    cr_assert_eq(chan_recv(&w, APP, ends[1], &got, 0), 0, "drained: no block but eof");
+    cr_assert(got.eof);
+    cr_assert_null(w.block_on);
+    cr_assert_eq(chan_send(&w, APP, ends[1], 1, NULL, 0, 0), -EPIPE);
+    check_world();
+
+    close_ok(APP, ends[1]);
+    cr_assert_eq(endpoint(1)->state, ENDPOINT_CLOSED);
+    cr_assert_eq(w.channels_live, 0);
+    cr_assert(!w.channels[0].live);
+    cr_assert_eq(proc_get(&w, APP)->channels_live, 0);
+    check_world();
+}
+
+Test(chan, close_wakes_the_peers_readers_with_hup)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    park(&endpoint(1)->readers, APP);
+    park(&endpoint(1)->writers, APP);
+    close_ok(APP, ends[0]);
+    cr_assert(woken(&endpoint(1)->readers, TRACE_WAKE_HUP));
+    cr_assert(woken(&endpoint(1)->writers, TRACE_WAKE_HUP));
+    cr_assert_eq(w.wake_count, 2, "nobody else was parked");
+    check_world();
+}
+
+Test(chan, close_no_wake_bug_leaves_the_peers_readers_asleep)
+{
+    boot("bug_close_no_wake=true", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    park(&endpoint(1)->readers, APP);
+    close_ok(APP, ends[0]);
+    cr_assert(!woken(&endpoint(1)->readers, TRACE_WAKE_HUP), "the bug: no wake-up");
+    cr_assert_eq(w.wake_count, 0);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED, "the close itself still happens");
+    check_world();
+}
+
+Test(chan, slot_is_freed_only_when_both_ends_lose_every_reference)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    cr_assert_eq(proc_spawn(&w, APP, "child", SPAWN_FORK, NULL, 0, 0), PEER);
+    cr_assert_eq(endpoint(0)->refs[REF_HANDLE], 2, "the fork copied both ends");
+
+    close_ok(APP, ends[0]);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_OPEN, "the child still holds end A");
+    close_ok(PEER, ends[0]);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED);
+    close_ok(APP, ends[1]);
+    cr_assert_eq(endpoint(1)->state, ENDPOINT_OPEN);
+    cr_assert_eq(w.channels_live, 1);
+    check_world();
+
+    uint64_t used = w.heap.used_bytes;
+    close_ok(PEER, ends[1]);
+    cr_assert_eq(endpoint(1)->state, ENDPOINT_CLOSED);
+    cr_assert_eq(w.channels_live, 0);
+    cr_assert_eq(w.heap.used_bytes, used - w.channel_bytes, "the channel's heap is freed");
+    cr_assert_eq(proc_get(&w, APP)->channels_live, 0, "the creator's count drops");
+    check_world();
+}
+
+/* ---- carrying handles ------------------------------------------------------------------- */
+
+Test(chan, handle_transfer_moves_the_reference)
+{
+    boot(NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);    /* endpoints 0, 1 */
+    create(APP, carried); /* endpoints 2, 3 */
+    spawn_peer(&pipe[1], 1);
+
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 4, &carried[1], 1, 0), 0);
+    const struct proc *app = proc_get(&w, APP), *peer = proc_get(&w, PEER);
+    cr_assert_eq(app->handles[carried[1]].kind, HANDLE_FREE, "the handle left the sender");
+    cr_assert_eq(app->handle_count, 3);
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 0);
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 1, "in flight");
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_OPEN);
+    check_world();
+
+    struct chan_received got = recv_ok(PEER, pipe[1]);
+    cr_assert_eq(got.handle_count, 1);
+    uint32_t index = got.handles[0];
+    cr_assert_eq(peer->handles[index].kind, HANDLE_ENDPOINT);
+    cr_assert_eq(peer->handles[index].object, 3);
+    cr_assert_eq(peer->handle_count, 2);
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 1);
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 0);
+    check_world();
+
+    send_ok(PEER, index, 77); /* the moved end works in its new home */
+    cr_assert_eq(recv_ok(APP, carried[0]).bytes, 77);
+    check_world();
+}
+
+Test(chan, receive_emfile_leaves_the_message_queued)
+{
+    boot("max_handles=4", NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);
+    create(APP, carried);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 1, &carried[1], 1, 0), 0);
+    int fd = chan_fd_from_handle(&w, APP, pipe[0]);
+    cr_assert_eq(fd, (int)carried[1], "the fd fills the table again");
+    struct chan_received got;
+    cr_assert_eq(chan_recv(&w, APP, pipe[1], &got, 0), -EMFILE);
+    cr_assert_eq(endpoint(1)->queue_count, 1, "the message stays queued");
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 1);
+    check_world();
+    close_ok(APP, pipe[0]);
+    got = recv_ok(APP, pipe[1]);
+    cr_assert_eq(got.handle_count, 1);
+    cr_assert_eq(got.handles[0], pipe[0], "installed at the lowest free index");
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 1);
+    check_world();
+}
+
+/* Sends carried[1] over pipe[0], closes carried[0], then pipe[1]: the message is
+ * destroyed undelivered with end B of channel 1 (endpoint 3) in it. */
+static void destroy_a_message_carrying_an_end(uint32_t pipe[2], uint32_t carried[2])
+{
+    create(APP, pipe);
+    create(APP, carried);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 1000, &carried[1], 1, 0), 0);
+    close_ok(APP, carried[0]);
+    cr_assert(w.channels[1].live, "in flight, end B keeps channel 1");
+    close_ok(APP, pipe[1]);
+}
+
+Test(chan, undelivered_message_releases_what_it_carries)
+{
+    boot(NULL);
+    uint32_t pipe[2], carried[2];
+    uint64_t used = w.heap.used_bytes;
+    destroy_a_message_carrying_an_end(pipe, carried);
+    cr_assert(!w.channels[1].live, "the carried end was released: slot freed");
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_CLOSED);
+    cr_assert_eq(w.channels_live, 1, "channel 0 lives on through end A");
+    cr_assert_eq(w.heap.used_bytes, used + w.channel_bytes, "the payload was freed too");
+    check_world();
+    world_audit(&w, &out);
+    cr_assert_null(strstr(text_str(&out), "channel 1"), "%s", text_str(&out));
+    close_ok(APP, pipe[0]);
+    cr_assert_eq(w.channels_live, 0);
+    check_world();
+}
+
+Test(chan, leak_bug_keeps_what_an_undelivered_message_carries)
+{
+    boot("bug_leak_undelivered_handles=true", NULL);
+    uint32_t pipe[2], carried[2];
+    destroy_a_message_carrying_an_end(pipe, carried);
+    cr_assert(w.channels[1].live, "the bug: channel 1 keeps its slot");
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 1);
+    cr_assert_eq(endpoint(3)->orphaned_refs, 1);
+    check_world(); /* the orphaned reference is accounted for */
+    close_ok(APP, pipe[0]);
+    cr_assert_eq(w.channels_live, 1, "only channel 0 was freed");
+
+    cr_assert_geq(world_audit(&w, &out), 1);
+    const char *report = text_str(&out);
+    cr_assert(strstr(report, "channel 1 still holds a slot (created by pid 2"), "%s", report);
+    cr_assert(strstr(report, "1 in-flight reference lost with a destroyed message"), "%s",
+              report);
+    cr_assert_null(strstr(report, "channel 0"), "channel 0 was freed: %s", report);
+    check_world();
+}
+
+Test(chan, leak_bug_with_a_carried_port_still_passes_world_check)
+{
+    boot("bug_leak_undelivered_handles=true", NULL);
+    uint32_t pipe[2];
+    create(APP, pipe);
+    uint32_t port = (uint32_t)port_create(&w, APP);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 1, &port, 1, 0), 0);
+    close_ok(APP, pipe[1]); /* the message carrying the port dies undelivered */
+    cr_assert(w.ports[0].live, "the bug: the port leaks");
+    check_world(); /* a leaked port reference, like an endpoint's, is not an inconsistency */
+}
+
+/* ---- bridged fds ------------------------------------------------------------------------- */
+
+Test(chan, bridged_fd_keeps_the_endpoint_alive)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    int fd = chan_fd_from_handle(&w, APP, ends[0]);
+    cr_assert_eq(fd, 2);
+    cr_assert_eq(proc_get(&w, APP)->handles[fd].kind, HANDLE_ENDPOINT_FD);
+    cr_assert_eq(endpoint(0)->refs[REF_FD], 1);
+    cr_assert_eq(chan_fd_from_handle(&w, APP, (uint32_t)fd), -EBADF, "not from an fd");
+    check_world();
+
+    close_ok(APP, ends[0]);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_OPEN, "the fd holds end A");
+    struct chan_received got;
+    cr_assert_eq(chan_recv(&w, APP, ends[1], &got, 1), -EAGAIN, "no eof yet");
+    send_ok(APP, (uint32_t)fd, 5); /* the fd sends like the handle did */
+    cr_assert_eq(recv_ok(APP, ends[1]).bytes, 5);
+    check_world();
+
+    close_ok(APP, (uint32_t)fd);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED);
+    cr_assert(recv_ok(APP, ends[1]).eof, "eof once the fd closes");
+    check_world();
+}
+
+Test(chan, liveness_bug_ignores_the_bridged_fd)
+{
+    boot("bug_liveness_handles_only=true", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    int fd = chan_fd_from_handle(&w, APP, ends[0]);
+    cr_assert_geq(fd, 0);
+    close_ok(APP, ends[0]);
+    cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED, "the bug: torn down under the fd");
+    cr_assert(recv_ok(APP, ends[1]).eof, "the peer sees eof at once");
+    cr_assert_eq(chan_send(&w, APP, (uint32_t)fd, 1, NULL, 0, 0), -EPIPE);
+    check_world();
+
+    close_ok(APP, ends[1]);
+    cr_assert(w.channels[0].live, "the fd's reference still holds the slot");
+    close_ok(APP, (uint32_t)fd);
+    cr_assert_eq(w.channels_live, 0);
+    check_world();
+}
+
+/* ---- reference history ------------------------------------------------------------------- */
+
+Test(chan, history_records_each_reference_event)
+{
+    boot(NULL);
+    uint32_t pipe[2], carried[2];
+    w.step = 10;
+    create(APP, pipe);
+    create(APP, carried);
+    spawn_peer(&pipe[1], 1);
+    w.step = 20;
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 1, &carried[1], 1, 0), 0);
+    w.step = 30;
+    w.current = PEER;
+    struct chan_received got = recv_ok(PEER, pipe[1]);
+    w.step = 40;
+    close_ok(PEER, got.handles[0]);
+
+    chan_write_history(endpoint(3), &out, "  ");
+    cr_assert_str_eq(text_str(&out), "  step 10     pid 2    init     handle\n"
+                                     "  step 20     pid 2    get      in flight\n"
+                                     "  step 20     pid 2    put      handle\n"
+                                     "  step 30     pid 3    get      handle\n"
+                                     "  step 30     pid 3    put      in flight\n"
+                                     "  step 40     pid 3    last put handle\n");
+}
+
+Test(chan, history_keeps_the_last_events)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    for (uint64_t i = 0; i < 10; i++) {
+        w.step = i;
+        int fd = chan_fd_from_handle(&w, APP, ends[0]);
+        close_ok(APP, (uint32_t)fd);
+    }
+    cr_assert_eq(endpoint(0)->history_count, 21);
+    chan_write_history(endpoint(0), &out, "");
+    const char *text = text_str(&out);
+    cr_assert(strncmp(text, "(5 earlier reference events not kept)\n", 38) == 0, "%s", text);
+    cr_assert(strstr(text, "step 9      pid 2    put      bridged fd\n"), "%s", text);
+}
+
+/* ---- ports ------------------------------------------------------------------------------- */
+
+Test(chan, port_hears_readable_and_peer_closed)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t used = w.heap.used_bytes;
+    int port = port_create(&w, APP);
+    cr_assert_eq(port, 2, "the port's handle index");
+    cr_assert_eq(proc_get(&w, APP)->handles[port].kind, HANDLE_PORT);
+    cr_assert_eq(w.ports_live, 1);
+    cr_assert_eq(w.heap.used_bytes, used + w.port_bytes);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, ends[1], 7), 0);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, ends[1], 8), -EINVAL, "bound already");
+    cr_assert_eq(port_bind(&w, APP, ends[0], ends[1], 8), -EBADF, "not a port");
+    cr_assert_eq(w.ports[0].bound, 1);
+
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN);
+    w.block_on = NULL;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), MODEL_WOULD_BLOCK);
+    cr_assert_eq(w.block_on, &w.ports[0].waiters);
+
+    park(&w.ports[0].waiters, APP);
+    send_ok(APP, ends[0], 1);
+    send_ok(APP, ends[0], 1);
+    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_DATA));
+    cr_assert_eq(w.ports[0].event_count, 1, "one pending READABLE per key");
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
+    cr_assert_eq(ev.kind, PORT_EVENT_READABLE);
+    cr_assert_eq(ev.key, 7);
+    check_world();
+
+    w.wake_count = 0;
+    close_ok(APP, ends[0]);
+    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_HUP));
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
+    cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED);
+    cr_assert_eq(ev.key, 7);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN);
+    check_world();
+}
+
+Test(chan, port_bind_reports_messages_already_queued)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    send_ok(APP, ends[0], 1);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, ends[1], 3), 0);
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+    cr_assert(ev.kind == PORT_EVENT_READABLE && ev.key == 3);
+    check_world();
+}
+
+Test(chan, port_is_freed_with_its_last_handle)
+{
+    boot("max_ports=1", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    int port = port_create(&w, APP);
+    cr_assert_geq(port, 0);
+    cr_assert_eq(port_create(&w, APP), -ENFILE, "max_ports=1");
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, ends[1], 1), 0);
+    cr_assert_eq(proc_spawn(&w, APP, "child", SPAWN_FORK, NULL, 0, 0), PEER);
+    cr_assert_eq(w.ports[0].refs, 2);
+    uint64_t used = w.heap.used_bytes - w.port_bytes;
+
+    park(&w.ports[0].waiters, PEER);
+    close_ok(APP, (uint32_t)port);
+    cr_assert(w.ports[0].live, "the child's copy keeps it");
+    close_ok(PEER, (uint32_t)port);
+    cr_assert(!w.ports[0].live);
+    cr_assert_eq(w.ports_live, 0);
+    cr_assert_eq(endpoint(1)->port, 0, "the endpoint is unbound");
+    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_CLOSE));
+    cr_assert_eq(w.heap.used_bytes, used, "the port's heap is freed");
+    check_world();
+    send_ok(APP, ends[0], 1); /* no port to post to any more */
+    cr_assert_geq(port_create(&w, APP), 0, "the slot is free again");
+    check_world();
+}
