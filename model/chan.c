@@ -342,14 +342,14 @@ uint32_t chan_holder_pids(const struct world *w, uint32_t endpoint, uint32_t *pi
 uint32_t chan_readers_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
                               const char **relation)
 {
-    *relation = "(a receive): the peer end, which could send or close, is held by";
+    *relation = ": its peer end, which could send or close, is held by";
     return chan_holder_pids(wq->owner, (uint32_t)wq->owner_id ^ 1, pids, max);
 }
 
 uint32_t chan_writers_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
                               const char **relation)
 {
-    *relation = "(a send into a full queue): this end, which could drain it, is held by";
+    *relation = ": its queue is full; this end, which could drain it, is held by";
     return chan_holder_pids(wq->owner, (uint32_t)wq->owner_id, pids, max);
 }
 
@@ -359,6 +359,8 @@ void chan_describe(const struct waitq *wq, struct text *out)
     uint32_t id = (uint32_t)wq->owner_id;
     const struct endpoint *e = chan_endpoint(w, id), *peer = chan_endpoint(w, id ^ 1);
     static const char *const states[] = {"open", "closing", "closed"};
-    text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " queued at the peer, this end %s, peer end %s",
+    text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " at the peer; this end %s, the peer %s",
                 e->queue_count, peer->queue_count, states[e->state], states[peer->state]);
+    text_printf(out, "\n         reference history of the peer end:\n");
+    chan_write_history(peer, out, "           ");
 }

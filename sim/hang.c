@@ -26,8 +26,11 @@ static void write_task(const struct task *t, struct text *out)
 
 static void write_object(const struct waitq *wq, struct text *out)
 {
+    size_t kind_length = strlen(wq->kind);
     if (strcmp(wq->kind, "task") == 0)
         text_printf(out, "a child's exit");
+    else if (strncmp(wq->name, wq->kind, kind_length) == 0)
+        text_printf(out, "%s", wq->name); /* "channel 0 end A" names itself */
     else
         text_printf(out, "%s \"%s\"", wq->kind, wq->name);
 }
@@ -39,7 +42,16 @@ static uint32_t holders_of(const struct task *t, uint32_t pids[HOLDERS_MAX],
     if (!t->waiting_on || !t->waiting_on->holders)
         return 0;
     uint32_t n = t->waiting_on->holders(t->waiting_on, pids, HOLDERS_MAX, relation);
-    return n < HOLDERS_MAX ? n : HOLDERS_MAX;
+    n = n < HOLDERS_MAX ? n : HOLDERS_MAX;
+    if (strcmp(t->waiting_on->kind, "task") == 0 && t->blocked_arg) {
+        /* a wait for one particular child: only that one can end it */
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (pids[i] == (uint32_t)t->blocked_arg)
+                pids[kept++] = pids[i];
+        n = kept;
+    }
+    return n;
 }
 
 static void write_blocked(struct sched *s, const struct task *t, struct text *out)
@@ -79,7 +91,7 @@ static void write_blocked(struct sched *s, const struct task *t, struct text *ou
     if (!is_task) {
         write_object(wq, out);
         if (n)
-            text_printf(out, " is %s ", relation);
+            text_printf(out, "%s%s ", relation[0] == ':' ? "" : " ", relation);
     }
     if (n == 0)
         text_printf(out, is_task ? "no child that could exit"
@@ -175,7 +187,7 @@ static void write_cycle(struct sched *s, struct text *out)
             }
             text_printf(out, " waits for ");
             write_object(t->waiting_on, out);
-            text_printf(out, ", %s ", relation);
+            text_printf(out, "%s%s ", relation[0] == ':' ? "" : ", which ", relation);
             write_task(next, out);
             text_printf(out, "\n");
         }

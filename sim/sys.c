@@ -31,7 +31,7 @@ static uint32_t mutex_holders(const struct waitq *wq, uint32_t *pids, uint32_t m
                               const char **relation)
 {
     const struct sys_object *o = wq->owner;
-    *relation = "held by";
+    *relation = "is held by";
     if (!o->owner_pid || max == 0)
         return 0;
     pids[0] = o->owner_pid;

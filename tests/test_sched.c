@@ -117,9 +117,9 @@ Test(lock_order, some_seeds_deadlock_others_pass_and_the_report_names_the_cycle)
             cr_assert(strstr(report, "HANG (deadlock)"), "seed %llu", (unsigned long long)seed);
             cr_assert(strstr(report, "Wait-for cycle (2 tasks)"), "seed %llu:\n%s",
                       (unsigned long long)seed, report);
-            cr_assert(strstr(report, "pid 3 \"left\" waits for mutex \"B\", held by pid 4 "
+            cr_assert(strstr(report, "pid 3 \"left\" waits for mutex \"B\", which is held by pid 4 "
                                      "\"right\"") ||
-                          strstr(report, "pid 4 \"right\" waits for mutex \"A\", held by "
+                          strstr(report, "pid 4 \"right\" waits for mutex \"A\", which is held by "
                                          "pid 3 \"left\""),
                       "seed %llu:\n%s", (unsigned long long)seed, report);
             cr_assert(strstr(report, "mutex \"A\" is held by pid 3 \"left\"") &&
