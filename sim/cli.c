@@ -169,7 +169,7 @@ static void print_keys(const struct config *config)
     for (uint32_t i = 0; i < config->count; i++) {
         const struct config_key *k = config->keys[i];
         char value[48];
-        printf("  %-16s %-8s default %-10s %s\n", k->name, config_type_name(k->type),
+        printf("  %-28s %-8s default %-10s %s\n", k->name, config_type_name(k->type),
                config_format_value(k, k->default_value, value), k->description);
     }
 }

@@ -22,8 +22,9 @@ awk -v dir="$work" '
 ' "$readme"
 status=0
 count=0
-for cmd_file in $(ls "$work"/*.cmd 2>/dev/null | sort -t/ -k2 -n); do
-    n=$(basename "$cmd_file" .cmd)
+total=$(ls "$work" | grep -c '\.cmd$')
+for n in $(seq 1 "$total"); do
+    cmd_file="$work/$n.cmd"
     command=$(sed "s|^DETSIM|\"$detsim\"|" "$cmd_file")
     (cd "$work" && sh -c "$command") > "$work/$n.got" 2>&1
     count=$((count + 1))
