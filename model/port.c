@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "world.h"
 
@@ -22,7 +23,11 @@ int port_create(struct world *w, uint32_t pid)
     if (block < 0)
         return -ENOMEM;
     struct port *port = &w->ports[slot];
+    struct port_event *events = port->events;
+    uint32_t capacity = port->event_capacity;
     *port = (struct port){0};
+    port->events = events; /* kept across uses of the slot; freed with the world */
+    port->event_capacity = capacity;
     port->live = 1;
     port->refs = 1;
     port->creator = pid;
@@ -79,7 +84,7 @@ int port_wait(struct world *w, uint32_t pid, uint32_t port_handle, struct port_e
         return MODEL_WOULD_BLOCK;
     }
     *out = port->events[port->event_head];
-    port->event_head = (port->event_head + 1) % PORT_EVENTS_MAX;
+    port->event_head = (port->event_head + 1) % port->event_capacity;
     port->event_count--;
     return 0;
 }
@@ -91,13 +96,26 @@ void port_post(struct world *w, const struct endpoint *e, enum port_event_kind k
     struct port *port = &w->ports[e->port - 1];
     /* One pending event of a kind per key is enough: a waiter drains the endpoint. */
     for (uint32_t i = 0; i < port->event_count; i++) {
-        const struct port_event *ev = &port->events[(port->event_head + i) % PORT_EVENTS_MAX];
+        const struct port_event *ev = &port->events[(port->event_head + i) % port->event_capacity];
         if (ev->kind == kind && ev->key == e->port_key)
             return;
     }
-    if (port->event_count == PORT_EVENTS_MAX)
-        return; /* full: the waiter will find the endpoints readable anyway */
-    port->events[(port->event_head + port->event_count) % PORT_EVENTS_MAX] =
+    if (port->event_count == port->event_capacity) {
+        /* Grow, unrolling the ring: an event is never dropped. */
+        uint32_t capacity = port->event_capacity ? port->event_capacity * 2 : 16;
+        struct port_event *grown = malloc(capacity * sizeof *grown);
+        if (!grown) {
+            w->out_of_memory = 1;
+            return;
+        }
+        for (uint32_t i = 0; i < port->event_count; i++)
+            grown[i] = port->events[(port->event_head + i) % port->event_capacity];
+        free(port->events);
+        port->events = grown;
+        port->event_capacity = capacity;
+        port->event_head = 0;
+    }
+    port->events[(port->event_head + port->event_count) % port->event_capacity] =
         (struct port_event){(uint8_t)kind, e->port_key};
     port->event_count++;
     world_wake(w, &port->waiters, kind == PORT_EVENT_READABLE ? TRACE_WAKE_DATA : TRACE_WAKE_HUP);

@@ -199,6 +199,8 @@ int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
     struct proc *p = proc_get(w, pid);
     if (!p || p->state == PROC_ZOMBIE)
         return -ESRCH;
+    if (p->daemon)
+        return -EPERM; /* init cannot be signalled: orphans would never be reaped */
     p->signals_pending |= 1u << sig;
     w->signals_sent = 1;
     return 0;

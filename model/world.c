@@ -50,8 +50,46 @@ const struct config_key world_config_keys[] = {
     {0},
 };
 
+/* What the tables cost the harness itself, allocated up front. */
+#define WORLD_TABLE_BYTES_MAX (1ULL << 30)
+
+int world_config_error(const struct config *config, char *error, size_t error_bytes)
+{
+    uint64_t channels = config_get(config, "max_channels");
+    uint64_t depth = config_get(config, "queue_depth");
+    uint64_t procs = config_get(config, "max_procs");
+    uint64_t handles = config_get(config, "max_handles");
+    uint64_t queues = channels * 2 * depth * sizeof(struct message);
+    uint64_t tables = procs * (handles * sizeof(struct handle) + sizeof(struct proc));
+    if (queues > WORLD_TABLE_BYTES_MAX) {
+        snprintf(error, error_bytes,
+                 "bad config: max_channels=%" PRIu64 " x queue_depth=%" PRIu64
+                 " would need %" PRIu64 " MiB of message queues (at most 1024)",
+                 channels, depth, queues >> 20);
+        return -E2BIG;
+    }
+    if (tables > WORLD_TABLE_BYTES_MAX) {
+        snprintf(error, error_bytes,
+                 "bad config: max_procs=%" PRIu64 " x max_handles=%" PRIu64
+                 " would need %" PRIu64 " MiB of handle tables (at most 1024)",
+                 procs, handles, tables >> 20);
+        return -E2BIG;
+    }
+    if (config_get(config, "oom_policy") == HEAP_OOM_RESERVE &&
+        config_get(config, "reserve_bytes") > config_get(config, "heap_bytes")) {
+        snprintf(error, error_bytes,
+                 "bad config: reserve_bytes=%" PRIu64 " does not fit in heap_bytes=%" PRIu64,
+                 config_get(config, "reserve_bytes"), config_get(config, "heap_bytes"));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int world_create(struct world *w, const struct config *config)
 {
+    char ignored[160];
+    if (world_config_error(config, ignored, sizeof ignored) != 0)
+        return -EINVAL;
     *w = (struct world){0};
     w->config = config;
     w->max_procs = (uint32_t)config_get(config, "max_procs");
@@ -117,6 +155,9 @@ void world_destroy(struct world *w)
         for (uint32_t p = 0; p < w->max_procs; p++)
             free(w->procs[p].handles);
     free(w->channels);
+    if (w->ports)
+        for (uint32_t p = 0; p < w->max_ports; p++)
+            free(w->ports[p].events);
     free(w->ports);
     free(w->procs);
     free(w->slot_by_pid);

@@ -24,7 +24,6 @@
 
 #define MESSAGE_HANDLES_MAX 4
 #define ENDPOINT_HISTORY_MAX 16
-#define PORT_EVENTS_MAX 64
 #define CONSOLE_LINES_MAX 16
 
 extern const struct config_key world_config_keys[];
@@ -105,7 +104,8 @@ struct port {
     uint32_t creator;
     uint64_t created_step;
     uint32_t heap_block;
-    struct port_event events[PORT_EVENTS_MAX];
+    struct port_event *events; /* ring; grows so that no event is ever dropped */
+    uint32_t event_capacity;
     uint32_t event_head;
     uint32_t event_count;
     uint32_t bound; /* endpoints bound to it */
@@ -205,6 +205,11 @@ struct world {
 
     int out_of_memory; /* the harness could not grow an array */
 };
+
+/* Checks the combinations of config values no single key's range can: the harness
+ * memory the tables need, the reserve fitting in the heap. Returns 0, or -E2BIG /
+ * -EINVAL with a one-line reason in error. */
+int world_config_error(const struct config *config, char *error, size_t error_bytes);
 
 /* Creates the models from config (world_config_keys must be among its keys).
  * Returns 0, or -ENOMEM (nothing to free), or -EINVAL when the reserve does not fit

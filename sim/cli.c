@@ -12,6 +12,7 @@
 #include "coro.h"
 #include "repro.h"
 #include "run.h"
+#include "model/world.h"
 
 enum { EXIT_EXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
@@ -19,12 +20,16 @@ static int usage_error(const char *format, ...) __attribute__((format(printf, 1,
 
 static int usage_error(const char *format, ...)
 {
+    char message[1024];
     va_list args;
     va_start(args, format);
-    fputs("detsim: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    /* One line, whatever the user typed: control characters become '?'. */
+    for (char *p = message; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    fprintf(stderr, "detsim: %s\n", message);
     return EXIT_USAGE;
 }
 
@@ -389,6 +394,9 @@ static int command_run(int argc, char **argv)
     struct repro schedule = {0}; /* --strategy replay:FILE */
     struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
     int status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
+    char reason[256];
+    if (status == 0 && world_config_error(&run.config, reason, sizeof reason) != 0)
+        status = usage_error("%s", reason);
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
         status = command_run_with(&run, &trace_file, settings.repro_path, settings.expect,
@@ -402,15 +410,21 @@ static int command_run_with(struct run_options *run_options, struct output_file 
                             const char *repro_path, enum sched_outcome expect, int quiet)
 {
     struct run_options run = *run_options;
-    char reason[256];
-    if (output_open(trace_file, "trace file") != 0)
+    struct output_file repro_file = {.path = repro_path};
+    /* Both outputs are opened first: a bad path is found before anything runs. */
+    if (output_open(&repro_file, "repro file") != 0)
         return EXIT_USAGE;
+    if (output_open(trace_file, "trace file") != 0) {
+        output_close(&repro_file, "repro file", 0);
+        return EXIT_USAGE;
+    }
     run.trace_out = trace_file->stream;
     run.record_choices = repro_path != NULL;
 
     struct run_result result;
     if (run_scenario(&run, &result) != 0) {
         output_close(trace_file, "trace file", 0);
+        output_close(&repro_file, "repro file", 0);
         run_result_free(&result);
         fprintf(stderr, "detsim: internal error: out of memory\n");
         return EXIT_INTERNAL;
@@ -421,13 +435,13 @@ static int command_run_with(struct run_options *run_options, struct output_file 
         printf("replay: %" PRIu64 " recorded choices did not fit this run, %" PRIu64
                " draws went past the recording (drawn as 0)\n",
                result.replay_mismatches, result.replay_overruns);
-    if (repro_path && status == 0) {
-        if (repro_write(repro_path, &run, &result, reason, sizeof reason) != 0) {
-            fprintf(stderr, "detsim: %s\n", reason);
-            status = EXIT_USAGE;
-        } else if (!quiet) {
+    if (repro_file.stream) {
+        repro_write_stream(repro_file.stream, repro_path, &run, &result);
+        int written = output_close(&repro_file, "repro file", status == 0);
+        if (written != 0)
+            status = written;
+        else if (status == 0 && !quiet)
             printf("repro written to %s (replay: detsim replay %s)\n", repro_path, repro_path);
-        }
     }
     if (status == 0 && result.outcome != expect) {
         fprintf(stderr, "detsim: outcome %s, expected %s\n", sched_outcome_name(result.outcome),
@@ -481,9 +495,14 @@ static int command_replay(int argc, char **argv)
     struct run_options run = repro.options;
     run.trace_out = trace_file.stream;
     run.trace_format = format;
-    if (!from_seed) {
+    if (!from_seed && repro.has_choices) {
         run.replay = repro.choice_count ? repro.choices : no_choices;
         run.replay_count = repro.choice_count;
+    }
+    if (world_config_error(&run.config, reason, sizeof reason) != 0) {
+        output_close(&trace_file, "trace file", 0);
+        repro_free(&repro);
+        return usage_error("%s: %s", positionals[0], reason);
     }
     struct run_result result;
     if (run_scenario(&run, &result) != 0) {
@@ -521,10 +540,8 @@ static int command_replay(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int status;
-    if (argc < 2) {
-        fputs(main_help, stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2)
+        return usage_error("missing command (commands: list, run, replay; see 'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {

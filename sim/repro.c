@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_bytes)
@@ -18,6 +19,16 @@ FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_byt
     int fd = mkstemp(tmp_path);
     if (fd < 0)
         return NULL;
+    /* mkstemp makes the file 0600; give it the mode a plain fopen would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp_path);
+        errno = saved;
+        return NULL;
+    }
     FILE *stream = fdopen(fd, "w");
     if (!stream) {
         int saved = errno;
@@ -45,16 +56,9 @@ int repro_commit_temporary(FILE *stream, const char *tmp_path, const char *path)
     return 0;
 }
 
-int repro_write(const char *path, const struct run_options *options,
-                const struct run_result *result, char *error, size_t error_bytes)
+void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
+                        const struct run_result *result)
 {
-    char tmp_path[4096];
-    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
-    if (!out) {
-        int saved = errno;
-        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(saved));
-        return -saved;
-    }
     char name[64], strategy[64];
     fprintf(out, "# detsim repro file. Replay it with: detsim replay %s\n", path);
     fprintf(out, "# '#' starts a comment. choices: KIND RANGE:VALUE per decision, where\n"
@@ -80,6 +84,19 @@ int repro_write(const char *path, const struct run_options *options,
         fprintf(out, " %c%" PRIu64 ":%" PRIu64, choice_kind_letter(c->kind), c->range, c->value);
     }
     fprintf(out, "\n");
+}
+
+int repro_write(const char *path, const struct run_options *options,
+                const struct run_result *result, char *error, size_t error_bytes)
+{
+    char tmp_path[4096];
+    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
+    if (!out) {
+        int saved = errno;
+        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(saved));
+        return -saved;
+    }
+    repro_write_stream(out, path, options, result);
     int rc = repro_commit_temporary(out, tmp_path, path);
     if (rc != 0)
         snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(-rc));
@@ -192,8 +209,10 @@ int repro_read(const char *path, struct repro *repro, char *error, size_t error_
                     LINE_ERROR("out of memory");
                 assignments = grown;
             }
-            snprintf(assignments[assignment_count], sizeof assignments[0], "%s=%s",
-                     trim(key + 7), value);
+            int length = snprintf(assignments[assignment_count], sizeof assignments[0], "%s=%s",
+                                  trim(key + 7), value);
+            if (length < 0 || (size_t)length >= sizeof assignments[0])
+                LINE_ERROR("config line too long");
             config_lines[assignment_count++] = line_number;
         } else if (strcmp(key, "expect_outcome") == 0) {
             int outcome = sched_outcome_parse(value);

@@ -38,6 +38,11 @@ struct repro {
 int repro_write(const char *path, const struct run_options *options,
                 const struct run_result *result, char *error, size_t error_bytes);
 
+/* Writes the repro text of (options, result) to out; path names it in the header.
+ * The caller commits the stream (repro_commit_temporary). */
+void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
+                        const struct run_result *result);
+
 /* Reads path. Returns 0, or -EINVAL / -errno with "FILE:LINE: reason" in error. */
 int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes);
 

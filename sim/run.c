@@ -43,6 +43,10 @@ int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *
     s.kind = SCHED_PCT;
     if (text[3] == ':') {
         char parameters[128];
+        if (strlen(text + 4) >= sizeof parameters) {
+            snprintf(error, error_bytes, "bad strategy: '%.40s...' is too long", text);
+            return -EINVAL;
+        }
         snprintf(parameters, sizeof parameters, "%s", text + 4);
         char *save = NULL;
         for (char *part = strtok_r(parameters, ",", &save); part;
@@ -134,7 +138,8 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         return -ENOMEM;
     }
     sched->world = &world;
-    struct sched_hooks hooks = {sys_on_resume, sys_on_exit, NULL, sys_describe_world};
+    struct sched_hooks hooks = {sys_on_resume, sys_on_exit, NULL, sys_describe_world,
+                                sys_interrupted};
     if (world.check_every_step)
         hooks.after_step = sys_after_step; /* world_check after every step */
     sched_set_hooks(sched, &hooks);

@@ -382,7 +382,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     t->state = TASK_EXITED;
     if (!t->daemon)
         s->live_count--;
-    coro_release(&t->coro); /* abandoned mid-call: nothing on its stack is needed */
+    /* Its stack is kept until the run ends: children may still point into it. */
     struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, TRACE_WAKE_NONE,
                             0, s->current ? s->current->pid : 0, status};
     trace_emit(s->trace, &e);
@@ -411,11 +411,28 @@ void sched_point(void)
         s->hooks.on_resume(t->pid);
 }
 
+static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
+                             uint64_t timeout_ns, int interruptible);
+
 enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
                             uint64_t timeout_ns)
 {
+    return block(wq, op, arg, timeout_ns, 1);
+}
+
+void sched_sleep_uninterruptible(uint64_t ns)
+{
+    if (ns)
+        block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns, 0);
+}
+
+static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
+                             uint64_t timeout_ns, int interruptible)
+{
     struct sched *s = sched_active;
     struct task *t = s->current;
+    if (interruptible && s->hooks.interrupted && s->hooks.interrupted(t->pid))
+        return TRACE_WAKE_SIGNAL; /* a caught signal is pending: do not park */
     t->state = TASK_BLOCKED;
     t->waiting_on = wq;
     t->blocked_op = op;
@@ -467,9 +484,11 @@ void sched_stop(enum sched_outcome outcome, const char *message)
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
-    s->stopping = 1;
-    s->stop_outcome = outcome;
-    text_printf(&s->stop_message, "%s", message);
+    if (!s->stopping) { /* the first reason to stop is the one reported */
+        s->stopping = 1;
+        s->stop_outcome = outcome;
+        text_printf(&s->stop_message, "%s", message);
+    }
     t->state = TASK_BLOCKED; /* frozen where it failed; never resumed */
     coro_switch(&t->coro, &s->main_coro);
     abort();

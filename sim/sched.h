@@ -69,6 +69,7 @@ struct sched_hooks {
     void (*on_exit)(uint32_t pid, int status);  /* a task ended (exit or kill) */
     int (*after_step)(struct sched *s);         /* nonzero stops the run (set via sched_fail) */
     void (*describe)(struct text *out);         /* appended to hang reports */
+    int (*interrupted)(uint32_t pid);           /* a caught signal is pending */
 };
 
 /* Who holds or could signal a wait queue's object: fills up to max pids and

@@ -96,6 +96,10 @@ void sched_point(void);
 enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
                             uint64_t timeout_ns);
 
+/* Sleeps ns of virtual time even with a caught signal pending (a wait the kernel
+ * does on the caller's behalf); a signal arriving meanwhile still wakes it. */
+void sched_sleep_uninterruptible(uint64_t ns);
+
 /* Emits a trace event for the current task at the current step. */
 void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
                 enum trace_wake wake);

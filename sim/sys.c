@@ -74,13 +74,15 @@ void sys_yield(void)
     sched_emit(TRACE_OP_YIELD, 0, 0, 0, TRACE_WAKE_NONE);
 }
 
-void sys_sleep(uint64_t ns)
+int sys_sleep(uint64_t ns)
 {
     sched_point();
     enum trace_wake wake = TRACE_WAKE_NONE;
     if (ns > 0)
         wake = sched_block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns);
-    sched_emit(TRACE_OP_SLEEP, 0, (int64_t)ns, 0, wake);
+    int result = wake == TRACE_WAKE_SIGNAL ? -EINTR : 0;
+    sched_emit(TRACE_OP_SLEEP, 0, (int64_t)ns, result, wake);
+    return result;
 }
 
 uint64_t sys_now(void)
@@ -129,20 +131,32 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
     struct sched *s = sched_active;
     struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
     uint32_t self = s->current->pid;
+    uint64_t deadline = timeout_ns ? s->vtime_ns + timeout_ns : 0;
     int result = 0;
     enum trace_wake wake = TRACE_WAKE_NONE;
     if (!o)
         result = -EBADF;
     else if (o->owner_pid == self)
         result = -EDEADLK;
-    else if (o->owner_pid == 0) {
-        o->owner_pid = self;
-        o->owner_since_step = s->step;
-    } else {
-        /* Ownership is handed over by unlock, so a woken waiter already holds it. */
-        wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex, timeout_ns);
-        if (wake == TRACE_WAKE_TIMEOUT)
-            result = -ETIMEDOUT;
+    else {
+        /* Unlock wakes a waiter without handing the mutex over, so a waiter that is
+         * killed before it runs cannot take the mutex with it. */
+        while (o->owner_pid != 0) {
+            if (deadline && deadline <= s->vtime_ns) {
+                result = -ETIMEDOUT;
+                break;
+            }
+            wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex,
+                               deadline ? deadline - s->vtime_ns : 0);
+            if (wake == TRACE_WAKE_TIMEOUT || wake == TRACE_WAKE_SIGNAL) {
+                result = wake == TRACE_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+                break;
+            }
+        }
+        if (result == 0) {
+            o->owner_pid = self;
+            o->owner_since_step = s->step;
+        }
     }
     sched_emit(TRACE_OP_MUTEX_LOCK, o ? o->queue.id : 0, mutex, result, wake);
     return result;
@@ -165,8 +179,8 @@ int sys_mutex_unlock(uint32_t mutex)
         result = -EPERM;
     sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, TRACE_WAKE_NONE);
     if (result == 0) {
-        o->owner_pid = waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
-        o->owner_since_step = s->step;
+        o->owner_pid = 0;
+        waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
     }
     return result;
 }
@@ -179,18 +193,30 @@ int sys_sem_create(const char *name, uint64_t initial)
 int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
 {
     sched_point();
+    struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
+    uint64_t deadline = timeout_ns ? s->vtime_ns + timeout_ns : 0;
     int result = 0;
     enum trace_wake wake = TRACE_WAKE_NONE;
     if (!o)
         result = -EBADF;
-    else if (o->count > 0)
-        o->count--;
     else {
-        /* post hands the unit straight to the woken waiter */
-        wake = sched_block(&o->queue, TRACE_OP_SEM_WAIT, sem, timeout_ns);
-        if (wake == TRACE_WAKE_TIMEOUT)
-            result = -ETIMEDOUT;
+        /* post wakes a waiter and leaves the unit in the count: the woken task takes
+         * it when it runs, so no unit dies with a task killed in between. */
+        while (o->count == 0) {
+            if (deadline && deadline <= s->vtime_ns) {
+                result = -ETIMEDOUT;
+                break;
+            }
+            wake = sched_block(&o->queue, TRACE_OP_SEM_WAIT, sem,
+                               deadline ? deadline - s->vtime_ns : 0);
+            if (wake == TRACE_WAKE_TIMEOUT || wake == TRACE_WAKE_SIGNAL) {
+                result = wake == TRACE_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+                break;
+            }
+        }
+        if (result == 0)
+            o->count--;
     }
     sched_emit(TRACE_OP_SEM_WAIT, o ? o->queue.id : 0, sem, result, wake);
     return result;
@@ -213,8 +239,8 @@ int sys_sem_post(uint32_t sem)
     o->last_post_pid = s->current->pid;
     o->last_post_step = s->step;
     sched_emit(TRACE_OP_SEM_POST, o->queue.id, sem, 0, TRACE_WAKE_NONE);
-    if (!waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE))
-        o->count++;
+    o->count++;
+    waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
     return 0;
 }
 

@@ -134,8 +134,9 @@ int sys_free(uint32_t block);
 /* A scheduling point and nothing else. */
 void sys_yield(void);
 
-/* Blocks the caller for ns of virtual time. */
-void sys_sleep(uint64_t ns);
+/* Blocks the caller for ns of virtual time. Returns 0, or -EINTR when a caught
+ * signal cut it short. */
+int sys_sleep(uint64_t ns);
 
 /* The virtual time in ns. */
 uint64_t sys_now(void);
@@ -143,8 +144,11 @@ uint64_t sys_now(void);
 /* The caller's pid. Not a scheduling point. */
 uint32_t sys_getpid(void);
 
-/* A mutex with owner tracking (so hang reports can say who holds it). Unlock hands
- * it to the longest waiter. create returns a handle or -ENOMEM. */
+/* A mutex with owner tracking (so hang reports can say who holds it). Unlock wakes
+ * the longest waiter, which takes the mutex when it runs if it is still free. A
+ * mutex whose owner dies stays held (the hang report says by whom). create returns
+ * a handle or -ENOMEM. Blocking calls return -EINTR when a caught signal arrives,
+ * or is already pending (not yet read with sys_signal_pending). */
 int sys_mutex_create(const char *name);
 int sys_mutex_lock(uint32_t mutex);
 /* As lock, but gives up after timeout_ns with -ETIMEDOUT. */
@@ -152,7 +156,7 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns);
 /* -EPERM when the caller does not hold it. */
 int sys_mutex_unlock(uint32_t mutex);
 
-/* A counting semaphore. post hands a unit to the longest waiter, if any. */
+/* A counting semaphore. post adds a unit and wakes the longest waiter. */
 int sys_sem_create(const char *name, uint64_t initial);
 int sys_sem_wait(uint32_t sem);
 int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns);

@@ -23,6 +23,7 @@ enum trace_wake sys_model_block(enum trace_op op, int64_t arg, uint64_t deadline
 /* The hooks run.c installs. */
 void sys_on_resume(uint32_t pid);
 void sys_on_exit(uint32_t pid, int status);
+int sys_interrupted(uint32_t pid);
 int sys_after_step(struct sched *s);
 void sys_describe_world(struct text *out);
 

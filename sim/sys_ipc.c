@@ -185,7 +185,10 @@ int sys_free(uint32_t block)
     sys_model_begin();
     struct world *w = sys_world();
     int rc = -EINVAL;
-    if (block && block <= w->heap.block_count && w->heap.blocks[block - 1].owner_pid == sys_getpid())
+    /* Only the caller's own sys_alloc blocks: kernel objects are not the user's. */
+    if (block && block <= w->heap.block_count && w->heap.blocks[block - 1].live &&
+        w->heap.blocks[block - 1].owner_pid == sys_getpid() &&
+        w->heap.blocks[block - 1].freed_at_exit)
         rc = heap_free(&w->heap, block);
     sys_model_end();
     sched_emit(TRACE_OP_FREE, 0, block, rc, TRACE_WAKE_NONE);

@@ -109,6 +109,12 @@ void sys_on_exit(uint32_t pid, int status)
     sys_model_end();
 }
 
+int sys_interrupted(uint32_t pid)
+{
+    const struct proc *p = proc_get(sys_world(), pid);
+    return p && (p->signals_pending & p->signals_caught) != 0;
+}
+
 int sys_after_step(struct sched *s)
 {
     struct world *w = s->world;
@@ -278,7 +284,7 @@ int sys_kill(uint32_t pid, uint32_t sig)
 {
     sched_point();
     int rc = deliver(pid, sig);
-    sched_emit(TRACE_OP_KILL, 0, (int64_t)pid << 8 | sig, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_KILL, 0, (int64_t)((uint64_t)pid << 8 | sig), rc, TRACE_WAKE_NONE);
     return rc;
 }
 
@@ -328,8 +334,11 @@ static uint32_t collect(const struct world *w, uint32_t group, int descendants, 
             up = proc_get(w, up->parent);
             in = up && up->group == group && up->state != PROC_ZOMBIE;
         }
-        if (in)
-            pids[n++] = p->pid;
+        if (in) {
+            if (pids)
+                pids[n] = p->pid;
+            n++;
+        }
     }
     return n;
 }
@@ -361,15 +370,16 @@ static int signal_all(uint32_t group, uint32_t sig, int descendants)
 int sys_group_kill(uint32_t group, uint32_t sig)
 {
     sched_point();
-    int rc = signal_all(group, sig, 0);
-    sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)group << 8 | sig, rc, TRACE_WAKE_NONE);
+    int rc = group == 0 ? -EINVAL : signal_all(group, sig, 0);
+    sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)((uint64_t)group << 8 | sig), rc,
+               TRACE_WAKE_NONE);
     return rc;
 }
 
 int sys_group_drop(uint32_t group)
 {
     sched_point();
-    int rc = signal_all(group, SIG_KILL, 1);
+    int rc = group == 0 ? -EINVAL : signal_all(group, SIG_KILL, 1);
     sched_emit(TRACE_OP_GROUP_DROP, 0, group, rc, TRACE_WAKE_NONE);
     return rc;
 }
@@ -378,30 +388,39 @@ int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
 {
     sched_point();
     struct world *w = sys_world();
+    uint32_t self = sys_getpid();
     int members = signal_all(group, SIG_INT, 0);
-    /* Poll with doubling pauses: a few steps, however long the grace. */
+    /* Poll with doubling pauses: a few steps, however long the grace. Nothing is
+     * allocated across the sleeps: the caller may die in one. */
     uint64_t deadline = deadline_after(grace_ns), pause = SYS_NS_PER_MS;
+    while (members > 0 && collect(w, group, 0, NULL, w->max_procs) > 0 &&
+           sched_active->vtime_ns < deadline) {
+        uint64_t left = deadline - sched_active->vtime_ns;
+        sched_point();
+        sched_sleep_uninterruptible(pause < left ? pause : left);
+        pause *= 2;
+    }
     uint32_t *pids = calloc(w->max_procs, sizeof *pids);
     if (!pids) {
         sched_active->out_of_memory = 1;
         return -ENOMEM;
     }
-    while (members > 0 && collect(w, group, 0, pids, w->max_procs) > 0 &&
-           sched_active->vtime_ns < deadline) {
-        uint64_t left = deadline - sched_active->vtime_ns;
-        sys_sleep(pause < left ? pause : left);
-        pause *= 2;
-    }
     uint32_t survivors = collect(w, group, 1, pids, w->max_procs);
+    int caller_inside = 0;
     for (uint32_t i = 0; i < survivors; i++) {
         struct proc *p = proc_get(w, pids[i]);
         sys_log("group %" PRIu32 " shutdown: pid %" PRIu32 " \"%s\" outlived the grace period; "
                 "SIGKILL",
                 group, pids[i], p ? p->name : "?");
-        deliver(pids[i], SIG_KILL);
+        if (pids[i] == self)
+            caller_inside = 1;
+        else
+            deliver(pids[i], SIG_KILL);
     }
     free(pids);
     sched_emit(TRACE_OP_GROUP_SHUTDOWN, 0, group, survivors, TRACE_WAKE_NONE);
+    if (caller_inside)
+        deliver(self, SIG_KILL);
     return (int)survivors;
 }
 
@@ -429,7 +448,8 @@ int sys_closerange(uint32_t low, uint32_t high)
     sys_model_begin();
     uint32_t closed = proc_closerange(sys_world(), sys_getpid(), low, high);
     sys_model_end();
-    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)low << 32 | high, closed, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), closed,
+               TRACE_WAKE_NONE);
     return (int)closed;
 }
 

@@ -288,3 +288,36 @@ Test(cli, replay_strategy_tries_a_fix_on_the_failing_schedule)
     expect_usage_error("cannot read repro file 'none.repro'",
                        "run lock-order --strategy replay:none.repro");
 }
+
+Test(cli, review_findings_on_bad_input)
+{
+    expect_usage_error("missing command", "");
+    expect_usage_error("max_channels=1000000 x queue_depth=100000 would need",
+                       "run ping-pong --set max_channels=1000000 --set queue_depth=100000");
+    expect_usage_error("max_procs=100000 x max_handles=4096 would need",
+                       "run ping-pong --set max_procs=100000 --set max_handles=4096");
+    expect_usage_error("reserve_bytes=8388608 does not fit in heap_bytes=4194304",
+                       "run ping-pong --set oom_policy=reserve --set reserve_bytes=8MiB");
+    expect_usage_error("cannot write repro file 'no/such/dir/x.repro'",
+                       "run lock-order --save-repro no/such/dir/x.repro");
+    expect_usage_error("unknown scenario 'a?b'", "run \"$(printf 'a\\nb')\"");
+    expect_usage_error("is too long", "run lock-order --strategy "
+                                      "pct:steps=000000000000000000000000000000000000000000"
+                                      "0000000000000000000000000000000000000000000000000000"
+                                      "00000000000000000000000000000000000001000000");
+}
+
+Test(cli, a_repro_without_choices_replays_from_its_seed)
+{
+    struct cli_result *r =
+        cli("run lock-order --seed 3 --expect hang-deadlock --save-repro s.repro --quiet");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    shell("grep -v '^choices' s.repro > seedonly.repro");
+    r = cli("replay seedonly.repro --quiet");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "outcome hang-deadlock matches; hash matches"), "%s", r->out);
+    cr_assert_null(strstr(r->out, "recorded choices fed back"), "%s", r->out);
+    /* An over-long config line is refused, not truncated into another value. */
+    shell("sed 's/^config max_steps = .*/config max_steps = %0200d/' s.repro > long.repro", 1);
+    expect_usage_error("long.repro:", "replay long.repro");
+}
