@@ -162,15 +162,21 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
     uint32_t slot = 0;
     while (slot < w->max_channels && w->channels[slot].live)
         slot++;
-    if (slot == w->max_channels) {
+    /* A slots/channels fault holds every slot above the ceiling: the table is full. */
+    int taken = slot < w->max_channels && w->channels_live >= w->channel_ceiling;
+    if (slot == w->max_channels || taken) {
         char line[128];
         snprintf(line, sizeof line, "[ipc] channel_create_pair: all %" PRIu32 " slots exhausted",
                  w->max_channels);
         world_console(w, line);
+        if (taken)
+            fault_plan_record(w->faults, FAULT_SLOTS_CHANNELS);
         return -ENFILE;
     }
-    if (w->max_handles - p->handle_count < 2)
-        return -EMFILE;
+    int room = proc_handle_room(w, p, 2);
+    if (room != 0)
+        return room;
+    FAULT_RETURN_ON(FAULT_CHAN_CREATE);
     int64_t block = heap_try_alloc(&w->heap, w->channel_bytes, "chan", pid, w->step, 0);
     if (block < 0)
         return -ENOMEM;
@@ -235,6 +241,7 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
     }
     uint32_t block = 0;
     if (bytes > w->inline_msg_bytes) {
+        FAULT_RETURN_ON(FAULT_CHAN_SEND);
         int64_t id = heap_try_alloc(&w->heap, bytes, "msg", pid, w->step, 0);
         if (id < 0)
             return -ENOMEM;
@@ -284,8 +291,9 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
         return MODEL_WOULD_BLOCK;
     }
     struct message *m = &e->queue[e->queue_head];
-    if (w->max_handles - p->handle_count < m->handle_count)
-        return -EMFILE;
+    int room = proc_handle_room(w, p, m->handle_count);
+    if (room != 0)
+        return room; /* the message stays queued */
     out->bytes = m->bytes;
     out->sender = m->sender;
     out->handle_count = m->handle_count;
@@ -313,6 +321,10 @@ int chan_fd_from_handle(struct world *w, uint32_t pid, uint32_t handle)
     uint32_t endpoint = p->handles[handle].object;
     if (chan_endpoint(w, endpoint)->state != ENDPOINT_OPEN)
         return -EBADF;
+    int room = proc_handle_room(w, p, 1);
+    if (room != 0)
+        return room;
+    FAULT_RETURN_ON(FAULT_CHAN_FD);
     int index = proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT_FD, 0, endpoint});
     if (index >= 0)
         chan_ref_get(w, endpoint, REF_FD);

@@ -1,6 +1,8 @@
 /* heap — the kernel heap model; see heap.h. */
 #include "heap.h"
 
+#include "faults/fault.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -64,6 +66,16 @@ static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t ow
     return h->block_count;
 }
 
+/* The model/heap/alloc failpoint, on both the fallible and the infallible path. The
+ * attempt counts as tried; nothing else changes. */
+static int injected_failure(struct heap *h)
+{
+    if (!fault_fail(FAULT_HEAP_ALLOC))
+        return 0;
+    h->attempts++;
+    return 1;
+}
+
 int heap_init(struct heap *h, const struct heap_options *options)
 {
     *h = (struct heap){0};
@@ -92,7 +104,7 @@ void heap_free_all(struct heap *h)
 int64_t heap_try_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
                        uint64_t step, int freed_at_exit)
 {
-    int64_t id = take(h, bytes, tag, owner, step, freed_at_exit);
+    int64_t id = injected_failure(h) ? -ENOMEM : take(h, bytes, tag, owner, step, freed_at_exit);
     if (id < 0)
         h->oom_count++;
     return id;
@@ -102,7 +114,7 @@ int64_t heap_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t own
                    uint64_t step, int freed_at_exit, enum heap_oom_action *action)
 {
     *action = HEAP_OOM_ACTION_NONE;
-    int64_t id = take(h, bytes, tag, owner, step, freed_at_exit);
+    int64_t id = injected_failure(h) ? -ENOMEM : take(h, bytes, tag, owner, step, freed_at_exit);
     if (id > 0)
         return id;
     h->oom_count++;

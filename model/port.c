@@ -17,8 +17,10 @@ int port_create(struct world *w, uint32_t pid)
         slot++;
     if (slot == w->max_ports)
         return -ENFILE;
-    if (p->handle_count == w->max_handles)
-        return -EMFILE;
+    int room = proc_handle_room(w, p, 1);
+    if (room != 0)
+        return room;
+    FAULT_RETURN_ON(FAULT_PORT_CREATE);
     int64_t block = heap_try_alloc(&w->heap, w->port_bytes, "port", pid, w->step, 0);
     if (block < 0)
         return -ENOMEM;

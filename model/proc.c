@@ -67,6 +67,11 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
         slot++;
     if (slot == w->max_procs)
         return -EAGAIN;
+    if (w->procs_live >= w->proc_ceiling) {
+        fault_plan_record(w->faults, FAULT_SLOTS_PROCS); /* the rest are taken */
+        return fault_points[FAULT_SLOTS_PROCS].error;
+    }
+    FAULT_RETURN_ON(FAULT_PROC_SPAWN);
     uint32_t pid = w->next_pid;
     int64_t block = heap_try_alloc(&w->heap, w->proc_bytes, "proc", pid, w->step, 0);
     if (block < 0)
@@ -113,6 +118,9 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
             p->handle_count++;
         }
     }
+    p->handle_limit = w->max_handles;
+    if (w->handle_free_max != UINT32_MAX && w->handle_free_max < w->max_handles - p->handle_count)
+        p->handle_limit = p->handle_count + w->handle_free_max; /* slots/handles */
     return (int)pid;
 }
 
@@ -232,6 +240,20 @@ int proc_set_cloexec(struct world *w, uint32_t pid, uint32_t index, int on)
     if (!p || index >= w->max_handles || p->handles[index].kind == HANDLE_FREE)
         return -EBADF;
     p->handles[index].cloexec = (uint8_t)(on != 0);
+    return 0;
+}
+
+int proc_handle_room(struct world *w, const struct proc *p, uint32_t count)
+{
+    if (count == 0)
+        return 0;
+    if (count > w->max_handles - p->handle_count)
+        return -EMFILE;
+    if (count > p->handle_limit - p->handle_count) {
+        fault_plan_record(w->faults, FAULT_SLOTS_HANDLES); /* the rest are taken */
+        return fault_points[FAULT_SLOTS_HANDLES].error;
+    }
+    FAULT_RETURN_ON(FAULT_PROC_HANDLE);
     return 0;
 }
 

@@ -110,6 +110,9 @@ int world_create(struct world *w, const struct config *config)
     w->exit_bytes = config_get(config, "exit_bytes");
     w->next_pid = 1;
     w->next_group = 1;
+    w->channel_ceiling = w->max_channels;
+    w->proc_ceiling = w->max_procs;
+    w->handle_free_max = UINT32_MAX;
 
     struct heap_options heap = {
         .capacity_bytes = config_get(config, "heap_bytes"),
@@ -181,6 +184,84 @@ void world_wake(struct world *w, struct waitq *queue, enum trace_wake reason)
         w->wake_capacity = capacity;
     }
     w->wakes[w->wake_count++] = (struct world_wake){queue, reason};
+}
+
+int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,
+                         uint64_t after)
+{
+    if (w->slot_fault_count == WORLD_SLOT_FAULTS_MAX)
+        return -E2BIG;
+    w->slot_faults[w->slot_fault_count++] = (struct world_slot_fault){kind, free, after, 0};
+    w->slot_faults_pending++;
+    return 0;
+}
+
+static uint32_t ceiling(uint32_t in_use, uint32_t free, uint32_t limit)
+{
+    return free > limit - in_use ? limit : in_use + free;
+}
+
+/* Puts one slot fault in force: as if someone took every slot but free. */
+static void slot_fault_apply(struct world *w, const struct world_slot_fault *f,
+                             struct text *notes)
+{
+    switch (f->kind) {
+    case WORLD_SLOTS_CHANNELS: {
+        uint32_t c = ceiling(w->channels_live, f->free, w->max_channels);
+        if (c < w->channel_ceiling)
+            w->channel_ceiling = c;
+        if (notes)
+            text_printf(notes, "fault slots/channels: %" PRIu32 " free channel slot%s left from "
+                               "step %" PRIu64 " (%" PRIu32 " of %" PRIu32 " usable)",
+                        f->free, f->free == 1 ? "" : "s", f->after, w->channel_ceiling,
+                        w->max_channels);
+        break;
+    }
+    case WORLD_SLOTS_PROCS: {
+        uint32_t c = ceiling(w->procs_live, f->free, w->max_procs);
+        if (c < w->proc_ceiling)
+            w->proc_ceiling = c;
+        if (notes)
+            text_printf(notes, "fault slots/procs: %" PRIu32 " free process slot%s left from "
+                               "step %" PRIu64 " (%" PRIu32 " of %" PRIu32 " usable)",
+                        f->free, f->free == 1 ? "" : "s", f->after, w->proc_ceiling,
+                        w->max_procs);
+        break;
+    }
+    case WORLD_SLOTS_HANDLES:
+        for (uint32_t s = 0; s < w->max_procs; s++) {
+            struct proc *p = &w->procs[s];
+            if (p->state == PROC_FREE)
+                continue;
+            uint32_t c = ceiling(p->handle_count, f->free, w->max_handles);
+            if (c < p->handle_limit)
+                p->handle_limit = c;
+        }
+        if (f->free < w->handle_free_max)
+            w->handle_free_max = f->free;
+        if (notes)
+            text_printf(notes, "fault slots/handles: %" PRIu32 " free handle entr%s left in "
+                               "each table from step %" PRIu64,
+                        f->free, f->free == 1 ? "y" : "ies", f->after);
+        break;
+    }
+}
+
+uint32_t world_slot_faults_apply(struct world *w, struct text *notes)
+{
+    uint32_t applied = 0;
+    for (uint32_t i = 0; i < w->slot_fault_count && w->slot_faults_pending; i++) {
+        struct world_slot_fault *f = &w->slot_faults[i];
+        if (f->active || w->step < f->after)
+            continue;
+        if (notes && applied)
+            text_printf(notes, "\n");
+        slot_fault_apply(w, f, notes);
+        f->active = 1;
+        w->slot_faults_pending--;
+        applied++;
+    }
+    return applied;
 }
 
 void world_console(struct world *w, const char *line)
@@ -333,6 +414,11 @@ int world_check(const struct world *w, struct text *out)
                 broken = 1;
             }
         }
+        if (proc->handle_count > proc->handle_limit) {
+            text_printf(out, "pid %" PRIu32 ": %" PRIu32 " handles, above its limit %" PRIu32 "\n",
+                        proc->pid, proc->handle_count, proc->handle_limit);
+            broken = 1;
+        }
         if (handles != proc->handle_count) {
             text_printf(out, "pid %" PRIu32 ": handle_count %" PRIu32 " but %" PRIu32 " open\n",
                         proc->pid, proc->handle_count, handles);
@@ -347,6 +433,12 @@ int world_check(const struct world *w, struct text *out)
             text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
             broken = 1;
         }
+    }
+    if (w->channels_live > w->channel_ceiling || w->procs_live > w->proc_ceiling) {
+        text_printf(out, "slot faults: %" PRIu32 " channels in use, ceiling %" PRIu32 "; %" PRIu32
+                         " processes, ceiling %" PRIu32 "\n",
+                    w->channels_live, w->channel_ceiling, w->procs_live, w->proc_ceiling);
+        broken = 1;
     }
     if (procs != w->procs_live) {
         text_printf(out, "procs: %" PRIu32 " counted, %" PRIu32 " in use\n", w->procs_live, procs);

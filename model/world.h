@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "faults/fault.h"
 #include "model/heap.h"
 #include "sim/config.h"
 #include "sim/sched.h"
@@ -144,6 +145,7 @@ struct proc {
     uint64_t exited_step;
     uint8_t daemon;       /* init: never counted as hung */
     uint8_t kept_handles; /* zombie still holding handles (release-at-reap bug) */
+    uint32_t handle_limit;   /* entries it may use: max_handles, lower under slots/handles */
     struct waitq child_wait; /* its waits for children park here */
 };
 
@@ -152,6 +154,17 @@ struct proc {
 struct world_wake {
     struct waitq *queue;
     enum trace_wake reason;
+};
+
+/* A slot fault (fault.h): from step after on, a table keeps only free free slots. */
+#define WORLD_SLOT_FAULTS_MAX (FAULT_SPECS_MAX * 3) /* slots/(star) names three tables */
+enum world_slot_kind { WORLD_SLOTS_CHANNELS, WORLD_SLOTS_PROCS, WORLD_SLOTS_HANDLES };
+
+struct world_slot_fault {
+    enum world_slot_kind kind;
+    uint32_t free;
+    uint64_t after;
+    uint8_t active; /* applied: the ceiling is in force */
 };
 
 struct world {
@@ -204,6 +217,14 @@ struct world {
     uint32_t console_notes; /* lines not yet handed to the trace */
 
     int out_of_memory; /* the harness could not grow an array */
+
+    struct fault_plan *faults; /* the run's plan, NULL without one; fired slot faults go here */
+    struct world_slot_fault slot_faults[WORLD_SLOT_FAULTS_MAX];
+    uint32_t slot_fault_count;
+    uint32_t slot_faults_pending; /* added but not yet active */
+    uint32_t channel_ceiling;     /* usable channel slots: max_channels unless a fault */
+    uint32_t proc_ceiling;        /* usable process slots: max_procs unless a fault */
+    uint32_t handle_free_max;     /* a new process's free handle entries; UINT32_MAX: no cap */
 };
 
 /* Checks the combinations of config values no single key's range can: the harness
@@ -228,6 +249,16 @@ int world_check(const struct world *w, struct text *out);
  * its owner and history. Returns the number of leaked objects; the report goes to
  * out. */
 uint32_t world_audit(const struct world *w, struct text *out);
+
+/* Adds a slot fault: from step after on, the table of kind keeps only free free slots
+ * (handle tables: each process's). Returns 0, or -E2BIG beyond WORLD_SLOT_FAULTS_MAX. */
+int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,
+                         uint64_t after);
+
+/* Puts in force every slot fault whose step w->step has reached: the ceiling is what
+ * is in use now plus free. Appends a line per fault applied to notes (may be NULL).
+ * Returns how many were applied. */
+uint32_t world_slot_faults_apply(struct world *w, struct text *notes);
 
 /* Appends a line to the console (deduplicating a repeat of the last line). */
 void world_console(struct world *w, const char *line);
@@ -267,6 +298,11 @@ uint32_t proc_closerange(struct world *w, uint32_t pid, uint32_t low, uint32_t h
 
 /* Marks a handle close-on-exec. Returns 0 or -EBADF. */
 int proc_set_cloexec(struct world *w, uint32_t pid, uint32_t index, int on);
+
+/* Whether p's table has room for count more handles. Returns 0, or -EMFILE when it
+ * has not, or when the model/proc/handle failpoint or a slots/handles fault refuses
+ * (count 0 always fits). Nothing changes. */
+int proc_handle_room(struct world *w, const struct proc *p, uint32_t count);
 
 /* Puts a handle into pid's table at the lowest free index. Returns the index, or
  * -EMFILE when the table is full. Takes over the reference the caller holds. */

@@ -116,6 +116,7 @@ static const char main_help[] =
     "  list                 the scenarios, with one-line descriptions\n"
     "  run SCENARIO         run one seed and print the result (a hang report on a hang)\n"
     "  replay FILE          replay a repro file and check that outcome and hash match\n"
+    "  faults               the failpoints --fault can arm, with one-line descriptions\n"
     "\n"
     "'detsim COMMAND --help' tells more. detsim --version prints the version.\n"
     "Exit status: 0 expected outcome, 1 unexpected outcome, 2 bad usage or input,\n"
@@ -142,6 +143,9 @@ static const char run_help[] =
     "  --max-vtime DURATION  virtual-time budget, e.g. 90s, 500ms (--set max_vtime=...)\n"
     "  --trace FILE          write every event to FILE ('-' for standard output)\n"
     "  --trace-format F      text (default) or jsonl\n"
+    "  --fault SPEC          inject faults (repeatable): NAME or PATTERN (ending in '*'),\n"
+    "                        then optionally :p=P,nth=N,after=STEP,times=K,every=M;\n"
+    "                        slot faults take :free=N[,after=STEP]. See detsim faults\n"
     "  --expect OUTCOME      the outcome that counts as success (default pass): pass,\n"
     "                        hang-deadlock, hang-budget, leak, panic, assert, invariant\n"
     "  --save-repro FILE     write a repro file of this run (replay: detsim replay FILE)\n"
@@ -168,6 +172,25 @@ static const char list_help[] =
     "\n"
     "Lists every scenario with its one-line description. 'detsim run SCENARIO --help'\n"
     "lists a scenario's config keys.\n";
+
+static const char faults_help[] =
+    "usage: detsim faults\n"
+    "\n"
+    "Lists every failpoint that 'detsim run --fault SPEC' can arm: its name, the error\n"
+    "the model returns when it fires, and what fails. A SPEC is a NAME or a PATTERN\n"
+    "ending in '*' (model/chan/* arms every channel failpoint), optionally followed by\n"
+    "':KEY=VALUE,...':\n"
+    "  p=P        fire with probability P (0..1, at most 6 decimals; default 1), drawn\n"
+    "             from the run's choice stream, so a seed always fires the same faults\n"
+    "  nth=N      only the Nth hit        every=M   only every Mth hit\n"
+    "  after=STEP only hits at step >= STEP (earlier hits are not counted)\n"
+    "  times=K    at most K fires\n"
+    "Hits are counted per spec, across every failpoint it matches; when two specs\n"
+    "select the same hit it fires once. Slot faults (slots/...) take free=N and\n"
+    "after=STEP: slots/channels:free=3,after=500 leaves only 3 free channel slots\n"
+    "from step 500 on.\n"
+    "Every fired fault is a 'fault' event in the trace, and the summary line ends with\n"
+    "faults=N when any fired.\n";
 
 static void print_keys(const struct config *config)
 {
@@ -199,6 +222,29 @@ static int command_list(int argc, char **argv)
     for (size_t i = 0; i < count; i++) {
         char name[64];
         printf("%-28s %s\n", scenario_name(list[i], name), list[i]->description);
+    }
+    return EXIT_EXPECTED;
+}
+
+/* ---- faults ------------------------------------------------------------------------- */
+
+static int command_faults(int argc, char **argv)
+{
+    static const struct option_spec specs[] = {{"help", 0}, {0}};
+    struct parsed_option options[8];
+    const char *positionals[1];
+    int option_count, positional_count;
+    if (parse_options("faults", argc, argv, specs, options, &option_count, positionals,
+                      &positional_count, 0) != 0)
+        return EXIT_USAGE;
+    if (has_flag(options, option_count, "help")) {
+        fputs(faults_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    for (uint32_t id = 0; id < FAULT_POINT_COUNT; id++) {
+        const struct fault_point *point = &fault_points[id];
+        const char *error = trace_errno_name(point->error);
+        printf("%-18s %-7s %s\n", point->name, error ? error : "?", point->description);
     }
     return EXIT_EXPECTED;
 }
@@ -281,6 +327,8 @@ struct run_settings {
     const char *repro_path;
     enum sched_outcome expect;
     int quiet;
+    struct fault_spec faults[FAULT_SPECS_MAX]; /* --fault, in the order given */
+    uint32_t fault_count;
 };
 
 /* Applies the parsed options of 'run' to run and settings. A --strategy replay:FILE
@@ -329,6 +377,13 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
                      name[4] == 's' ? "max_steps" : "max_vtime", value);
             if (config_assign(&run->config, assignment, reason, sizeof reason) != 0)
                 return usage_error("%s", reason);
+        } else if (strcmp(name, "fault") == 0) {
+            if (settings->fault_count == FAULT_SPECS_MAX)
+                return usage_error("too many --fault options (at most %d)", FAULT_SPECS_MAX);
+            if (fault_spec_parse(value, &settings->faults[settings->fault_count], reason,
+                                 sizeof reason) != 0)
+                return usage_error("bad --fault '%s': %s", value, reason);
+            settings->fault_count++;
         } else if (strcmp(name, "trace") == 0) {
             settings->trace_path = value;
         } else if (strcmp(name, "trace-format") == 0) {
@@ -355,7 +410,7 @@ static int command_run(int argc, char **argv)
     static const struct option_spec specs[] = {
         {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
         {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
-        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {0}};
+        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -394,6 +449,8 @@ static int command_run(int argc, char **argv)
     struct repro schedule = {0}; /* --strategy replay:FILE */
     struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
     int status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
+    run.faults = settings.faults;
+    run.fault_count = settings.fault_count;
     char reason[256];
     if (status == 0 && world_config_error(&run.config, reason, sizeof reason) != 0)
         status = usage_error("%s", reason);
@@ -541,7 +598,8 @@ int main(int argc, char **argv)
 {
     int status;
     if (argc < 2)
-        return usage_error("missing command (commands: list, run, replay; see 'detsim --help')");
+        return usage_error("missing command (commands: list, run, replay, faults; see "
+                           "'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
@@ -558,8 +616,10 @@ int main(int argc, char **argv)
         status = command_run(argc - 2, argv + 2);
     else if (strcmp(command, "replay") == 0)
         status = command_replay(argc - 2, argv + 2);
+    else if (strcmp(command, "faults") == 0)
+        status = command_faults(argc - 2, argv + 2);
     else
-        status = usage_error("unknown command '%s' (commands: list, run, replay; see "
+        status = usage_error("unknown command '%s' (commands: list, run, replay, faults; see "
                              "'detsim --help')",
                              command);
     coro_pool_drain();

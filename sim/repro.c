@@ -68,6 +68,8 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
     fprintf(out, "scenario = %s\n", scenario_name(options->scenario, name));
     fprintf(out, "seed = %" PRIu64 "\n", options->seed);
     fprintf(out, "strategy = %s\n", run_format_strategy(&options->strategy, strategy));
+    for (uint32_t i = 0; i < options->fault_count; i++)
+        fprintf(out, "fault = %s\n", options->faults[i].text);
     for (uint32_t i = 0; i < options->config.count; i++) {
         char value[48];
         fprintf(out, "config %s = %s\n", options->config.keys[i]->name,
@@ -199,6 +201,15 @@ int repro_read(const char *path, struct repro *repro, char *error, size_t error_
             if (run_parse_strategy(value, &repro->options.strategy, reason, sizeof reason) != 0)
                 LINE_ERROR("%s", reason);
             have_strategy = 1;
+        } else if (strcmp(key, "fault") == 0) {
+            char reason[200];
+            uint32_t n = repro->options.fault_count;
+            if (n == FAULT_SPECS_MAX)
+                LINE_ERROR("too many fault lines (at most %d)", FAULT_SPECS_MAX);
+            if (fault_spec_parse(value, &repro->faults[n], reason, sizeof reason) != 0)
+                LINE_ERROR("bad fault '%s': %s", value, reason);
+            repro->options.fault_count = n + 1;
+            repro->options.faults = repro->faults;
         } else if (strncmp(key, "config ", 7) == 0) {
             if (assignment_count == CONFIG_KEYS_MAX)
                 LINE_ERROR("too many config lines");

@@ -5,6 +5,7 @@
  *     scenario = lock-order
  *     seed = 7
  *     strategy = random
+ *     fault = model/heap/alloc:p=0.1  (one line per --fault spec, in order)
  *     config max_steps = 1000000      (one line per config key; all are written)
  *     expect_outcome = hang-deadlock
  *     expect_hash = 0x0123456789abcdef
@@ -27,6 +28,7 @@ struct repro {
     uint64_t expect_hash;
     int has_hash;
     int has_choices; /* a choices line was present (even if empty) */
+    struct fault_spec faults[FAULT_SPECS_MAX]; /* options.faults points here */
     struct choice_record *choices;
     size_t choice_count;
     char version[32];
@@ -43,7 +45,9 @@ int repro_write(const char *path, const struct run_options *options,
 void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
                         const struct run_result *result);
 
-/* Reads path. Returns 0, or -EINVAL / -errno with "FILE:LINE: reason" in error. */
+/* Reads path. Returns 0, or -EINVAL / -errno with "FILE:LINE: reason" in error.
+ * repro->options.faults points into repro itself: do not copy a repro by value
+ * while its options are in use. */
 int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes);
 
 void repro_free(struct repro *repro);

@@ -101,6 +101,32 @@ const char *run_format_strategy(const struct sched_strategy *strategy, char buf[
     return buf;
 }
 
+/* Arms the run's fault plan: libfiu failpoints through the plan, slot faults in the
+ * world. Returns 0, or -EINVAL / -ENOMEM with nothing armed. */
+static int arm_faults(const struct run_options *options, struct fault_plan *plan,
+                      struct choice_stream *choices, struct world *world)
+{
+    static const enum world_slot_kind kinds[] = {
+        [FAULT_SLOTS_CHANNELS] = WORLD_SLOTS_CHANNELS,
+        [FAULT_SLOTS_PROCS] = WORLD_SLOTS_PROCS,
+        [FAULT_SLOTS_HANDLES] = WORLD_SLOTS_HANDLES,
+    };
+    int rc = fault_plan_arm(plan, options->faults, options->fault_count, choices, &world->step,
+                            &world->current);
+    if (rc != 0)
+        return rc;
+    world->faults = plan;
+    for (uint32_t i = 0; i < options->fault_count; i++)
+        for (uint32_t id = FAULT_SLOTS_CHANNELS; id <= FAULT_SLOTS_HANDLES; id++)
+            if (fault_spec_matches(&options->faults[i], id) &&
+                world_slot_fault_add(world, kinds[id], options->faults[i].free,
+                                     options->faults[i].after) != 0) {
+                fault_plan_disarm(plan);
+                return -EINVAL;
+            }
+    return 0;
+}
+
 int run_scenario(const struct run_options *options, struct run_result *result)
 {
     *result = (struct run_result){0};
@@ -159,7 +185,17 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     /* heap_fail_nth counts the scenario's allocations, not the boot's. */
     world.heap.attempts = 0;
     world.heap.fail_attempt = config_get(&options->config, "heap_fail_nth");
+    /* Faults too: the boot never sees one. */
+    struct fault_plan plan;
+    rc = arm_faults(options, &plan, &choices, &world);
+    if (rc != 0) {
+        sched_destroy(sched);
+        world_destroy(&world);
+        choice_free(&choices);
+        return rc;
+    }
     result->outcome = sched_run(sched, &result->report);
+    fault_plan_disarm(&plan);
     if (result->outcome == SCHED_OUTCOME_PASS) {
         /* Every task is done: what is left over is a leak; what is inconsistent is a
          * broken invariant. */
@@ -187,6 +223,8 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     result->events = trace.event_count;
     result->heap_attempts = world.heap.attempts;
     result->heap_ooms = world.heap.oom_count;
+    result->faults_fired = plan.fired_total;
+    memcpy(result->fault_fires, plan.fired_by_point, sizeof result->fault_fires);
     result->replay_mismatches = choices.replay_mismatches;
     result->replay_overruns = choices.replay_overruns;
     if (options->record_choices) {
@@ -207,10 +245,14 @@ void run_format_summary(const struct run_options *options, const struct run_resu
     char name[64], vtime[32];
     text_printf(out,
                 "scenario=%s seed=%" PRIu64 " outcome=%s steps=%" PRIu64 " vtime=%s "
-                "hash=0x%016" PRIx64 "\n",
+                "hash=0x%016" PRIx64,
                 scenario_name(options->scenario, name), options->seed,
                 sched_outcome_name(result->outcome), result->steps,
                 trace_format_duration(result->vtime_ns, vtime), result->hash);
+    /* Only when some fired, so that a run without faults reads as it always did. */
+    if (result->faults_fired)
+        text_printf(out, " faults=%" PRIu64, result->faults_fired);
+    text_printf(out, "\n");
 }
 
 void run_result_free(struct run_result *result)

@@ -8,6 +8,7 @@
 
 #include "choice.h"
 #include "config.h"
+#include "faults/fault.h"
 #include "scenario.h"
 #include "sched.h"
 #include "text.h"
@@ -28,6 +29,8 @@ struct run_options {
     int record_choices;
     FILE *trace_out; /* NULL: hash only */
     enum trace_format trace_format;
+    const struct fault_spec *faults; /* --fault specs, borrowed; NULL when none */
+    uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
 };
 
 struct run_result {
@@ -43,6 +46,8 @@ struct run_result {
     uint64_t replay_overruns;
     uint64_t heap_attempts; /* heap allocations tried during the run */
     uint64_t heap_ooms;     /* of which failed */
+    uint64_t faults_fired;  /* injected faults that fired, slot faults included */
+    uint64_t fault_fires[FAULT_POINT_COUNT]; /* the same, by failpoint */
 };
 
 /* Fills config with the core keys and scenario's params at their defaults.
@@ -57,11 +62,15 @@ int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *
 /* Writes the strategy in the form run_parse_strategy reads. buf needs 64 bytes. */
 const char *run_format_strategy(const struct sched_strategy *strategy, char buf[64]);
 
-/* Runs once. Returns 0 and fills result, or -ENOMEM when the harness itself could
- * not allocate (result is then empty). Call run_result_free either way. */
+/* Runs once, with options->faults armed from the end of the boot to the end of the
+ * run (fault specs come from fault_spec_parse). Returns 0 and fills result, or
+ * -ENOMEM when the harness itself could not allocate, or -EINVAL when more than
+ * FAULT_SPECS_MAX specs are given or another run's faults are armed (result is then
+ * empty). Call run_result_free either way. */
 int run_scenario(const struct run_options *options, struct run_result *result);
 
-/* The one-line summary: scenario=… seed=… outcome=… steps=… vtime=… hash=… */
+/* The one-line summary: scenario=… seed=… outcome=… steps=… vtime=… hash=…, then
+ * faults=N when any fired. */
 void run_format_summary(const struct run_options *options, const struct run_result *result,
                         struct text *out);
 

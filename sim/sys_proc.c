@@ -10,6 +10,29 @@
 
 /* ---- the model bracket -------------------------------------------------------------- */
 
+/* Puts in force the slot faults whose step has come, before the model call sees
+ * the tables; the trace says so in a note (not hashed). */
+static void apply_slot_faults(struct sched *s, struct world *w)
+{
+    struct text notes = {0};
+    if (world_slot_faults_apply(w, s->trace->out ? &notes : NULL) && notes.length)
+        trace_note(s->trace, s->step, s->vtime_ns, w->current, text_str(&notes));
+    text_free(&notes);
+}
+
+/* Writes the faults the model call fired to the trace, before what they caused. */
+static void emit_fired_faults(struct sched *s, struct world *w)
+{
+    struct fault_fired fired[FAULT_PENDING_MAX];
+    uint32_t n = fault_plan_take_pending(w->faults, fired, FAULT_PENDING_MAX);
+    for (uint32_t i = 0; i < n; i++) {
+        struct trace_event e = {fired[i].step, s->vtime_ns, fired[i].pid, TRACE_OP_FAULT,
+                                TRACE_WAKE_NONE, 0, fired[i].point,
+                                fault_points[fired[i].point].error};
+        trace_emit(s->trace, &e);
+    }
+}
+
 void sys_model_begin(void)
 {
     struct sched *s = sched_active;
@@ -17,12 +40,16 @@ void sys_model_begin(void)
     w->step = s->step;
     w->current = s->current ? s->current->pid : 0;
     w->block_on = NULL;
+    if (w->slot_faults_pending)
+        apply_slot_faults(s, w);
 }
 
 void sys_model_end(void)
 {
     struct sched *s = sched_active;
     struct world *w = s->world;
+    if (w->faults && w->faults->pending_count)
+        emit_fired_faults(s, w);
     /* Wakes run in the order the model queued them: deterministic. */
     for (uint32_t i = 0; i < w->wake_count; i++)
         waitq_wake_all(w->wakes[i].queue, w->wakes[i].reason);
@@ -144,6 +171,12 @@ void sys_describe_world(struct text *out)
                 ", heap %" PRIu64 "/%" PRIu64 " bytes\n",
                 w->channels_live, w->max_channels, procs, w->max_procs, zombies, w->ports_live,
                 w->max_ports, w->heap.used_bytes, w->heap.capacity_bytes);
+    if (w->channel_ceiling < w->max_channels || w->proc_ceiling < w->max_procs ||
+        w->handle_free_max != UINT32_MAX)
+        text_printf(out, "Slot faults in force: %" PRIu32 " channel slots and %" PRIu32
+                         " process slots usable%s\n",
+                    w->channel_ceiling, w->proc_ceiling,
+                    w->handle_free_max != UINT32_MAX ? ", handle tables capped" : "");
     if (w->console_count) {
         text_printf(out, "Kernel console (last lines):\n");
         uint32_t first = w->console_count > CONSOLE_LINES_MAX ? w->console_count - CONSOLE_LINES_MAX : 0;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "faults/fault.h"
+
 static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SPAWN] = "spawn",         [TRACE_OP_EXIT] = "exit",
     [TRACE_OP_YIELD] = "yield",         [TRACE_OP_SLEEP] = "sleep",
@@ -24,6 +26,7 @@ static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SIGNAL_CATCH] = "signal_catch", [TRACE_OP_GROUP_CREATE] = "group_create",
     [TRACE_OP_GROUP_KILL] = "group_kill", [TRACE_OP_GROUP_DROP] = "group_drop",
     [TRACE_OP_GROUP_SHUTDOWN] = "group_shutdown", [TRACE_OP_OOM] = "oom",
+    [TRACE_OP_FAULT] = "fault",
 };
 
 static const char *const wake_names[TRACE_WAKE_COUNT] = {
@@ -131,6 +134,8 @@ static void write_event(const struct trace *t, const struct trace_event *e)
     const char *task = t->names.task ? t->names.task(t->names.context, e->pid) : NULL;
     const char *object =
         e->object && t->names.object ? t->names.object(t->names.context, e->object) : NULL;
+    if (e->op == TRACE_OP_FAULT)
+        object = fault_point_name(e->arg); /* a fault names its failpoint */
     if (t->format == TRACE_FORMAT_JSONL) {
         fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32,
                 e->step, e->vtime_ns, e->pid);
@@ -168,6 +173,9 @@ static void write_event(const struct trace *t, const struct trace_event *e)
         break;
     case TRACE_OP_SPAWN:
         fputs(" -> pid", t->out);
+        break;
+    case TRACE_OP_FAULT:
+        fputs(" fired ->", t->out);
         break;
     default:
         if (!object && e->arg)

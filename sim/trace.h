@@ -57,6 +57,7 @@ enum trace_op {
     TRACE_OP_GROUP_DROP = 36,
     TRACE_OP_GROUP_SHUTDOWN = 37,
     TRACE_OP_OOM = 38,
+    TRACE_OP_FAULT = 39, /* a fault fired: arg is the failpoint id (fault.h), result its error */
     TRACE_OP_COUNT
 };
 

@@ -1,5 +1,6 @@
 /* bench — the figures `make bench` prints: context-switch cost beside glibc
- * swapcontext, and scheduler steps per second on ping-pong. Wall-clock timing is
+ * swapcontext, scheduler steps per second on ping-pong, model operations, and the
+ * cost of a failpoint beside a bare fiu_fail(). Wall-clock timing is
  * fine here: this is a benchmark, never a test, and nothing in a run depends on it. */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults/fault.h"
 #include "sim/coro.h"
 #include "sim/run.h"
 #include "sim/sys.h"
@@ -214,6 +216,66 @@ static void bench_models(double fork_rate, double pipe_rate)
     printf("real:  pipe round trip (two processes): %9.0f round trips/s\n", pipe_rate);
 }
 
+/* ---- failpoints ------------------------------------------------------------------ */
+
+#define FAILPOINT_CALLS 50000000ULL
+
+/* A model-like function with one failpoint: noinline, so the gate's load is made on
+ * every call as in a model, not hoisted out of the loop. */
+__attribute__((noinline)) static int detsim_failpoint(void)
+{
+    return fault_fail(FAULT_CHAN_CREATE);
+}
+
+__attribute__((noinline)) static int bare_fiu_fail(void)
+{
+    return fiu_fail("model/chan/create");
+}
+
+static double ns_per_call(int (*call)(void), uint64_t calls)
+{
+    volatile int sink = 0;
+    double start = now_seconds();
+    for (uint64_t i = 0; i < calls; i++)
+        sink += call();
+    double elapsed = now_seconds() - start;
+    (void)sink;
+    return elapsed * 1e9 / (double)calls;
+}
+
+static void bench_failpoints(void)
+{
+    if (fault_init() != 0)
+        abort();
+    double unarmed = ns_per_call(detsim_failpoint, FAILPOINT_CALLS);
+    double bare = ns_per_call(bare_fiu_fail, FAILPOINT_CALLS / 10);
+    /* Another point armed: the gate is open, so libfiu looks this one up. */
+    static struct fault_spec spec;
+    char error[128];
+    struct choice_stream choices;
+    uint64_t step = 0;
+    uint32_t pid = 0;
+    struct fault_plan plan;
+    choice_init_seed(&choices, 1);
+    if (fault_spec_parse("model/heap/alloc:p=0", &spec, error, sizeof error) != 0 ||
+        fault_plan_arm(&plan, &spec, 1, &choices, &step, &pid) != 0)
+        abort();
+    double open_gate = ns_per_call(detsim_failpoint, FAILPOINT_CALLS / 10);
+    fault_plan_disarm(&plan);
+    /* This point armed, never firing (p=0): libfiu and the decision callback. */
+    if (fault_spec_parse("model/chan/create:p=0", &spec, error, sizeof error) != 0 ||
+        fault_plan_arm(&plan, &spec, 1, &choices, &step, &pid) != 0)
+        abort();
+    double armed = ns_per_call(detsim_failpoint, FAILPOINT_CALLS / 10);
+    fault_plan_disarm(&plan);
+    choice_free(&choices);
+    printf("failpoint: detsim, nothing armed      : %6.2f ns per call\n", unarmed);
+    printf("failpoint: bare fiu_fail(), unarmed   : %6.2f ns per call (%.0fx the gated one)\n",
+           bare, bare / unarmed);
+    printf("failpoint: detsim, another point armed: %6.2f ns per call\n", open_gate);
+    printf("failpoint: detsim, armed (p=0)        : %6.2f ns per call\n", armed);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -230,6 +292,7 @@ int main(void)
     bench_steps("random", "2000000");
     bench_steps("rr", "2000000");
     bench_models(fork_rate, pipe_rate);
+    bench_failpoints();
     coro_pool_drain();
     return 0;
 }
