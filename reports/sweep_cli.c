@@ -56,23 +56,20 @@ static const char merge_help[] =
     "Combines the --json results of several sweeps (the shards of one sweep, say) into\n"
     "one summary. Exit 1 when any seed did not have its expected outcome.\n";
 
-/* A worker runs seeds[first], seeds[first + stride], ... in turn, announcing each
- * before it runs it, so that a crash or a timeout is pinned on the right seed. */
+/* A worker runs seeds[first], seeds[first + stride], ... in turn and sends each
+ * result back; the seed it is on is always the one after its last result, so a
+ * crash or a timeout is pinned on the right seed. */
 struct worker {
     pid_t pid;
     int fd;
-    long next;      /* index of the next seed it will announce */
-    long current;   /* index of the seed it is running, -1 between seeds */
-    double started; /* when the current seed started */
+    long current;   /* index of the seed it is running */
+    double started; /* when that seed started */
 };
 
 struct worker_message {
-    int kind; /* MESSAGE_START or MESSAGE_RESULT */
     long index;
     struct sweep_record record;
 };
-
-enum { MESSAGE_START = 1, MESSAGE_RESULT = 2 };
 
 struct sweep {
     struct run_options run;
@@ -110,15 +107,12 @@ static void worker_main(struct sweep *s, const uint64_t *seeds, long n, long fir
                         int fd)
 {
     for (long i = first; i < n; i += stride) {
-        struct worker_message m = {MESSAGE_START, i, {{0}}};
-        if (write(fd, &m, sizeof m) != (ssize_t)sizeof m)
-            _exit(3);
+        struct worker_message m = {i, {{0}}};
         struct run_options run = s->run;
         run.seed = seeds[i];
         struct run_result result;
         if (run_scenario(&run, &result) != 0)
             _exit(3);
-        m.kind = MESSAGE_RESULT;
         fill_record(s, &m.record, seeds[i], sched_outcome_name(result.outcome),
                     text_str(&result.report));
         m.record.steps = result.steps;
@@ -194,7 +188,7 @@ static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct w
         close(pipe_fds[0]);
         return -errno;
     }
-    *w = (struct worker){pid, pipe_fds[0], first, -1, 0};
+    *w = (struct worker){pid, pipe_fds[0], first, wall_seconds()};
     return 0;
 }
 
@@ -215,7 +209,7 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
         double now = wall_seconds();
         for (long i = 0; i < active;) {
             struct worker *w = &workers[i];
-            int late = w->current >= 0 && now - w->started > s->time_limit;
+            int late = now - w->started > s->time_limit;
             if (!fds[i].revents && !late) {
                 i++;
                 continue;
@@ -223,19 +217,13 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
             struct worker_message m;
             ssize_t got = late ? 0 : read(w->fd, &m, sizeof m);
             if (got == (ssize_t)sizeof m) {
-                if (m.kind == MESSAGE_START) {
-                    w->current = m.index;
-                    w->started = wall_seconds();
-                } else {
-                    add_record(s, &m.record);
-                    done++;
-                    failing += !m.record.expected;
-                    w->current = -1;
-                    w->next = m.index + stride;
-                    if (show_progress)
-                        progress(done, n, failing);
-                }
-                fds[i].revents = 0;
+                add_record(s, &m.record);
+                done++;
+                failing += !m.record.expected;
+                w->current = m.index + stride;
+                w->started = wall_seconds();
+                if (show_progress)
+                    progress(done, n, failing);
                 i++;
                 continue;
             }
@@ -246,15 +234,13 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
             waitpid(w->pid, &status, 0);
             close(w->fd);
             long resume_at = -1;
-            if (w->current >= 0) {
+            if (w->current < n) { /* it died, or ran late, on its current seed */
                 record_failure(s, seeds, w, late, status);
                 done++;
                 failing++;
                 resume_at = w->current + stride;
                 if (show_progress)
                     progress(done, n, failing);
-            } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                resume_at = w->next; /* died between seeds */
             }
             if (resume_at >= 0 && resume_at < n) {
                 /* a fresh worker takes over the rest of this one's share */
