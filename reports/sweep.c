@@ -229,8 +229,10 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         if (repro_dir && access(path, F_OK) == 0)
             fprintf(out, "     repro:  %s\n", path);
     }
-    fprintf(out, "result: %ld of %ld seeds %s\n", unexpected, count,
-                 unexpected ? "did not end as expected" : "failing (all as expected)");
+    if (unexpected)
+        fprintf(out, "result: %ld of %ld seeds did not end as expected\n", unexpected, count);
+    else
+        fprintf(out, "result: all %ld seeds ended as expected\n", count);
     free(sorted);
     free(groups);
     return unexpected;
