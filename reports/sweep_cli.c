@@ -59,16 +59,20 @@ static const char merge_help[] =
 /* A worker runs seeds[first], seeds[first + stride], ... in turn and sends each
  * result back; the seed it is on is always the one after its last result, so a
  * crash or a timeout is pinned on the right seed. */
+struct worker_message {
+    long index;
+    struct sweep_record record;
+};
+
+#define WORKER_BATCH 16 /* messages read per wake-up, at most */
+
 struct worker {
     pid_t pid;
     int fd;
     long current;   /* index of the seed it is running */
     double started; /* when that seed started */
-};
-
-struct worker_message {
-    long index;
-    struct sweep_record record;
+    size_t buffered; /* bytes of a message read so far */
+    struct worker_message inbox[WORKER_BATCH];
 };
 
 struct sweep {
@@ -188,7 +192,11 @@ static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct w
         close(pipe_fds[0]);
         return -errno;
     }
-    *w = (struct worker){pid, pipe_fds[0], first, wall_seconds()};
+    w->pid = pid;
+    w->fd = pipe_fds[0];
+    w->current = first;
+    w->started = wall_seconds();
+    w->buffered = 0;
     return 0;
 }
 
@@ -214,15 +222,22 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
                 i++;
                 continue;
             }
-            struct worker_message m;
-            ssize_t got = late ? 0 : read(w->fd, &m, sizeof m);
-            if (got == (ssize_t)sizeof m) {
-                add_record(s, &m.record);
-                done++;
-                failing += !m.record.expected;
-                w->current = m.index + stride;
+            /* Every whole message waiting, in one read: seeds can be short. */
+            ssize_t got = late ? 0
+                               : read(w->fd, (char *)w->inbox + w->buffered,
+                                      sizeof w->inbox - w->buffered);
+            if (got > 0) {
+                size_t bytes = w->buffered + (size_t)got, whole = bytes / sizeof w->inbox[0];
+                for (size_t k = 0; k < whole; k++) {
+                    add_record(s, &w->inbox[k].record);
+                    done++;
+                    failing += !w->inbox[k].record.expected;
+                    w->current = w->inbox[k].index + stride;
+                }
+                w->buffered = bytes - whole * sizeof w->inbox[0];
+                memmove(w->inbox, (char *)w->inbox + whole * sizeof w->inbox[0], w->buffered);
                 w->started = wall_seconds();
-                if (show_progress)
+                if (show_progress && whole)
                     progress(done, n, failing);
                 i++;
                 continue;
