@@ -18,6 +18,7 @@ enum { EXIT_EXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3
 
 int sweep_command(int argc, char **argv); /* reports/sweep_cli.c */
 int merge_command(int argc, char **argv);
+int shrink_command(int argc, char **argv); /* reports/shrink.c */
 
 static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
@@ -121,6 +122,7 @@ static const char main_help[] =
     "  replay FILE          replay a repro file and check that outcome and hash match\n"
     "  sweep SCENARIO       run many seeds in forked workers; group failures by signature\n"
     "  merge FILE...        combine the --json results of several sweeps\n"
+    "  shrink FILE          reduce a repro to the smallest run that fails the same way\n"
     "\n"
     "'detsim COMMAND --help' tells more. detsim --version prints the version.\n"
     "Exit status: 0 expected outcome, 1 unexpected outcome, 2 bad usage or input,\n"
@@ -546,7 +548,7 @@ int main(int argc, char **argv)
 {
     int status;
     if (argc < 2)
-        return usage_error("missing command (commands: list, run, replay, sweep, merge; see "
+        return usage_error("missing command (commands: list, run, replay, sweep, merge, shrink; see "
                        "'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
@@ -568,8 +570,10 @@ int main(int argc, char **argv)
         status = sweep_command(argc - 2, argv + 2);
     else if (strcmp(command, "merge") == 0)
         status = merge_command(argc - 2, argv + 2);
+    else if (strcmp(command, "shrink") == 0)
+        status = shrink_command(argc - 2, argv + 2);
     else
-        status = usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge; "
+        status = usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, shrink; "
                              "see 'detsim --help')",
                              command);
     coro_pool_drain();
