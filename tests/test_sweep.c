@@ -217,3 +217,20 @@ Test(sweep, bad_input_exits_2, .timeout = 60)
         cr_assert_null(strstr(c.out, "result:"), "case %u: nothing ran", i);
     }
 }
+
+Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .timeout = 120)
+{
+    const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
+    char cwd[512], command[2048];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    /* Wherever the kill lands (even after the end), resuming must give the same
+     * summary as one uninterrupted sweep. */
+    snprintf(command, sizeof command,
+             "cd %s && B=%s/%s && S='sweep ping-pong --count 600 --jobs 2 --quiet' && "
+             "{ $B $S --json whole.jsonl | tail -n +2 > whole.txt; } && "
+             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid; true; } && "
+             "{ $B $S --json killed.jsonl --resume | tail -n +2 > resumed.txt; } && "
+             "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 600",
+             work, bin[0] == '/' ? "" : cwd, bin);
+    cr_assert_eq(system(command), 0, "resumed after SIGKILL = uninterrupted");
+}
