@@ -226,9 +226,9 @@ Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .time
     /* Wherever the kill lands (even after the end), resuming must give the same
      * summary as one uninterrupted sweep. */
     snprintf(command, sizeof command,
-             "cd %s && B=%s/%s && S='sweep ping-pong --count 600 --jobs 2 --quiet' && "
+             "cd %s && B=%s/%s && S='sweep ping-pong --count 600 --jobs 2 --quiet --set rounds=5000' && "
              "{ $B $S --json whole.jsonl | tail -n +2 > whole.txt; } && "
-             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid; true; } && "
+             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid; wc -l < killed.jsonl > cut.txt; true; } && "
              "{ $B $S --json killed.jsonl --resume | tail -n +2 > resumed.txt; } && "
              "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 600",
              work, bin[0] == '/' ? "" : cwd, bin);
