@@ -16,6 +16,10 @@
 
 enum { EXIT_EXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
+int sweep_command(int argc, char **argv); /* reports/sweep_cli.c */
+int merge_command(int argc, char **argv);
+int shrink_command(int argc, char **argv); /* reports/shrink.c */
+
 static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *format, ...)
@@ -117,6 +121,9 @@ static const char main_help[] =
     "  run SCENARIO         run one seed and print the result (a hang report on a hang)\n"
     "  replay FILE          replay a repro file and check that outcome and hash match\n"
     "  faults               the failpoints --fault can arm, with one-line descriptions\n"
+    "  sweep SCENARIO       run many seeds in forked workers; group failures by signature\n"
+    "  merge FILE...        combine the --json results of several sweeps\n"
+    "  shrink FILE          reduce a repro to the smallest run that fails the same way\n"
     "\n"
     "'detsim COMMAND --help' tells more. detsim --version prints the version.\n"
     "Exit status: 0 expected outcome, 1 unexpected outcome, 2 bad usage or input,\n"
@@ -598,8 +605,8 @@ int main(int argc, char **argv)
 {
     int status;
     if (argc < 2)
-        return usage_error("missing command (commands: list, run, replay, faults; see "
-                           "'detsim --help')");
+        return usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
+                           "faults; see 'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
@@ -618,9 +625,15 @@ int main(int argc, char **argv)
         status = command_replay(argc - 2, argv + 2);
     else if (strcmp(command, "faults") == 0)
         status = command_faults(argc - 2, argv + 2);
+    else if (strcmp(command, "sweep") == 0)
+        status = sweep_command(argc - 2, argv + 2);
+    else if (strcmp(command, "merge") == 0)
+        status = merge_command(argc - 2, argv + 2);
+    else if (strcmp(command, "shrink") == 0)
+        status = shrink_command(argc - 2, argv + 2);
     else
-        status = usage_error("unknown command '%s' (commands: list, run, replay, faults; see "
-                             "'detsim --help')",
+        status = usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
+                             "shrink, faults; see 'detsim --help')",
                              command);
     coro_pool_drain();
     return status;

@@ -321,3 +321,31 @@ Test(cli, a_repro_without_choices_replays_from_its_seed)
     shell("sed 's/^config max_steps = .*/config max_steps = %0200d/' s.repro > long.repro", 1);
     expect_usage_error("long.repro:", "replay long.repro");
 }
+
+Test(cli, a_shrunk_repro_fails_the_same_way_and_is_no_larger, .timeout = 120)
+{
+    const char *runs[] = {
+        "run lock-order --seed 0 --expect hang-deadlock --save-repro a.repro --quiet",
+        "run ping-pong --seed 5 --set rounds=30 --max-steps 150 --expect hang-budget "
+        "--save-repro a.repro --quiet",
+        "run lock-order --seed 8 --set rounds=3 --expect hang-deadlock --save-repro a.repro "
+        "--quiet"};
+    for (unsigned i = 0; i < 3; i++) {
+        struct cli_result *r = shell("$DETSIM %s", runs[i]);
+        cr_assert_eq(r->status, 0, "%s: %s%s", runs[i], r->out, r->err);
+        r = cli("shrink a.repro --time-limit 20");
+        cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+        cr_assert(strstr(r->out, "(unchanged)"), "%s", r->out);
+        r = shell("grep -o ' [spcfk][0-9]*:[0-9]*' a.repro | wc -l; "
+                  "grep -o ' [spcfk][0-9]*:[0-9]*' a.shrunk.repro | wc -l");
+        long before = 0, after = 0;
+        cr_assert_eq(sscanf(r->out, "%ld %ld", &before, &after), 2, "%s", r->out);
+        cr_assert_leq(after, before, "case %u: %ld -> %ld choices", i, before, after);
+        r = cli("replay a.shrunk.repro --quiet");
+        cr_assert_eq(r->status, 0, "the shrunk repro replays: %s", r->out);
+        shell("rm -f a.repro a.shrunk.repro");
+    }
+    shell("$DETSIM run lock-order --seed 4 --save-repro p.repro --quiet");
+    expect_usage_error("the run passes; there is no failure to shrink", "shrink p.repro");
+    expect_usage_error("cannot read repro file 'none.repro'", "shrink none.repro");
+}

@@ -1,0 +1,239 @@
+/* sweep — records, signatures, JSON Lines and the summary; see sweep.h. The
+ * workers and the command live in sweep_cli.c. */
+#include "sweep.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void sweep_signature(struct sweep_record *record, const char *outcome, const char *report)
+{
+    /* FNV-1a over the report with digits dropped: the shape of the failure. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = outcome; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    for (const char *p = report; *p; p++)
+        if (*p < '0' || *p > '9')
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    record->signature = h;
+    size_t n = 0;
+    int in_number = 0;
+    for (const char *p = report; *p && *p != '\n' && n + 1 < sizeof record->signature_text; p++) {
+        int digit = *p >= '0' && *p <= '9';
+        if (digit && in_number)
+            continue;
+        record->signature_text[n++] = digit ? '#' : *p;
+        in_number = digit;
+    }
+    record->signature_text[n] = '\0';
+}
+
+static void write_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void sweep_write_json(FILE *out, const struct sweep_record *r)
+{
+    fputs("{\"scenario\":", out);
+    write_string(out, r->scenario);
+    fprintf(out, ",\"seed\":%" PRIu64 ",\"outcome\":", r->seed);
+    write_string(out, r->outcome);
+    fprintf(out, ",\"expected\":%s,\"steps\":%" PRIu64 ",\"vtime_ns\":%" PRIu64
+                 ",\"hash\":\"0x%016" PRIx64 "\",\"signature\":\"0x%016" PRIx64 "\",\"signature_text\":",
+            r->expected ? "true" : "false", r->steps, r->vtime_ns, r->hash, r->signature);
+    write_string(out, r->signature_text);
+    fputs(",\"replay\":", out);
+    write_string(out, r->replay);
+    fputs("}\n", out);
+}
+
+/* The value after "key": in line, as a string (unescaped) or a bare token. */
+static int field(const char *line, const char *key, char *value, size_t value_bytes)
+{
+    char pattern[48];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(line, pattern);
+    if (!p)
+        return -EINVAL;
+    p += strlen(pattern);
+    size_t n = 0;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            if (n + 1 < value_bytes)
+                value[n++] = *p;
+        }
+        if (*p != '"')
+            return -EINVAL;
+    } else {
+        for (; *p && *p != ',' && *p != '}'; p++)
+            if (n + 1 < value_bytes)
+                value[n++] = *p;
+    }
+    value[n] = '\0';
+    return 0;
+}
+
+int sweep_parse_json(const char *line, struct sweep_record *r)
+{
+    char value[512];
+    *r = (struct sweep_record){0};
+    if (field(line, "scenario", r->scenario, sizeof r->scenario) ||
+        field(line, "outcome", r->outcome, sizeof r->outcome) ||
+        field(line, "signature_text", r->signature_text, sizeof r->signature_text) ||
+        field(line, "replay", r->replay, sizeof r->replay))
+        return -EINVAL;
+    if (field(line, "seed", value, sizeof value) || config_parse_u64(value, &r->seed))
+        return -EINVAL;
+    if (field(line, "steps", value, sizeof value) || config_parse_u64(value, &r->steps))
+        return -EINVAL;
+    if (field(line, "vtime_ns", value, sizeof value) || config_parse_u64(value, &r->vtime_ns))
+        return -EINVAL;
+    if (field(line, "hash", value, sizeof value) || config_parse_u64(value, &r->hash))
+        return -EINVAL;
+    if (field(line, "signature", value, sizeof value) || config_parse_u64(value, &r->signature))
+        return -EINVAL;
+    if (field(line, "expected", value, sizeof value))
+        return -EINVAL;
+    if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+        return -EINVAL;
+    r->expected = strcmp(value, "true") == 0;
+    return 0;
+}
+
+long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
+                     long count, long *complete_bytes, char *error, size_t error_bytes)
+{
+    long complete = 0;
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        snprintf(error, error_bytes, "cannot read results file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    char line[2048];
+    unsigned number = 0;
+    while (fgets(line, sizeof line, in)) {
+        number++;
+        if (!strchr(line, '\n') && feof(in))
+            break; /* cut off mid-write: the seed is simply run again */
+        complete += (long)strlen(line);
+        if (line[0] == '\n')
+            continue;
+        if ((size_t)count == *capacity) {
+            size_t grown_capacity = *capacity ? *capacity * 2 : 256;
+            struct sweep_record *grown = realloc(*records, grown_capacity * sizeof *grown);
+            if (!grown) {
+                snprintf(error, error_bytes, "%s: out of memory", path);
+                fclose(in);
+                return -1;
+            }
+            *records = grown;
+            *capacity = grown_capacity;
+        }
+        if (!strchr(line, '\n') || sweep_parse_json(line, &(*records)[count]) != 0) {
+            snprintf(error, error_bytes, "%s:%u: not a detsim sweep result line", path, number);
+            fclose(in);
+            return -1;
+        }
+        count++;
+    }
+    fclose(in);
+    if (complete_bytes)
+        *complete_bytes = complete;
+    return count;
+}
+
+struct group {
+    const struct sweep_record *first; /* lowest seed */
+    long count;
+};
+
+static int by_scenario_and_seed(const void *a, const void *b)
+{
+    const struct sweep_record *x = *(const struct sweep_record *const *)a;
+    const struct sweep_record *y = *(const struct sweep_record *const *)b;
+    int c = strcmp(x->scenario, y->scenario);
+    return c ? c : x->seed < y->seed ? -1 : x->seed > y->seed;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return by_scenario_and_seed(&x->first, &y->first);
+}
+
+long sweep_summary(FILE *out, const struct sweep_record *records, long count,
+                   const char *repro_dir)
+{
+    const struct sweep_record **sorted = calloc((size_t)count + 1, sizeof *sorted);
+    struct group *groups = calloc((size_t)count + 1, sizeof *groups);
+    if (!sorted || !groups) {
+        free(sorted);
+        free(groups);
+        fprintf(out, "sweep: out of memory for the summary\n");
+        return count;
+    }
+    for (long i = 0; i < count; i++)
+        sorted[i] = &records[i];
+    qsort(sorted, (size_t)count, sizeof *sorted, by_scenario_and_seed);
+    /* outcome counts, in a fixed order */
+    static const char *const order[] = {"pass", "hang-deadlock", "hang-budget", "leak", "panic",
+                                        "assert", "invariant", "crash", "timeout"};
+    for (unsigned o = 0; o < sizeof order / sizeof order[0]; o++) {
+        long n = 0;
+        for (long i = 0; i < count; i++)
+            n += strcmp(sorted[i]->outcome, order[o]) == 0;
+        if (n)
+            fprintf(out, "  %-14s %ld\n", order[o], n);
+    }
+    long groups_count = 0, unexpected = 0;
+    for (long i = 0; i < count; i++) {
+        const struct sweep_record *r = sorted[i];
+        if (r->expected)
+            continue;
+        unexpected++;
+        long g = 0;
+        while (g < groups_count && !(groups[g].first->signature == r->signature &&
+                                     strcmp(groups[g].first->scenario, r->scenario) == 0))
+            g++;
+        if (g == groups_count)
+            groups[groups_count++] = (struct group){r, 0};
+        groups[g].count++;
+    }
+    qsort(groups, (size_t)groups_count, sizeof *groups, by_count);
+    if (groups_count)
+        fprintf(out, "failure groups (%ld):\n", groups_count);
+    for (long g = 0; g < groups_count; g++) {
+        const struct sweep_record *r = groups[g].first;
+        fprintf(out, "  %ld. %s x%ld, signature 0x%016" PRIx64 ", first seed %" PRIu64 "\n", g + 1,
+                r->outcome, groups[g].count, r->signature, r->seed);
+        if (r->signature_text[0])
+            fprintf(out, "     %s\n", r->signature_text);
+        fprintf(out, "     replay: %s\n", r->replay);
+        char path[300];
+        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", repro_dir ? repro_dir : ".",
+                 r->scenario, r->signature);
+        if (repro_dir && access(path, F_OK) == 0)
+            fprintf(out, "     repro:  %s\n", path);
+    }
+    if (unexpected)
+        fprintf(out, "result: %ld of %ld seeds did not end as expected\n", unexpected, count);
+    else
+        fprintf(out, "result: all %ld seeds ended as expected\n", count);
+    free(sorted);
+    free(groups);
+    return unexpected;
+}

@@ -1,0 +1,562 @@
+/* sweep_cli — `detsim sweep` and `detsim merge`.
+ *
+ * Each seed runs in its own forked worker, --jobs at a time, so a seed that crashes
+ * the C code, aborts or runs past its wall-clock limit is recorded (crash, timeout)
+ * and the sweep goes on. Results stream to the --json file as each seed finishes.
+ * Wall-clock time is read here, for time limits and the progress bar only: it never
+ * reaches a run. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model/world.h"
+#include "sim/coro.h"
+#include "sim/options.h"
+#include "sim/repro.h"
+#include "sweep.h"
+
+#define REPRO_DIR "reports/out/repro"
+
+static const char sweep_help[] =
+    "usage: detsim sweep SCENARIO [options]\n"
+    "\n"
+    "Runs many seeds of SCENARIO in forked workers and groups the failures by\n"
+    "signature (outcome plus a fingerprint of the report), with a command that replays\n"
+    "each group's first seed and a repro file under " REPRO_DIR "/.\n"
+    "\n"
+    "options:\n"
+    "  --seeds A..B          the seeds A to B inclusive (default 0..99)\n"
+    "  --count N             the seeds 0..N-1\n"
+    "  --jobs J              workers at a time (default: the number of cores)\n"
+    "  --shard K/N           only the K-th of N deterministic slices of the seeds\n"
+    "  --strategy S          as for run: random, rr, pct[:depth=D[,steps=K]]\n"
+    "  --set KEY=VALUE       a config key for every seed (repeatable)\n"
+    "  --expect OUTCOME      the outcome every seed should have (default pass)\n"
+    "  --json FILE           stream one JSON object per seed to FILE as each finishes\n"
+    "  --resume              with --json: skip the seeds FILE already has, append the rest\n"
+    "  --junit FILE          write a JUnit XML report\n"
+    "  --time-limit SECONDS  wall-clock limit per seed (default 60); past it: timeout\n"
+    "  --quiet               no progress bar\n"
+    "\n"
+    "Exit status: 0 when every seed had the expected outcome, 1 when any did not, 2 bad\n"
+    "input.\n";
+
+static const char merge_help[] =
+    "usage: detsim merge FILE...\n"
+    "\n"
+    "Combines the --json results of several sweeps (the shards of one sweep, say) into\n"
+    "one summary. Exit 1 when any seed did not have its expected outcome.\n";
+
+/* A worker runs seeds[first], seeds[first + stride], ... in turn and sends each
+ * result back; the seed it is on is always the one after its last result, so a
+ * crash or a timeout is pinned on the right seed. */
+struct worker_message {
+    long index;
+    struct sweep_record record;
+};
+
+#define WORKER_BATCH 16 /* messages read per wake-up, at most */
+
+struct worker {
+    pid_t pid;
+    int fd;
+    long current;   /* index of the seed it is running */
+    double started; /* when that seed started */
+    size_t buffered; /* bytes of a message read so far */
+    struct worker_message inbox[WORKER_BATCH];
+};
+
+struct sweep {
+    struct run_options run;
+    enum sched_outcome expect;
+    char replay_prefix[400]; /* "detsim run SCENARIO [--strategy S] [--set ...]" */
+    double time_limit;
+    unsigned jobs;
+    FILE *json;
+    struct sweep_record *records;
+    size_t capacity;
+    long count;
+};
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void fill_record(struct sweep *s, struct sweep_record *r, uint64_t seed,
+                        const char *outcome, const char *report)
+{
+    char name[64];
+    snprintf(r->scenario, sizeof r->scenario, "%s", scenario_name(s->run.scenario, name));
+    r->seed = seed;
+    snprintf(r->outcome, sizeof r->outcome, "%s", outcome);
+    r->expected = strcmp(outcome, sched_outcome_name(s->expect)) == 0;
+    sweep_signature(r, outcome, report);
+    snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64, s->replay_prefix, seed);
+}
+
+/* In the worker: its share of the seeds, each announced, run and sent back. */
+static void worker_main(struct sweep *s, const uint64_t *seeds, long n, long first, long stride,
+                        int fd)
+{
+    for (long i = first; i < n; i += stride) {
+        struct worker_message m = {i, {{0}}};
+        struct run_options run = s->run;
+        run.seed = seeds[i];
+        struct run_result result;
+        if (run_scenario(&run, &result) != 0)
+            _exit(3);
+        fill_record(s, &m.record, seeds[i], sched_outcome_name(result.outcome),
+                    text_str(&result.report));
+        m.record.steps = result.steps;
+        m.record.vtime_ns = result.vtime_ns;
+        m.record.hash = result.hash;
+        run_result_free(&result);
+        if (write(fd, &m, sizeof m) != (ssize_t)sizeof m)
+            _exit(3);
+    }
+    _exit(0);
+}
+
+static int add_record(struct sweep *s, const struct sweep_record *r)
+{
+    if ((size_t)s->count == s->capacity) {
+        size_t capacity = s->capacity ? s->capacity * 2 : 256;
+        struct sweep_record *grown = realloc(s->records, capacity * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        s->records = grown;
+        s->capacity = capacity;
+    }
+    s->records[s->count++] = *r;
+    if (s->json) {
+        sweep_write_json(s->json, r);
+        fflush(s->json); /* an interrupted sweep loses nothing */
+    }
+    return 0;
+}
+
+/* The worker died (or was killed for running late) during its current seed. */
+static void record_failure(struct sweep *s, const uint64_t *seeds, struct worker *w, int timed_out,
+                           int status)
+{
+    char report[160];
+    if (timed_out)
+        snprintf(report, sizeof report, "TIMEOUT: the seed ran past %.0f s of wall-clock time",
+                 s->time_limit);
+    else if (WIFSIGNALED(status))
+        snprintf(report, sizeof report, "CRASH: the worker died of signal %d (%s)",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(report, sizeof report, "CRASH: the worker exited with status %d",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    struct sweep_record r = {0};
+    fill_record(s, &r, seeds[w->current], timed_out ? "timeout" : "crash", report);
+    add_record(s, &r);
+}
+
+static void progress(long done, long total, long failing)
+{
+    int width = 30, filled = total ? (int)(done * width / total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %ld/%ld seeds, %ld unexpected", filled,
+            "##############################", width - filled, "", done, total, failing);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct worker *w,
+                        long first, long stride)
+{
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0)
+        return -errno;
+    fflush(NULL); /* nothing buffered is written twice by a worker */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipe_fds[0]);
+        worker_main(s, seeds, n, first, stride, pipe_fds[1]);
+    }
+    close(pipe_fds[1]);
+    if (pid < 0) {
+        close(pipe_fds[0]);
+        return -errno;
+    }
+    w->pid = pid;
+    w->fd = pipe_fds[0];
+    w->current = first;
+    w->started = wall_seconds();
+    w->buffered = 0;
+    return 0;
+}
+
+static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_progress)
+{
+    long stride = (long)s->jobs < n ? (long)s->jobs : n;
+    struct worker *workers = calloc((size_t)stride + 1, sizeof *workers);
+    struct pollfd *fds = calloc((size_t)stride + 1, sizeof *fds);
+    int rc = workers && fds ? 0 : -ENOMEM;
+    long active = 0, done = 0, failing = 0;
+    for (long j = 0; j < stride && rc == 0; j++)
+        if ((rc = start_worker(s, seeds, n, &workers[active], j, stride)) == 0)
+            active++;
+    while (active > 0 && rc == 0) {
+        for (long i = 0; i < active; i++)
+            fds[i] = (struct pollfd){workers[i].fd, POLLIN, 0};
+        poll(fds, (nfds_t)active, 100);
+        double now = wall_seconds();
+        for (long i = 0; i < active;) {
+            struct worker *w = &workers[i];
+            int late = now - w->started > s->time_limit;
+            if (!fds[i].revents && !late) {
+                i++;
+                continue;
+            }
+            /* Every whole message waiting, in one read: seeds can be short. */
+            ssize_t got = late ? 0
+                               : read(w->fd, (char *)w->inbox + w->buffered,
+                                      sizeof w->inbox - w->buffered);
+            if (got > 0) {
+                size_t bytes = w->buffered + (size_t)got, whole = bytes / sizeof w->inbox[0];
+                for (size_t k = 0; k < whole; k++) {
+                    add_record(s, &w->inbox[k].record);
+                    done++;
+                    failing += !w->inbox[k].record.expected;
+                    w->current = w->inbox[k].index + stride;
+                }
+                w->buffered = bytes - whole * sizeof w->inbox[0];
+                memmove(w->inbox, (char *)w->inbox + whole * sizeof w->inbox[0], w->buffered);
+                w->started = wall_seconds();
+                if (show_progress && whole)
+                    progress(done, n, failing);
+                i++;
+                continue;
+            }
+            /* The worker is finished, dead, or late: collect it. */
+            if (late)
+                kill(w->pid, SIGKILL);
+            int status = 0;
+            waitpid(w->pid, &status, 0);
+            close(w->fd);
+            long resume_at = -1;
+            if (w->current < n) { /* it died, or ran late, on its current seed */
+                record_failure(s, seeds, w, late, status);
+                done++;
+                failing++;
+                resume_at = w->current + stride;
+                if (show_progress)
+                    progress(done, n, failing);
+            }
+            if (resume_at >= 0 && resume_at < n) {
+                /* a fresh worker takes over the rest of this one's share */
+                if ((rc = start_worker(s, seeds, n, w, resume_at, stride)) != 0)
+                    break;
+                fds[i] = (struct pollfd){w->fd, POLLIN, 0};
+                i++;
+                continue;
+            }
+            workers[i] = workers[--active];
+            fds[i] = fds[active];
+        }
+    }
+    for (long i = 0; i < active; i++) { /* only after an error */
+        kill(workers[i].pid, SIGKILL);
+        waitpid(workers[i].pid, NULL, 0);
+        close(workers[i].fd);
+    }
+    free(workers);
+    free(fds);
+    return rc;
+}
+
+/* Reruns a group's first seed in this process, recording choices, for its repro. */
+static void write_repros(struct sweep *s)
+{
+    for (long i = 0; i < s->count; i++) {
+        const struct sweep_record *r = &s->records[i];
+        if (r->expected || strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0)
+            continue;
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", REPRO_DIR, r->scenario,
+                 r->signature);
+        if (access(path, F_OK) == 0)
+            continue; /* this group's repro is written (perhaps by an earlier sweep) */
+        struct run_options run = s->run;
+        run.seed = r->seed;
+        run.record_choices = 1;
+        struct run_result result;
+        char error[300];
+        if (run_scenario(&run, &result) == 0) {
+            /* mkdir -p: an existing directory is fine, anything else shows below */
+            mkdir("reports", 0777);
+            mkdir("reports/out", 0777);
+            mkdir(REPRO_DIR, 0777);
+            if (repro_write(path, &run, &result, error, sizeof error) != 0)
+                fprintf(stderr, "detsim: %s\n", error);
+        }
+        run_result_free(&result);
+    }
+}
+
+static void write_xml_text(FILE *out, const char *text)
+{
+    for (; *text; text++) {
+        switch (*text) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*text, out);
+        }
+    }
+}
+
+static int write_junit(const char *path, const struct sweep *s)
+{
+    char tmp_path[4096];
+    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
+    if (!out)
+        return -errno;
+    long failures = 0;
+    for (long i = 0; i < s->count; i++)
+        failures += !s->records[i].expected;
+    char name[64];
+    scenario_name(s->run.scenario, name);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", name, s->count,
+            failures);
+    for (long i = 0; i < s->count; i++) {
+        const struct sweep_record *r = &s->records[i];
+        fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"seed %" PRIu64 "\"", name, r->seed);
+        if (r->expected) {
+            fprintf(out, "/>\n");
+            continue;
+        }
+        fprintf(out, ">\n    <failure message=\"%s\" type=\"%s\">", r->outcome, r->outcome);
+        write_xml_text(out, r->signature_text);
+        fputs("\nreplay: ", out);
+        write_xml_text(out, r->replay);
+        fputs("</failure>\n  </testcase>\n", out);
+    }
+    fprintf(out, "</testsuite>\n");
+    return repro_commit_temporary(out, tmp_path, path);
+}
+
+static int parse_range(const char *text, uint64_t *first, uint64_t *last)
+{
+    const char *dots = strstr(text, "..");
+    char low[32];
+    if (!dots || (size_t)(dots - text) >= sizeof low)
+        return -EINVAL;
+    memcpy(low, text, (size_t)(dots - text));
+    low[dots - text] = '\0';
+    if (config_parse_u64(low, first) || config_parse_u64(dots + 2, last) || *last < *first)
+        return -EINVAL;
+    return 0;
+}
+
+int sweep_command(int argc, char **argv);
+int merge_command(int argc, char **argv);
+
+int sweep_command(int argc, char **argv)
+{
+    static const struct option_spec specs[] = {
+        {"help", 0},  {"seeds", 1}, {"count", 1},  {"jobs", 1},   {"shard", 1},
+        {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0},
+        {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {0}};
+    struct parsed_option options[256];
+    const char *positionals[1];
+    int option_count, positional_count;
+    if (argc > 256)
+        return options_usage_error("too many arguments");
+    if (options_parse("sweep", argc, argv, specs, options, &option_count, positionals,
+                      &positional_count, 1) != 0)
+        return EXIT_USAGE;
+    if (options_has(options, option_count, "help")) {
+        fputs(sweep_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    if (positional_count != 1)
+        return options_usage_error("sweep needs a scenario (see 'detsim list')");
+    struct sweep s = {0};
+    s.run.scenario = scenario_find(positionals[0]);
+    if (!s.run.scenario)
+        return options_usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
+    run_config_init(&s.run.config, s.run.scenario);
+    s.run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    s.expect = SCHED_OUTCOME_PASS;
+    s.time_limit = 60;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s.jobs = cores > 0 ? (unsigned)cores : 1;
+    uint64_t first = 0, last = 99, shard = 1, shards = 1;
+    const char *json_path = NULL, *junit_path = NULL;
+    int resume = 0, quiet = 0;
+    char reason[256], name[64];
+    int n = snprintf(s.replay_prefix, sizeof s.replay_prefix, "detsim run %s",
+                     scenario_name(s.run.scenario, name));
+    for (int i = 0; i < option_count; i++) {
+        const char *key = options[i].name, *value = options[i].value;
+        uint64_t number;
+        if (strcmp(key, "seeds") == 0) {
+            if (parse_range(value, &first, &last) != 0)
+                return options_usage_error("bad --seeds '%s': expected A..B with A <= B", value);
+        } else if (strcmp(key, "count") == 0) {
+            if (config_parse_u64(value, &number) || number == 0)
+                return options_usage_error("bad --count '%s': expected a positive integer", value);
+            first = 0;
+            last = number - 1;
+        } else if (strcmp(key, "jobs") == 0) {
+            if (config_parse_u64(value, &number) || number == 0 || number > 1024)
+                return options_usage_error("bad --jobs '%s': expected 1 to 1024", value);
+            s.jobs = (unsigned)number;
+        } else if (strcmp(key, "shard") == 0) {
+            char k[32];
+            const char *slash = strchr(value, '/');
+            if (!slash || (size_t)(slash - value) >= sizeof k)
+                return options_usage_error("bad --shard '%s': expected K/N with 1 <= K <= N", value);
+            memcpy(k, value, (size_t)(slash - value));
+            k[slash - value] = '\0';
+            if (config_parse_u64(k, &shard) || config_parse_u64(slash + 1, &shards) || shard < 1 ||
+                shard > shards)
+                return options_usage_error("bad --shard '%s': expected K/N with 1 <= K <= N", value);
+        } else if (strcmp(key, "strategy") == 0) {
+            if (run_parse_strategy(value, &s.run.strategy, reason, sizeof reason) != 0)
+                return options_usage_error("%s", reason);
+            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --strategy %s",
+                          value);
+        } else if (strcmp(key, "set") == 0) {
+            if (config_assign(&s.run.config, value, reason, sizeof reason) != 0)
+                return options_usage_error("%s", reason);
+            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --set %s", value);
+        } else if (strcmp(key, "expect") == 0) {
+            int outcome = sched_outcome_parse(value);
+            if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
+                return options_usage_error("bad --expect '%s'", value);
+            s.expect = (enum sched_outcome)outcome;
+        } else if (strcmp(key, "json") == 0) {
+            json_path = value;
+        } else if (strcmp(key, "resume") == 0) {
+            resume = 1;
+        } else if (strcmp(key, "junit") == 0) {
+            junit_path = value;
+        } else if (strcmp(key, "time-limit") == 0) {
+            if (config_parse_u64(value, &number) || number == 0)
+                return options_usage_error("bad --time-limit '%s': expected whole seconds > 0", value);
+            s.time_limit = (double)number;
+        } else if (strcmp(key, "quiet") == 0) {
+            quiet = 1;
+        }
+    }
+    if ((size_t)n >= sizeof s.replay_prefix)
+        return options_usage_error("too many --set options");
+    if (world_config_error(&s.run.config, reason, sizeof reason) != 0)
+        return options_usage_error("%s", reason);
+    if (resume && !json_path)
+        return options_usage_error("--resume needs --json FILE");
+    if (json_path && !resume && access(json_path, F_OK) == 0)
+        return options_usage_error("'%s' exists: add --resume to continue it, or remove it",
+                                   json_path);
+    if (resume && access(json_path, F_OK) == 0) {
+        long complete = 0;
+        s.count = sweep_read_file(json_path, &s.records, &s.capacity, 0, &complete, reason,
+                                  sizeof reason);
+        if (s.count < 0) {
+            free(s.records);
+            return options_usage_error("%s", reason);
+        }
+        if (truncate(json_path, complete) != 0) { /* drop a line cut off mid-write */
+            free(s.records);
+            return options_usage_error("cannot write '%s': %s", json_path, strerror(errno));
+        }
+    }
+    for (long i = 0; i < s.count; i++)
+        if (strcmp(s.records[i].scenario, name) != 0) {
+            free(s.records);
+            return options_usage_error("'%s' holds results of %s, not %s", json_path,
+                                       s.records[i].scenario, name);
+        }
+    if (json_path) {
+        s.json = fopen(json_path, "a");
+        if (!s.json) {
+            free(s.records);
+            return options_usage_error("cannot write '%s': %s", json_path, strerror(errno));
+        }
+    }
+    /* The seeds this shard runs, minus those already in the results. */
+    uint64_t total = last - first + 1;
+    uint64_t *seeds = malloc((total / shards + 1) * sizeof *seeds);
+    if (!seeds) {
+        free(s.records);
+        return options_usage_error("--seeds %" PRIu64 "..%" PRIu64 " is too many seeds", first, last);
+    }
+    long todo = 0, shard_total = 0;
+    for (uint64_t index = shard - 1; index < total; index += shards) {
+        uint64_t seed = first + index;
+        shard_total++;
+        int have = 0;
+        for (long i = 0; i < s.count && !have; i++)
+            have = s.records[i].seed == seed;
+        if (!have)
+            seeds[todo++] = seed;
+    }
+    char shard_text[48] = "";
+    if (shards > 1)
+        snprintf(shard_text, sizeof shard_text, ", shard %" PRIu64 "/%" PRIu64, shard, shards);
+    printf("sweep %s: %ld seeds (%" PRIu64 "..%" PRIu64 "%s), %ld already done, %u job%s\n", name,
+           shard_total, first, last, shard_text, (long)s.count, s.jobs, s.jobs == 1 ? "" : "s");
+    int rc = run_seeds(&s, seeds, todo, !quiet && isatty(2));
+    free(seeds);
+    if (s.json)
+        fclose(s.json);
+    if (rc != 0) {
+        free(s.records);
+        fprintf(stderr, "detsim: internal error: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    write_repros(&s);
+    long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR);
+    if (junit_path && write_junit(junit_path, &s) != 0) {
+        fprintf(stderr, "detsim: cannot write '%s'\n", junit_path);
+        unexpected = unexpected ? unexpected : 1;
+    }
+    free(s.records);
+    coro_pool_drain();
+    return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+}
+
+int merge_command(int argc, char **argv)
+{
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        fputs(merge_help, stdout);
+        return EXIT_EXPECTED;
+    }
+    if (argc < 1)
+        return options_usage_error("merge needs one or more results files (see 'detsim merge --help')");
+    struct sweep_record *records = NULL;
+    size_t capacity = 0;
+    long count = 0;
+    char reason[300];
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-')
+            return options_usage_error("unknown option '%s' for 'merge'", argv[i]);
+        count = sweep_read_file(argv[i], &records, &capacity, count, NULL, reason, sizeof reason);
+        if (count < 0) {
+            free(records);
+            return options_usage_error("%s", reason);
+        }
+    }
+    printf("merge: %ld seeds from %d file%s\n", count, argc, argc == 1 ? "" : "s");
+    long unexpected = sweep_summary(stdout, records, count, REPRO_DIR);
+    free(records);
+    return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+}

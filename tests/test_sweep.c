@@ -1,0 +1,236 @@
+/* Sweeps: forked workers that survive crashes and timeouts, JSON Lines results with
+ * resume, shards merged through GNU parallel, JUnit, and bad input. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "reports/sweep.h"
+#include "sim/sys.h"
+
+int sweep_command(int argc, char **argv);
+
+/* Crashes the C code itself on about half the seeds. */
+SCENARIO(test_crashy, "test: a scenario whose C code crashes on some seeds", NULL)
+{
+    if (sys_choose(2))
+        raise(SIGSEGV);
+}
+
+/* Loops forever in C, outside any sys_* call, on some seeds: only a wall-clock
+ * limit can stop it. */
+SCENARIO(test_stuck, "test: a scenario that never returns to the scheduler", NULL)
+{
+    if (sys_choose(4) == 0)
+        for (volatile int spin = 1; spin;)
+            ;
+}
+
+struct captured {
+    int status;
+    char out[16384];
+    char err[1024];
+};
+
+/* Runs sweep_command in a child with stdout to a file: it forks workers itself. */
+static void run_sweep(struct captured *c, const char *const *args)
+{
+    char path[] = "/tmp/detsim-sweep-XXXXXX", err_path[] = "/tmp/detsim-sweep-err-XXXXXX";
+    int fd = mkstemp(path), err_fd = mkstemp(err_path);
+    cr_assert(fd >= 0 && err_fd >= 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(err_fd, 2);
+        char *argv[32];
+        int argc = 0;
+        while (args[argc]) {
+            argv[argc] = (char *)args[argc];
+            argc++;
+        }
+        int status = sweep_command(argc, argv);
+        fflush(stdout);
+        _exit(status);
+    }
+    int raw;
+    waitpid(pid, &raw, 0);
+    c->status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    FILE *f = fopen(path, "r");
+    size_t n = fread(c->out, 1, sizeof c->out - 1, f);
+    c->out[n] = '\0';
+    fclose(f);
+    f = fopen(err_path, "r");
+    n = fread(c->err, 1, sizeof c->err - 1, f);
+    c->err[n] = '\0';
+    fclose(f);
+    close(fd);
+    close(err_fd);
+    unlink(path);
+    unlink(err_path);
+}
+
+Test(sweep, crashing_seeds_are_recorded_and_the_others_complete, .timeout = 60)
+{
+    static struct captured c;
+    const char *args[] = {"test-crashy", "--count", "40", "--jobs", "2", "--quiet", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1, "%s", c.out);
+    cr_assert(strstr(c.out, "sweep test-crashy: 40 seeds"), "%s", c.out);
+    cr_assert(strstr(c.out, "  crash"), "%s", c.out);
+    cr_assert(strstr(c.out, "  pass"), "%s", c.out);
+    cr_assert(strstr(c.out, "CRASH: the worker died of signal # (Segmentation fault)"), "%s", c.out);
+    cr_assert(strstr(c.out, "replay: detsim run test-crashy --seed "), "%s", c.out);
+}
+
+Test(sweep, a_seed_past_its_time_limit_is_a_timeout, .timeout = 60)
+{
+    static struct captured c;
+    const char *args[] = {"test-stuck", "--count", "8", "--jobs", "2", "--time-limit", "1",
+                          "--quiet", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1, "%s", c.out);
+    cr_assert(strstr(c.out, "  timeout"), "%s", c.out);
+    cr_assert(strstr(c.out, "  pass"), "%s", c.out);
+}
+
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long n = 0;
+    for (int ch; (ch = fgetc(f)) != EOF;)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+static char work[64];
+
+static void setup_work(void)
+{
+    snprintf(work, sizeof work, "/tmp/detsim-sweep-dir-XXXXXX");
+    cr_assert_not_null(mkdtemp(work));
+}
+
+static void cleanup_work(void)
+{
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", work);
+    if (system(command) != 0)
+        fprintf(stderr, "could not remove %s\n", work);
+}
+
+TestSuite(sweep_files, .init = setup_work, .fini = cleanup_work);
+
+Test(sweep_files, an_interrupted_sweep_resumes_to_the_same_results, .timeout = 120)
+{
+    static struct captured whole, resumed;
+    char full[128], part[128];
+    snprintf(full, sizeof full, "%s/full.jsonl", work);
+    snprintf(part, sizeof part, "%s/part.jsonl", work);
+    const char *a[] = {"lock-order", "--count", "60", "--json", full, "--quiet", NULL};
+    run_sweep(&whole, a);
+    cr_assert_eq(count_lines(full), 60);
+    /* An interrupted sweep: 25 results, and a last line cut off mid-write. */
+    char command[700];
+    snprintf(command, sizeof command, "head -25 %s > %s && head -26 %s | tail -1 | cut -c1-30 | tr -d '\\n' >> %s",
+             full, part, full, part);
+    cr_assert_eq(system(command), 0);
+    const char *b[] = {"lock-order", "--count", "60", "--json", part, "--resume", "--quiet", NULL};
+    run_sweep(&resumed, b);
+    cr_assert(strstr(resumed.out, "25 already done"), "%s", resumed.out);
+    cr_assert_eq(count_lines(part), 60, "every seed once, the cut-off line dropped");
+    cr_assert_eq(whole.status, resumed.status);
+    /* the summaries agree (after the header line) */
+    cr_assert_str_eq(strchr(whole.out, '\n'), strchr(resumed.out, '\n'));
+}
+
+Test(sweep_files, shards_through_gnu_parallel_merge_to_the_unsharded_result, .timeout = 120)
+{
+    const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
+    char cwd[512], command[2048];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    snprintf(command, sizeof command,
+             "cd %s && B=%s/%s && "
+             "{ $B sweep lock-order --count 120 --jobs 1 --quiet | tail -n +2 > whole.txt; true; } && "
+             "parallel -j 2 \"$B sweep lock-order --count 120 --jobs 1 --quiet --shard {}/3 "
+             "--json shard{}.jsonl > /dev/null; true\" ::: 1 2 3 && "
+             "{ $B merge shard1.jsonl shard2.jsonl shard3.jsonl | tail -n +2 > merged.txt; true; } && "
+             "cmp whole.txt merged.txt && "
+             "test $(cat shard1.jsonl shard2.jsonl shard3.jsonl | wc -l) -eq 120",
+             work, bin[0] == '/' ? "" : cwd, bin);
+    int status = system(command);
+    char show[300];
+    snprintf(show, sizeof show, "cd %s && diff whole.txt merged.txt; head -3 whole.txt", work);
+    if (status != 0 && system(show) != 0)
+        fprintf(stderr, "(diff shown above)\n");
+    cr_assert_eq(status, 0, "the merged shards equal the unsharded sweep");
+}
+
+Test(sweep_files, junit_lists_every_seed_and_each_failure, .timeout = 60)
+{
+    static struct captured c;
+    char junit[128];
+    snprintf(junit, sizeof junit, "%s/results.xml", work);
+    const char *args[] = {"lock-order", "--count", "30", "--junit", junit, "--quiet", NULL};
+    run_sweep(&c, args);
+    FILE *f = fopen(junit, "r");
+    cr_assert_not_null(f);
+    static char xml[65536];
+    size_t n = fread(xml, 1, sizeof xml - 1, f);
+    xml[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(xml, "<testsuite name=\"detsim.lock-order\" tests=\"30\" failures=\""), "%s", xml);
+    cr_assert(strstr(xml, "<failure message=\"hang-deadlock\""), "%s", xml);
+    cr_assert(strstr(xml, "</testsuite>\n"), "well-formed end");
+    long open_cases = 0, close_cases = 0;
+    for (const char *p = xml; (p = strstr(p, "<testcase")); p++)
+        open_cases++;
+    for (const char *p = xml; (p = strstr(p, "</testcase>")); p++)
+        close_cases++;
+    cr_assert_eq(open_cases, 30);
+    cr_assert_leq(close_cases, open_cases);
+}
+
+Test(sweep, bad_input_exits_2, .timeout = 60)
+{
+    static struct captured c;
+    const char *cases[][8] = {
+        {"lock-order", "--seeds", "9..3", NULL},
+        {"lock-order", "--seeds", "x", NULL},
+        {"lock-order", "--shard", "4/3", NULL},
+        {"lock-order", "--shard", "0/3", NULL},
+        {"lock-order", "--jobs", "0", NULL},
+        {"lock-order", "--resume", NULL},
+        {"nope", NULL},
+        {"lock-order", "--json", "/nonexistent/dir/x.jsonl", NULL},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_sweep(&c, cases[i]);
+        cr_assert_eq(c.status, 2, "case %u: %s", i, cases[i][1]);
+        cr_assert(strncmp(c.err, "detsim: ", 8) == 0 && strchr(c.err, '\n') == c.err + strlen(c.err) - 1,
+                  "case %u: one line on stderr: %s", i, c.err);
+        cr_assert_null(strstr(c.out, "result:"), "case %u: nothing ran", i);
+    }
+}
+
+Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .timeout = 120)
+{
+    const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
+    char cwd[512], command[2048];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    /* Wherever the kill lands (even after the end), resuming must give the same
+     * summary as one uninterrupted sweep. */
+    snprintf(command, sizeof command,
+             "cd %s && B=%s/%s && S='sweep ping-pong --count 600 --jobs 2 --quiet --set rounds=5000' && "
+             "{ $B $S --json whole.jsonl | tail -n +2 > whole.txt; } && "
+             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid; wc -l < killed.jsonl > cut.txt; true; } && "
+             "{ $B $S --json killed.jsonl --resume | tail -n +2 > resumed.txt; } && "
+             "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 600",
+             work, bin[0] == '/' ? "" : cwd, bin);
+    cr_assert_eq(system(command), 0, "resumed after SIGKILL = uninterrupted");
+}
