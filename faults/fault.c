@@ -120,7 +120,7 @@ static int parse_parameter(char *part, struct fault_spec *spec, char *error, siz
 {
     char *equals = strchr(part, '=');
     if (!equals || equals == part)
-        SPEC_ERROR("'%s' should be KEY=VALUE (p, nth, after, times, every, free)", part);
+        SPEC_ERROR("'%s' should be KEY=VALUE (p, nth, after, times, every, from, free)", part);
     *equals = '\0';
     const char *key = part, *value = equals + 1;
     if (strcmp(key, "p") == 0) {
@@ -130,10 +130,14 @@ static int parse_parameter(char *part, struct fault_spec *spec, char *error, siz
     }
     uint64_t number;
     int valid = config_parse_u64(value, &number) == 0;
-    if (strcmp(key, "nth") == 0 || strcmp(key, "times") == 0 || strcmp(key, "every") == 0) {
+    if (strcmp(key, "nth") == 0 || strcmp(key, "times") == 0 || strcmp(key, "every") == 0 ||
+        strcmp(key, "from") == 0) {
         if (!valid || number == 0)
             SPEC_ERROR("%s must be a positive integer (got '%s')", key, value);
-        *(key[0] == 'n' ? &spec->nth : key[0] == 't' ? &spec->times : &spec->every) = number;
+        *(key[0] == 'n'   ? &spec->nth
+          : key[0] == 't' ? &spec->times
+          : key[0] == 'e' ? &spec->every
+                          : &spec->from) = number;
     } else if (strcmp(key, "after") == 0) {
         if (!valid)
             SPEC_ERROR("after must be a step number (got '%s')", value);
@@ -144,7 +148,7 @@ static int parse_parameter(char *part, struct fault_spec *spec, char *error, siz
         spec->free = (uint32_t)number;
         spec->has_free = 1;
     } else {
-        SPEC_ERROR("unknown key '%s' (p, nth, after, times, every, free)", key);
+        SPEC_ERROR("unknown key '%s' (p, nth, after, times, every, from, free)", key);
     }
     return 0;
 }
@@ -190,7 +194,7 @@ int fault_spec_parse(const char *text, struct fault_spec *spec, char *error,
              part = strtok_r(NULL, ",", &save)) {
             has_p |= strncmp(part, "p=", 2) == 0;
             has_other |= strncmp(part, "nth=", 4) == 0 || strncmp(part, "times=", 6) == 0 ||
-                         strncmp(part, "every=", 6) == 0;
+                         strncmp(part, "every=", 6) == 0 || strncmp(part, "from=", 5) == 0;
             if (parse_parameter(part, spec, error, error_bytes) != 0)
                 return -EINVAL;
         }
@@ -242,6 +246,8 @@ static int selects(struct fault_plan *plan, const struct fault_spec *spec, uint6
     if (spec->every > 1 && hit % spec->every != 0)
         return 0;
     if (spec->times && fires >= spec->times)
+        return 0;
+    if (spec->from && hit < spec->from)
         return 0;
     if (spec->p_ppm >= FAULT_PPM_ONE)
         return 1;

@@ -25,10 +25,11 @@
  *     after=STEP     only hits at scheduler step >= STEP; earlier hits are not counted
  *     times=K        at most K fires
  *     every=M        only every Mth hit (M, 2M, 3M, ...)
+ *     from=N         every hit from the Nth on (a persistent failure)
  *     free=N         slot faults only: the free slots left (required)
  * A hit is counted per spec: "the Nth hit" of the pattern model/chan/(star) counts hits of every
  * channel failpoint together. Checks run in that order — after, nth, every, times,
- * then the probability draw — so a draw is made only for a hit that passed the
+ * then from, then the probability draw — so a draw is made only for a hit that passed the
  * others. When two specs select the same hit it fires once, for the first. */
 #ifndef DETSIM_FAULT_H
 #define DETSIM_FAULT_H
@@ -99,6 +100,7 @@ struct fault_spec {
     uint64_t after;  /* first step at which hits count */
     uint64_t times;  /* 0: no limit */
     uint64_t every;  /* 0: every hit */
+    uint64_t from;   /* 0: from the first hit */
 };
 
 /* Parses one spec. Returns 0, or -EINVAL with the reason (no prefix, e.g. "p must be

@@ -176,7 +176,7 @@ static int by_count(const void *a, const void *b)
 }
 
 long sweep_summary(FILE *out, const struct sweep_record *records, long count,
-                   const char *repro_dir)
+                   const char *repro_dir, const char *unit)
 {
     const struct sweep_record **sorted = calloc((size_t)count + 1, sizeof *sorted);
     struct group *groups = calloc((size_t)count + 1, sizeof *groups);
@@ -230,9 +230,9 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
             fprintf(out, "     repro:  %s\n", path);
     }
     if (unexpected)
-        fprintf(out, "result: %ld of %ld seeds did not end as expected\n", unexpected, count);
+        fprintf(out, "result: %ld of %ld %s did not end as expected\n", unexpected, count, unit);
     else
-        fprintf(out, "result: all %ld seeds ended as expected\n", count);
+        fprintf(out, "result: all %ld %s ended as expected\n", count, unit);
     free(sorted);
     free(groups);
     return unexpected;

@@ -44,8 +44,9 @@ long sweep_read_file(const char *path, struct sweep_record **records, size_t *ca
 
 /* Prints outcome counts and the failure groups (unexpected outcomes by signature:
  * count, first seed, replay command, repro file when repro_dir has one). Records
- * may be in any order. Returns how many records were not the expected outcome. */
+ * may be in any order; unit names them ("seeds", "runs"). Returns how many records
+ * were not the expected outcome. */
 long sweep_summary(FILE *out, const struct sweep_record *records, long count,
-                   const char *repro_dir);
+                   const char *repro_dir, const char *unit);
 
 #endif

@@ -45,6 +45,12 @@ static const char sweep_help[] =
     "  --resume              with --json: skip the seeds FILE already has, append the rest\n"
     "  --junit FILE          write a JUnit XML report\n"
     "  --time-limit SECONDS  wall-clock limit per seed (default 60); past it: timeout\n"
+    "  --fault SPEC          arm a fault in every run (repeatable; see 'detsim faults')\n"
+    "  --fail-nth POINT      instead of many seeds: fail the Nth hit of failpoint POINT,\n"
+    "                        for N = 1, 2, ... until a run never reaches the Nth hit\n"
+    "                        (SQLite's malloc loop); the outcome of every N is shown\n"
+    "  --persistent          with --fail-nth: fail every hit from the Nth on\n"
+    "  --seed N              with --fail-nth: the seed of every run (default 0)\n"
     "  --quiet               no progress bar\n"
     "\n"
     "Exit status: 0 when every seed had the expected outcome, 1 when any did not, 2 bad\n"
@@ -77,6 +83,7 @@ struct worker {
 
 struct sweep {
     struct run_options run;
+    struct fault_spec faults[FAULT_SPECS_MAX + 1]; /* --fault, and the fail-nth spec */
     enum sched_outcome expect;
     char replay_prefix[400]; /* "detsim run SCENARIO [--strategy S] [--set ...]" */
     double time_limit;
@@ -279,33 +286,37 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
     return rc;
 }
 
-/* Reruns a group's first seed in this process, recording choices, for its repro. */
+/* Reruns record's seed in this process, recording choices, for its group's repro
+ * (once per signature). s->run must be what the record ran with. */
+static void write_repro(struct sweep *s, const struct sweep_record *r)
+{
+    if (r->expected || strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0)
+        return;
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", REPRO_DIR, r->scenario,
+             r->signature);
+    if (access(path, F_OK) == 0)
+        return; /* this group's repro is written (perhaps by an earlier sweep) */
+    struct run_options run = s->run;
+    run.seed = r->seed;
+    run.record_choices = 1;
+    struct run_result result;
+    char error[300];
+    if (run_scenario(&run, &result) == 0) {
+        /* mkdir -p: an existing directory is fine, anything else shows below */
+        mkdir("reports", 0777);
+        mkdir("reports/out", 0777);
+        mkdir(REPRO_DIR, 0777);
+        if (repro_write(path, &run, &result, error, sizeof error) != 0)
+            fprintf(stderr, "detsim: %s\n", error);
+    }
+    run_result_free(&result);
+}
+
 static void write_repros(struct sweep *s)
 {
-    for (long i = 0; i < s->count; i++) {
-        const struct sweep_record *r = &s->records[i];
-        if (r->expected || strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0)
-            continue;
-        char path[256];
-        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", REPRO_DIR, r->scenario,
-                 r->signature);
-        if (access(path, F_OK) == 0)
-            continue; /* this group's repro is written (perhaps by an earlier sweep) */
-        struct run_options run = s->run;
-        run.seed = r->seed;
-        run.record_choices = 1;
-        struct run_result result;
-        char error[300];
-        if (run_scenario(&run, &result) == 0) {
-            /* mkdir -p: an existing directory is fine, anything else shows below */
-            mkdir("reports", 0777);
-            mkdir("reports/out", 0777);
-            mkdir(REPRO_DIR, 0777);
-            if (repro_write(path, &run, &result, error, sizeof error) != 0)
-                fprintf(stderr, "detsim: %s\n", error);
-        }
-        run_result_free(&result);
-    }
+    for (long i = 0; i < s->count; i++)
+        write_repro(s, &s->records[i]);
 }
 
 static void write_xml_text(FILE *out, const char *text)
@@ -368,12 +379,119 @@ static int parse_range(const char *text, uint64_t *first, uint64_t *last)
 int sweep_command(int argc, char **argv);
 int merge_command(int argc, char **argv);
 
+/* One run in a forked worker, so that a crash or a hang of the C code is a result.
+ * Fills record and the hits the fail-nth spec (the last one) counted. */
+static void run_isolated(struct sweep *s, uint64_t seed, struct sweep_record *record,
+                         uint64_t *hits)
+{
+    struct { struct sweep_record record; uint64_t hits; } message = {{{0}}, 0};
+    int fds[2];
+    *hits = 0;
+    if (pipe(fds) != 0) {
+        fill_record(s, record, seed, "crash", "CRASH: no pipe for the worker");
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        struct run_options run = s->run;
+        run.seed = seed;
+        struct run_result result;
+        if (run_scenario(&run, &result) != 0)
+            _exit(3);
+        fill_record(s, &message.record, seed, sched_outcome_name(result.outcome),
+                    text_str(&result.report));
+        message.record.steps = result.steps;
+        message.record.vtime_ns = result.vtime_ns;
+        message.record.hash = result.hash;
+        message.hits = result.fault_hits[run.fault_count - 1];
+        _exit(write(fds[1], &message, sizeof message) == (ssize_t)sizeof message ? 0 : 3);
+    }
+    close(fds[1]);
+    struct pollfd waiting = {fds[0], POLLIN, 0};
+    int ready = pid > 0 ? poll(&waiting, 1, (int)(s->time_limit * 1000)) : 0;
+    ssize_t got = ready > 0 ? read(fds[0], &message, sizeof message) : 0;
+    if (pid > 0 && ready <= 0)
+        kill(pid, SIGKILL);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    close(fds[0]);
+    if (got == (ssize_t)sizeof message) {
+        *record = message.record;
+        *hits = message.hits;
+        return;
+    }
+    char report[160];
+    if (pid > 0 && ready <= 0)
+        snprintf(report, sizeof report, "TIMEOUT: the run went past %.0f s of wall-clock time",
+                 s->time_limit);
+    else if (pid > 0 && WIFSIGNALED(status))
+        snprintf(report, sizeof report, "CRASH: the worker died of signal %d (%s)",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(report, sizeof report, "CRASH: the worker failed");
+    fill_record(s, record, seed, pid > 0 && ready <= 0 ? "timeout" : "crash", report);
+}
+
+/* SQLite's malloc loop: the Nth hit of point fails (every hit from the Nth on when
+ * persistent), for N = 1, 2, ... until a run never reaches the Nth hit. */
+static int fail_nth_loop(struct sweep *s, const char *point, int persistent, uint64_t seed,
+                         const char *name)
+{
+    char reason[256], spec_text[FAULT_SPEC_TEXT_MAX + 32];
+    struct fault_spec *spec = &s->faults[s->run.fault_count];
+    if (fault_spec_parse(point, spec, reason, sizeof reason) != 0)
+        return options_usage_error("bad --fail-nth '%s': %s", point, reason);
+    if (strchr(point, ':') || spec->is_slots)
+        return options_usage_error("bad --fail-nth '%s': expected a failpoint name or pattern "
+                                   "(see 'detsim faults'), without parameters",
+                                   point);
+    s->run.faults = s->faults;
+    s->run.fault_count++;
+    size_t prefix_length = strlen(s->replay_prefix);
+    printf("fail-nth %s: %s, %s, seed %" PRIu64 "\n", name, point,
+           persistent ? "persistent (every hit from N on)" : "transient (the Nth hit only)", seed);
+    long unexpected = 0;
+    for (uint64_t n = 1;; n++) {
+        snprintf(spec_text, sizeof spec_text, "%s:%s=%" PRIu64, point, persistent ? "from" : "nth",
+                 n);
+        if (fault_spec_parse(spec_text, spec, reason, sizeof reason) != 0)
+            return options_usage_error("bad --fail-nth '%s': %s", point, reason);
+        snprintf(s->replay_prefix + prefix_length, sizeof s->replay_prefix - prefix_length,
+                 " --fault '%s'", spec_text);
+        struct sweep_record record = {0};
+        uint64_t hits = 0;
+        run_isolated(s, seed, &record, &hits);
+        int reached = hits >= n || strcmp(record.outcome, "crash") == 0 ||
+                      strcmp(record.outcome, "timeout") == 0;
+        if (!reached) {
+            printf("  N=%-5" PRIu64 " not reached: the run made %" PRIu64 " hit%s; done\n", n, hits,
+                   hits == 1 ? "" : "s");
+            break;
+        }
+        if (record.expected)
+            printf("  N=%-5" PRIu64 " %s\n", n, record.outcome);
+        else
+            printf("  N=%-5" PRIu64 " %-14s %s\n", n, record.outcome, record.signature_text);
+        if (add_record(s, &record) != 0)
+            return EXIT_INTERNAL;
+        write_repro(s, &record); /* while this N's spec is the one armed */
+    }
+    unexpected = sweep_summary(stdout, s->records, s->count, REPRO_DIR, "runs");
+    free(s->records);
+    coro_pool_drain();
+    return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+}
+
 int sweep_command(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
         {"help", 0},  {"seeds", 1}, {"count", 1},  {"jobs", 1},   {"shard", 1},
         {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0},
-        {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {0}};
+        {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {"fault", 1},  {"fail-nth", 1},
+        {"persistent", 0}, {"seed", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -400,7 +518,9 @@ int sweep_command(int argc, char **argv)
     s.jobs = cores > 0 ? (unsigned)cores : 1;
     uint64_t first = 0, last = 99, shard = 1, shards = 1;
     const char *json_path = NULL, *junit_path = NULL;
-    int resume = 0, quiet = 0;
+    int resume = 0, quiet = 0, persistent = 0, seed_given = 0;
+    const char *fail_nth = NULL;
+    uint64_t fail_nth_seed = 0;
     char reason[256], name[64];
     int n = snprintf(s.replay_prefix, sizeof s.replay_prefix, "detsim run %s",
                      scenario_name(s.run.scenario, name));
@@ -455,7 +575,35 @@ int sweep_command(int argc, char **argv)
             s.time_limit = (double)number;
         } else if (strcmp(key, "quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(key, "fault") == 0) {
+            if (s.run.fault_count == FAULT_SPECS_MAX)
+                return options_usage_error("at most %d --fault specs", FAULT_SPECS_MAX);
+            if (fault_spec_parse(value, &s.faults[s.run.fault_count], reason, sizeof reason) != 0)
+                return options_usage_error("bad --fault '%s': %s", value, reason);
+            s.run.fault_count++;
+            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --fault '%s'",
+                          value);
+        } else if (strcmp(key, "fail-nth") == 0) {
+            fail_nth = value;
+        } else if (strcmp(key, "persistent") == 0) {
+            persistent = 1;
+        } else if (strcmp(key, "seed") == 0) {
+            if (config_parse_u64(value, &fail_nth_seed) != 0)
+                return options_usage_error("bad seed '%s': expected an unsigned 64-bit integer",
+                                           value);
+            seed_given = 1;
         }
+    }
+    s.run.faults = s.run.fault_count ? s.faults : NULL;
+    if ((persistent || seed_given) && !fail_nth)
+        return options_usage_error("--persistent and --seed go with --fail-nth POINT");
+    if (fail_nth) {
+        if (json_path || junit_path || resume || shards > 1)
+            return options_usage_error("--fail-nth runs one seed: --json, --junit, --resume and "
+                                       "--shard do not apply");
+        if (world_config_error(&s.run.config, reason, sizeof reason) != 0)
+            return options_usage_error("%s", reason);
+        return fail_nth_loop(&s, fail_nth, persistent, fail_nth_seed, name);
     }
     if ((size_t)n >= sizeof s.replay_prefix)
         return options_usage_error("too many --set options");
@@ -524,7 +672,7 @@ int sweep_command(int argc, char **argv)
         return EXIT_INTERNAL;
     }
     write_repros(&s);
-    long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR);
+    long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR, "seeds");
     if (junit_path && write_junit(junit_path, &s) != 0) {
         fprintf(stderr, "detsim: cannot write '%s'\n", junit_path);
         unexpected = unexpected ? unexpected : 1;
@@ -556,7 +704,7 @@ int merge_command(int argc, char **argv)
         }
     }
     printf("merge: %ld seeds from %d file%s\n", count, argc, argc == 1 ? "" : "s");
-    long unexpected = sweep_summary(stdout, records, count, REPRO_DIR);
+    long unexpected = sweep_summary(stdout, records, count, REPRO_DIR, "seeds");
     free(records);
     return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
 }

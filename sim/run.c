@@ -225,6 +225,7 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     result->heap_ooms = world.heap.oom_count;
     result->faults_fired = plan.fired_total;
     memcpy(result->fault_fires, plan.fired_by_point, sizeof result->fault_fires);
+    memcpy(result->fault_hits, plan.hits, sizeof result->fault_hits);
     result->replay_mismatches = choices.replay_mismatches;
     result->replay_overruns = choices.replay_overruns;
     if (options->record_choices) {

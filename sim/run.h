@@ -48,6 +48,7 @@ struct run_result {
     uint64_t heap_ooms;     /* of which failed */
     uint64_t faults_fired;  /* injected faults that fired, slot faults included */
     uint64_t fault_fires[FAULT_POINT_COUNT]; /* the same, by failpoint */
+    uint64_t fault_hits[FAULT_SPECS_MAX];    /* hits each spec counted (fail-nth) */
 };
 
 /* Fills config with the core keys and scenario's params at their defaults.

@@ -228,9 +228,60 @@ Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .time
     snprintf(command, sizeof command,
              "cd %s && B=%s/%s && S='sweep ping-pong --count 600 --jobs 2 --quiet --set rounds=5000' && "
              "{ $B $S --json whole.jsonl | tail -n +2 > whole.txt; } && "
-             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid; wc -l < killed.jsonl > cut.txt; true; } && "
+             "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid 2>/dev/null; wc -l < killed.jsonl > cut.txt; true; } 2>/dev/null && "
              "{ $B $S --json killed.jsonl --resume | tail -n +2 > resumed.txt; } && "
              "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 600",
              work, bin[0] == '/' ? "" : cwd, bin);
     cr_assert_eq(system(command), 0, "resumed after SIGKILL = uninterrupted");
+}
+
+Test(sweep, fail_nth_terminates_and_reports_every_n, .timeout = 120)
+{
+    static struct captured c;
+    const char *args[] = {"ipc-workload", "--fail-nth", "model/heap/alloc", "--set", "check=true",
+                          NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 0, "every N handled: %s", c.out);
+    cr_assert(strstr(c.out, "fail-nth ipc-workload: model/heap/alloc, transient"), "%s", c.out);
+    long reported = 0;
+    for (const char *p = c.out; (p = strstr(p, "  N=")); p++)
+        reported++;
+    const char *end = strstr(c.out, "not reached: the run made ");
+    cr_assert_not_null(end, "%s", c.out);
+    long hits = atol(end + strlen("not reached: the run made "));
+    cr_assert_gt(hits, 20, "the workload allocates");
+    cr_assert_eq(reported, hits + 1, "one line per N, and the last one not reached");
+}
+
+Test(sweep, fail_nth_groups_the_runs_a_failure_breaks, .timeout = 120)
+{
+    static struct captured c;
+    /* infallible allocations under oom_policy=halt: a failed one halts the system */
+    const char *args[] = {"ipc-workload", "--fail-nth", "model/heap/alloc", "--persistent",
+                          "--set", "infallible=true", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1, "%s", c.out);
+    cr_assert(strstr(c.out, "persistent (every hit from N on)"), "%s", c.out);
+    cr_assert(strstr(c.out, "panic"), "%s", c.out);
+    cr_assert(strstr(c.out, "replay: detsim run ipc-workload --set infallible=true --fault "
+                            "'model/heap/alloc:from="),
+              "the replay command carries the fault: %s", c.out);
+}
+
+Test(sweep, faults_armed_in_every_seed, .timeout = 120)
+{
+    static struct captured c;
+    const char *args[] = {"ipc-workload", "--count", "30", "--fault", "model/chan/send:p=0.3",
+                          "--set", "check=true", "--quiet", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 0, "send failures are handled on every seed: %s", c.out);
+    const char *bad[][6] = {{"ipc-workload", "--fail-nth", "model/nothing", NULL},
+                            {"ipc-workload", "--fail-nth", "model/chan/send:p=1", NULL},
+                            {"ipc-workload", "--fault", "model/chan/send:p=7", NULL},
+                            {"ipc-workload", "--persistent", NULL}};
+    for (unsigned i = 0; i < 4; i++) {
+        run_sweep(&c, bad[i]);
+        cr_assert_eq(c.status, 2, "case %u: %s", i, c.err);
+        cr_assert(strchr(c.err, '\n') == c.err + strlen(c.err) - 1, "one line: %s", c.err);
+    }
 }
