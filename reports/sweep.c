@@ -10,14 +10,7 @@
 
 void sweep_signature(struct sweep_record *record, const char *outcome, const char *report)
 {
-    /* FNV-1a over the report with digits dropped: the shape of the failure. */
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *p = outcome; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    for (const char *p = report; *p; p++)
-        if (*p < '0' || *p > '9')
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    record->signature = h;
+    record->signature = run_signature_named(outcome, report);
     size_t n = 0;
     int in_number = 0;
     for (const char *p = report; *p && *p != '\n' && n + 1 < sizeof record->signature_text; p++) {

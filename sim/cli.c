@@ -588,13 +588,18 @@ static int command_replay(int argc, char **argv)
         printf("; hash %s", hash_matches ? "matches" : "DIFFERS");
     if (!hash_matches)
         printf(" (recorded 0x%016" PRIx64 ")", repro.expect_hash);
+    int signature_matches = !repro.has_signature ||
+                            run_signature(result.outcome, text_str(&result.report)) ==
+                                repro.expect_signature;
+    if (!signature_matches)
+        printf("; signature DIFFERS");
     if (run.replay)
         printf("; %zu recorded choices fed back", repro.choice_count);
     if (result.replay_mismatches || result.replay_overruns)
         printf(" (%" PRIu64 " did not fit the run, %" PRIu64 " draws past the end)",
                result.replay_mismatches, result.replay_overruns);
     printf("\n");
-    if (status == 0 && !(outcome_matches && hash_matches))
+    if (status == 0 && !(outcome_matches && hash_matches && signature_matches))
         status = EXIT_UNEXPECTED;
     run_result_free(&result);
     repro_free(&repro);

@@ -77,6 +77,8 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
     }
     fprintf(out, "expect_outcome = %s\n", sched_outcome_name(result->outcome));
     fprintf(out, "expect_hash = 0x%016" PRIx64 "\n", result->hash);
+    fprintf(out, "signature = 0x%016" PRIx64 "\n",
+            run_signature(result->outcome, text_str(&result->report)));
     fprintf(out, "steps = %" PRIu64 "\n", result->steps);
     fprintf(out, "choices =");
     for (size_t i = 0; i < result->choice_count; i++) {
@@ -235,6 +237,10 @@ int repro_read(const char *path, struct repro *repro, char *error, size_t error_
             if (config_parse_u64(value, &repro->expect_hash) != 0)
                 LINE_ERROR("bad hash '%s': expected 0x followed by hex digits", value);
             repro->has_hash = 1;
+        } else if (strcmp(key, "signature") == 0) {
+            if (config_parse_u64(value, &repro->expect_signature) != 0)
+                LINE_ERROR("bad signature '%s': expected 0x followed by hex digits", value);
+            repro->has_signature = 1;
         } else if (strcmp(key, "steps") == 0) {
             uint64_t ignored;
             if (config_parse_u64(value, &ignored) != 0)

@@ -9,6 +9,7 @@
  *     config max_steps = 1000000      (one line per config key; all are written)
  *     expect_outcome = hang-deadlock
  *     expect_hash = 0x0123456789abcdef
+ *     signature = 0x0123456789abcdef   (outcome + report fingerprint; optional)
  *     steps = 14                       (informational)
  *     choices = s2:1 s3:0 p1048576:77  (KIND RANGE:VALUE; may span several lines)
  *
@@ -27,6 +28,8 @@ struct repro {
     enum sched_outcome expect_outcome;
     uint64_t expect_hash;
     int has_hash;
+    uint64_t expect_signature;
+    int has_signature;
     int has_choices; /* a choices line was present (even if empty) */
     struct fault_spec faults[FAULT_SPECS_MAX]; /* options.faults points here */
     struct choice_record *choices;

@@ -240,6 +240,23 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     return failed ? -ENOMEM : 0;
 }
 
+uint64_t run_signature_named(const char *outcome, const char *report)
+{
+    /* FNV-1a over the outcome and the report with digits dropped: the shape. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = outcome; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    for (const char *p = report; *p; p++)
+        if (*p < '0' || *p > '9')
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h;
+}
+
+uint64_t run_signature(enum sched_outcome outcome, const char *report)
+{
+    return run_signature_named(sched_outcome_name(outcome), report);
+}
+
 void run_format_summary(const struct run_options *options, const struct run_result *result,
                         struct text *out)
 {

@@ -70,6 +70,11 @@ const char *run_format_strategy(const struct sched_strategy *strategy, char buf[
  * empty). Call run_result_free either way. */
 int run_scenario(const struct run_options *options, struct run_result *result);
 
+/* A failure's signature: its outcome and a fingerprint of its report with every
+ * digit taken out, so runs that fail the same way at different steps agree. */
+uint64_t run_signature(enum sched_outcome outcome, const char *report);
+uint64_t run_signature_named(const char *outcome, const char *report);
+
 /* The one-line summary: scenario=… seed=… outcome=… steps=… vtime=… hash=…, then
  * faults=N when any fired. */
 void run_format_summary(const struct run_options *options, const struct run_result *result,

@@ -349,3 +349,25 @@ Test(cli, a_shrunk_repro_fails_the_same_way_and_is_no_larger, .timeout = 120)
     expect_usage_error("the run passes; there is no failure to shrink", "shrink p.repro");
     expect_usage_error("cannot read repro file 'none.repro'", "shrink none.repro");
 }
+
+Test(cli, merge_refuses_unreadable_and_malformed_results)
+{
+    expect_usage_error("cannot read results file 'none.jsonl'", "merge none.jsonl");
+    write_file("bad.jsonl", "{\"scenario\":\"lock-order\",\"seed\":1}\n");
+    expect_usage_error("bad.jsonl:1: not a detsim sweep result line", "merge bad.jsonl");
+    expect_usage_error("merge needs one or more results files", "merge");
+    expect_usage_error("unknown option '--x' for 'merge'", "merge --x");
+}
+
+Test(cli, a_repro_records_its_signature_and_replay_checks_it)
+{
+    struct cli_result *r =
+        cli("run lock-order --seed 3 --expect hang-deadlock --save-repro sig.repro --quiet");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    r = shell("grep -c '^signature = 0x' sig.repro");
+    cr_assert(strncmp(r->out, "1", 1) == 0, "%s", r->out);
+    shell("sed 's/^signature = .*/signature = 0x1/' sig.repro > sig2.repro");
+    r = cli("replay sig2.repro --quiet");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
+}
