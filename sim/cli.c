@@ -10,103 +10,14 @@
 #include <string.h>
 
 #include "coro.h"
+#include "options.h"
 #include "repro.h"
 #include "run.h"
 #include "model/world.h"
 
-enum { EXIT_EXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
-
 int sweep_command(int argc, char **argv); /* reports/sweep_cli.c */
 int merge_command(int argc, char **argv);
 int shrink_command(int argc, char **argv); /* reports/shrink.c */
-
-static int usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *format, ...)
-{
-    char message[1024];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    /* One line, whatever the user typed: control characters become '?'. */
-    for (char *p = message; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    fprintf(stderr, "detsim: %s\n", message);
-    return EXIT_USAGE;
-}
-
-/* ---- option parsing ----------------------------------------------------------------- */
-
-struct option_spec {
-    const char *name; /* without the leading -- */
-    int takes_value;
-};
-
-struct parsed_option {
-    const char *name;
-    const char *value; /* NULL for a flag */
-};
-
-/* Splits argv into options and positionals. Returns 0, or EXIT_USAGE after printing
- * the error. */
-static int parse_options(const char *command, int argc, char **argv,
-                         const struct option_spec *specs, struct parsed_option *options,
-                         int *option_count, const char **positionals, int *positional_count,
-                         int positional_max)
-{
-    *option_count = 0;
-    *positional_count = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0)
-            arg = "--help";
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0)
-                return usage_error("unknown option '%s' for '%s' (see 'detsim %s --help')",
-                                   arg, command, command);
-            if (*positional_count == positional_max)
-                return usage_error("unexpected argument '%s' for '%s' (see 'detsim %s "
-                                   "--help')",
-                                   arg, command, command);
-            positionals[(*positional_count)++] = arg;
-            continue;
-        }
-        const char *name = arg + 2;
-        const char *equals = strchr(name, '=');
-        size_t name_length = equals ? (size_t)(equals - name) : strlen(name);
-        const struct option_spec *spec = NULL;
-        for (const struct option_spec *s = specs; s->name; s++)
-            if (strlen(s->name) == name_length && strncmp(s->name, name, name_length) == 0)
-                spec = s;
-        if (!spec)
-            return usage_error("unknown option '--%.*s' for '%s' (see 'detsim %s --help')",
-                               (int)name_length, name, command, command);
-        const char *value = NULL;
-        if (spec->takes_value) {
-            if (equals)
-                value = equals + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                return usage_error("option --%s needs a value", spec->name);
-        } else if (equals) {
-            return usage_error("option --%s takes no value", spec->name);
-        }
-        options[*option_count] = (struct parsed_option){spec->name, value};
-        (*option_count)++;
-    }
-    return 0;
-}
-
-static int has_flag(const struct parsed_option *options, int count, const char *name)
-{
-    for (int i = 0; i < count; i++)
-        if (strcmp(options[i].name, name) == 0)
-            return 1;
-    return 0;
-}
 
 /* ---- help ------------------------------------------------------------------------- */
 
@@ -217,10 +128,10 @@ static int command_list(int argc, char **argv)
     struct parsed_option options[8];
     const char *positionals[1];
     int option_count, positional_count;
-    if (parse_options("list", argc, argv, specs, options, &option_count, positionals,
+    if (options_parse("list", argc, argv, specs, options, &option_count, positionals,
                       &positional_count, 0) != 0)
         return EXIT_USAGE;
-    if (has_flag(options, option_count, "help")) {
+    if (options_has(options, option_count, "help")) {
         fputs(list_help, stdout);
         return EXIT_EXPECTED;
     }
@@ -241,10 +152,10 @@ static int command_faults(int argc, char **argv)
     struct parsed_option options[8];
     const char *positionals[1];
     int option_count, positional_count;
-    if (parse_options("faults", argc, argv, specs, options, &option_count, positionals,
+    if (options_parse("faults", argc, argv, specs, options, &option_count, positionals,
                       &positional_count, 0) != 0)
         return EXIT_USAGE;
-    if (has_flag(options, option_count, "help")) {
+    if (options_has(options, option_count, "help")) {
         fputs(faults_help, stdout);
         return EXIT_EXPECTED;
     }
@@ -274,7 +185,7 @@ static int output_open(struct output_file *f, const char *what)
     }
     f->stream = repro_open_temporary(f->path, f->tmp_path, sizeof f->tmp_path);
     if (!f->stream)
-        return usage_error("cannot write %s '%s': %s", what, f->path, strerror(errno));
+        return options_usage_error("cannot write %s '%s': %s", what, f->path, strerror(errno));
     return 0;
 }
 
@@ -306,7 +217,7 @@ static int parse_trace_format(const char *text, enum trace_format *format)
     else if (strcmp(text, "jsonl") == 0)
         *format = TRACE_FORMAT_JSONL;
     else
-        return usage_error("bad --trace-format '%s': expected text or jsonl", text);
+        return options_usage_error("bad --trace-format '%s': expected text or jsonl", text);
     return 0;
 }
 
@@ -350,7 +261,7 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
         const char *name = options[i].name, *value = options[i].value;
         if (strcmp(name, "seed") == 0) {
             if (config_parse_u64(value, &run->seed) != 0)
-                return usage_error("bad seed '%s': expected an unsigned 64-bit integer, "
+                return options_usage_error("bad seed '%s': expected an unsigned 64-bit integer, "
                                    "decimal or 0x hex",
                                    value);
         } else if (strcmp(name, "strategy") == 0 && strncmp(value, "replay:", 7) == 0) {
@@ -358,10 +269,10 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
              * and config: does the fix hold on the very schedule that failed? */
             repro_free(schedule);
             if (repro_read(value + 7, schedule, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
+                return options_usage_error("%s", reason);
             if (schedule->options.scenario != scenario) {
                 char recorded[64], wanted[64];
-                return usage_error("--strategy %s: the file records scenario %s, not %s", value,
+                return options_usage_error("--strategy %s: the file records scenario %s, not %s", value,
                                    scenario_name(schedule->options.scenario, recorded),
                                    scenario_name(scenario, wanted));
             }
@@ -372,24 +283,24 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
             run->replay_count = schedule->choice_count;
         } else if (strcmp(name, "strategy") == 0) {
             if (run_parse_strategy(value, &run->strategy, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
+                return options_usage_error("%s", reason);
             run->replay = NULL; /* the last --strategy wins */
             run->replay_count = 0;
         } else if (strcmp(name, "set") == 0) {
             if (config_assign(&run->config, value, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
+                return options_usage_error("%s", reason);
         } else if (strcmp(name, "max-steps") == 0 || strcmp(name, "max-vtime") == 0) {
             char assignment[256];
             snprintf(assignment, sizeof assignment, "%s=%s",
                      name[4] == 's' ? "max_steps" : "max_vtime", value);
             if (config_assign(&run->config, assignment, reason, sizeof reason) != 0)
-                return usage_error("%s", reason);
+                return options_usage_error("%s", reason);
         } else if (strcmp(name, "fault") == 0) {
             if (settings->fault_count == FAULT_SPECS_MAX)
-                return usage_error("too many --fault options (at most %d)", FAULT_SPECS_MAX);
+                return options_usage_error("too many --fault options (at most %d)", FAULT_SPECS_MAX);
             if (fault_spec_parse(value, &settings->faults[settings->fault_count], reason,
                                  sizeof reason) != 0)
-                return usage_error("bad --fault '%s': %s", value, reason);
+                return options_usage_error("bad --fault '%s': %s", value, reason);
             settings->fault_count++;
         } else if (strcmp(name, "trace") == 0) {
             settings->trace_path = value;
@@ -399,7 +310,7 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
         } else if (strcmp(name, "expect") == 0) {
             int outcome = sched_outcome_parse(value);
             if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
-                return usage_error("bad --expect '%s': expected pass, hang-deadlock, "
+                return options_usage_error("bad --expect '%s': expected pass, hang-deadlock, "
                                    "hang-budget, leak, panic, assert or invariant",
                                    value);
             settings->expect = (enum sched_outcome)outcome;
@@ -422,8 +333,8 @@ static int command_run(int argc, char **argv)
     const char *positionals[1];
     int option_count, positional_count;
     if (argc > 256)
-        return usage_error("too many arguments");
-    if (parse_options("run", argc, argv, specs, options, &option_count, positionals,
+        return options_usage_error("too many arguments");
+    if (options_parse("run", argc, argv, specs, options, &option_count, positionals,
                       &positional_count, 1) != 0)
         return EXIT_USAGE;
 
@@ -431,14 +342,14 @@ static int command_run(int argc, char **argv)
     if (positional_count == 1) {
         scenario = scenario_find(positionals[0]);
         if (!scenario)
-            return usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
+            return options_usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
     }
     struct run_options run = {.scenario = scenario};
     if (run_config_init(&run.config, scenario) != 0) {
         fprintf(stderr, "detsim: scenario config keys clash with the core keys\n");
         return EXIT_INTERNAL;
     }
-    if (has_flag(options, option_count, "help")) {
+    if (options_has(options, option_count, "help")) {
         fputs(run_help, stdout);
         if (scenario) {
             char name[64];
@@ -450,7 +361,7 @@ static int command_run(int argc, char **argv)
         return EXIT_EXPECTED;
     }
     if (!scenario)
-        return usage_error("run needs a scenario (see 'detsim list')");
+        return options_usage_error("run needs a scenario (see 'detsim list')");
 
     run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
     struct repro schedule = {0}; /* --strategy replay:FILE */
@@ -460,7 +371,7 @@ static int command_run(int argc, char **argv)
     run.fault_count = settings.fault_count;
     char reason[256];
     if (status == 0 && world_config_error(&run.config, reason, sizeof reason) != 0)
-        status = usage_error("%s", reason);
+        status = options_usage_error("%s", reason);
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
         status = command_run_with(&run, &trace_file, settings.repro_path, settings.expect,
@@ -526,20 +437,20 @@ static int command_replay(int argc, char **argv)
     const char *positionals[1];
     int option_count, positional_count;
     if (argc > 16)
-        return usage_error("too many arguments");
-    if (parse_options("replay", argc, argv, specs, options, &option_count, positionals,
+        return options_usage_error("too many arguments");
+    if (options_parse("replay", argc, argv, specs, options, &option_count, positionals,
                       &positional_count, 1) != 0)
         return EXIT_USAGE;
-    if (has_flag(options, option_count, "help")) {
+    if (options_has(options, option_count, "help")) {
         fputs(replay_help, stdout);
         return EXIT_EXPECTED;
     }
     if (positional_count != 1)
-        return usage_error("replay needs a repro file (see 'detsim replay --help')");
+        return options_usage_error("replay needs a repro file (see 'detsim replay --help')");
     struct output_file trace_file = {0};
     enum trace_format format = TRACE_FORMAT_TEXT;
-    int quiet = has_flag(options, option_count, "quiet");
-    int from_seed = has_flag(options, option_count, "from-seed");
+    int quiet = options_has(options, option_count, "quiet");
+    int from_seed = options_has(options, option_count, "from-seed");
     for (int i = 0; i < option_count; i++) {
         if (strcmp(options[i].name, "trace") == 0)
             trace_file.path = options[i].value;
@@ -550,7 +461,7 @@ static int command_replay(int argc, char **argv)
     struct repro repro;
     char reason[512];
     if (repro_read(positionals[0], &repro, reason, sizeof reason) != 0)
-        return usage_error("%s", reason);
+        return options_usage_error("%s", reason);
     if (output_open(&trace_file, "trace file") != 0) {
         repro_free(&repro);
         return EXIT_USAGE;
@@ -566,7 +477,7 @@ static int command_replay(int argc, char **argv)
     if (world_config_error(&run.config, reason, sizeof reason) != 0) {
         output_close(&trace_file, "trace file", 0);
         repro_free(&repro);
-        return usage_error("%s: %s", positionals[0], reason);
+        return options_usage_error("%s: %s", positionals[0], reason);
     }
     struct run_result result;
     if (run_scenario(&run, &result) != 0) {
@@ -610,7 +521,7 @@ int main(int argc, char **argv)
 {
     int status;
     if (argc < 2)
-        return usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
+        return options_usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
                            "faults; see 'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
@@ -637,7 +548,7 @@ int main(int argc, char **argv)
     else if (strcmp(command, "shrink") == 0)
         status = shrink_command(argc - 2, argv + 2);
     else
-        status = usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
+        status = options_usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
                              "shrink, faults; see 'detsim --help')",
                              command);
     coro_pool_drain();
