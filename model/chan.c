@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "world.h"
@@ -181,6 +182,16 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
     if (block < 0)
         return -ENOMEM;
     struct channel *ch = &w->channels[slot];
+    for (int e = 0; e < 2; e++) {
+        if (ch->ends[e].queue)
+            continue; /* kept from an earlier use of the slot */
+        ch->ends[e].queue = malloc(w->queue_depth * sizeof(struct message));
+        if (!ch->ends[e].queue) {
+            heap_free(&w->heap, (uint32_t)block);
+            w->out_of_memory = 1; /* the harness's own memory, not the model heap */
+            return -ENOMEM;
+        }
+    }
     ch->live = 1;
     ch->creator = pid;
     ch->created_step = w->step;

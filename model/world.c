@@ -130,14 +130,8 @@ int world_create(struct world *w, const struct config *config)
         world_destroy(w);
         return rc != 0 ? -EINVAL : -ENOMEM;
     }
-    for (uint32_t c = 0; c < w->max_channels; c++)
-        for (int e = 0; e < 2; e++) {
-            w->channels[c].ends[e].queue = calloc(w->queue_depth, sizeof(struct message));
-            if (!w->channels[c].ends[e].queue) {
-                world_destroy(w);
-                return -ENOMEM;
-            }
-        }
+    /* Message queues are allocated when a slot is first used (chan.c): most runs
+     * touch a few of max_channels, and zeroing them all costs more than the run. */
     for (uint32_t p = 0; p < w->max_procs; p++) {
         w->procs[p].handles = calloc(w->max_handles, sizeof(struct handle));
         if (!w->procs[p].handles) {
