@@ -76,7 +76,8 @@ struct worker {
     pid_t pid;
     int fd;
     long current;   /* index of the seed it is running */
-    double started; /* when that seed started */
+    double started; /* when the worker last reported */
+    int careful;     /* reports every result at once (after a failure in its share) */
     size_t buffered; /* bytes of a message read so far */
     struct worker_message inbox[WORKER_BATCH];
 };
@@ -113,11 +114,17 @@ static void fill_record(struct sweep *s, struct sweep_record *r, uint64_t seed,
     snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64, s->replay_prefix, seed);
 }
 
-/* In the worker: its share of the seeds, each announced, run and sent back. */
+/* In the worker: its share of the seeds, run and sent back in batches (one write
+ * per WORKER_BATCH results, so the parent is not woken for every short seed). A
+ * careful worker, started after a crash or a timeout, sends each result at once, so
+ * that the next failure is pinned on its exact seed. */
 static void worker_main(struct sweep *s, const uint64_t *seeds, long n, long first, long stride,
-                        int fd)
+                        int fd, int careful)
 {
+    static struct worker_message batch[WORKER_BATCH];
+    size_t pending = 0;
     for (long i = first; i < n; i += stride) {
+        struct worker_message *out = &batch[pending];
         struct worker_message m = {i, {{0}}};
         struct run_options run = s->run;
         run.seed = seeds[i];
@@ -130,8 +137,14 @@ static void worker_main(struct sweep *s, const uint64_t *seeds, long n, long fir
         m.record.vtime_ns = result.vtime_ns;
         m.record.hash = result.hash;
         run_result_free(&result);
-        if (write(fd, &m, sizeof m) != (ssize_t)sizeof m)
-            _exit(3);
+        *out = m;
+        pending++;
+        if (careful || pending == WORKER_BATCH || i + stride >= n) {
+            ssize_t bytes = (ssize_t)(pending * sizeof batch[0]);
+            if (write(fd, batch, (size_t)bytes) != bytes)
+                _exit(3);
+            pending = 0;
+        }
     }
     _exit(0);
 }
@@ -183,7 +196,7 @@ static void progress(long done, long total, long failing)
 }
 
 static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct worker *w,
-                        long first, long stride)
+                        long first, long stride, int careful)
 {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0)
@@ -192,7 +205,7 @@ static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct w
     pid_t pid = fork();
     if (pid == 0) {
         close(pipe_fds[0]);
-        worker_main(s, seeds, n, first, stride, pipe_fds[1]);
+        worker_main(s, seeds, n, first, stride, pipe_fds[1], careful);
     }
     close(pipe_fds[1]);
     if (pid < 0) {
@@ -203,6 +216,7 @@ static int start_worker(struct sweep *s, const uint64_t *seeds, long n, struct w
     w->fd = pipe_fds[0];
     w->current = first;
     w->started = wall_seconds();
+    w->careful = careful;
     w->buffered = 0;
     return 0;
 }
@@ -215,7 +229,7 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
     int rc = workers && fds ? 0 : -ENOMEM;
     long active = 0, done = 0, failing = 0;
     for (long j = 0; j < stride && rc == 0; j++)
-        if ((rc = start_worker(s, seeds, n, &workers[active], j, stride)) == 0)
+        if ((rc = start_worker(s, seeds, n, &workers[active], j, stride, 0)) == 0)
             active++;
     while (active > 0 && rc == 0) {
         for (long i = 0; i < active; i++)
@@ -256,7 +270,11 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
             waitpid(w->pid, &status, 0);
             close(w->fd);
             long resume_at = -1;
-            if (w->current < n) { /* it died, or ran late, on its current seed */
+            if (w->current < n && !w->careful) {
+                /* It died or ran late somewhere in a batch: a careful worker runs the
+                 * unreported seeds again, one report each, to find which. */
+                resume_at = w->current;
+            } else if (w->current < n) { /* it died, or ran late, on its current seed */
                 record_failure(s, seeds, w, late, status);
                 done++;
                 failing++;
@@ -266,7 +284,7 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
             }
             if (resume_at >= 0 && resume_at < n) {
                 /* a fresh worker takes over the rest of this one's share */
-                if ((rc = start_worker(s, seeds, n, w, resume_at, stride)) != 0)
+                if ((rc = start_worker(s, seeds, n, w, resume_at, stride, 1)) != 0)
                     break;
                 fds[i] = (struct pollfd){w->fd, POLLIN, 0};
                 i++;
