@@ -47,4 +47,21 @@ static void check_world(void)
     cr_assert_eq(world_check(&w, &out), 0, "world_check: %s", text_str(&out));
 }
 
+/* Stands in for a task sleeping on wq: world_wake queues a wake only when someone
+ * waits. */
+static void park(struct waitq *wq, uint32_t pid)
+{
+    wq->count = 1;
+    wq->first = wq->last = pid;
+}
+
+/* Whether a wake-up of wq for reason is queued. */
+static int woken(const struct waitq *wq, enum trace_wake reason)
+{
+    for (uint32_t i = 0; i < w.wake_count; i++)
+        if (w.wakes[i].queue == wq && w.wakes[i].reason == reason)
+            return 1;
+    return 0;
+}
+
 #endif

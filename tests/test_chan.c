@@ -50,22 +50,6 @@ static void close_ok(uint32_t pid, uint32_t handle)
     cr_assert_eq(proc_close_handle(&w, pid, handle), 0, "pid %u closes handle %u", pid, handle);
 }
 
-/* Pretends a task is parked on wq, so that wake-ups of it get queued. */
-static void park(struct waitq *wq, uint32_t pid)
-{
-    wq->count = 1;
-    wq->first = wq->last = pid;
-}
-
-/* Whether a wake-up of wq for reason is queued. */
-static int woken(const struct waitq *wq, enum trace_wake reason)
-{
-    for (uint32_t i = 0; i < w.wake_count; i++)
-        if (w.wakes[i].queue == wq && w.wakes[i].reason == reason)
-            return 1;
-    return 0;
-}
-
 static const char *last_console_line(void)
 {
     cr_assert_gt(w.console_count, 0, "the console is empty");

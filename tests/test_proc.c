@@ -42,21 +42,6 @@ static void assert_handle_count(uint32_t pid, uint32_t expected)
     cr_assert_eq(proc_get(&w, pid)->handle_count, expected, "pid %u handle_count", pid);
 }
 
-/* Pretends a task is parked on wq, so that wake-ups of it get queued. */
-static void park(struct waitq *wq, uint32_t pid)
-{
-    wq->count = 1;
-    wq->first = wq->last = pid;
-}
-
-static int woken(const struct waitq *wq, enum trace_wake reason)
-{
-    for (uint32_t i = 0; i < w.wake_count; i++)
-        if (w.wakes[i].queue == wq && w.wakes[i].reason == reason)
-            return 1;
-    return 0;
-}
-
 /* ---- spawn ---------------------------------------------------------------------------- */
 
 Test(proc, spawn_fills_the_table_then_eagain)
