@@ -49,7 +49,7 @@ static const char run_help[] =
     "\n"
     "options:\n"
     "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n"
-    "  --strategy S          random (default): uniform choice among ready tasks;\n"
+    "  --strategy S          random: uniform choice among ready tasks (the default);\n"
     "                        rr: round robin, no randomness;\n"
     "                        pct[:depth=D[,steps=K]]: PCT, D-1 priority change points\n"
     "                        drawn from steps 1..K (defaults D=3, K=1000);\n"
