@@ -25,7 +25,8 @@ LDFLAGS := $(EXTRA_LDFLAGS)
 # Debian packages the build, the tests and the checks need.
 DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel
 
-LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c reports/*.c))
+LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c scenarios/lib/*.c \
+                 reports/*.c))
 LIB_SOURCES := $(filter-out sim/cli.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)

@@ -54,8 +54,15 @@ static void right(void *arg)
         take_both(locks, locks->b, locks->a);
 }
 
-SCENARIO(lock_order, "two tasks take two locks in opposite orders: some seeds deadlock",
-         lock_order_params)
+static const struct scenario_variant lock_order_variants[] = {
+    {"buggy", "opposite orders (the default)", "ordered=false", "hang-deadlock",
+     "Wait-for cycle"},
+    {"fixed", "both take A before B", "ordered=true", "pass", NULL},
+    {0},
+};
+
+SCENARIO_WITH_VARIANTS(lock_order, "two tasks take two locks in opposite orders: some seeds deadlock",
+                       lock_order_params, lock_order_variants)
 {
     struct locks locks = {0};
     locks.rounds = sys_param("rounds");

@@ -55,6 +55,9 @@ static const char run_help[] =
     "                        drawn from steps 1..K (defaults D=3, K=1000);\n"
     "                        replay:FILE: the schedule recorded in repro FILE, under\n"
     "                        this command's config (try a fix on the failing schedule)\n"
+    "  --variant NAME        a scenario's named preset of config keys (its buggy\n"
+    "                        configuration or one of its fixes; 'detsim list' shows\n"
+    "                        them), applied before any --set\n"
     "  --set KEY=VALUE       set a config key (repeatable); the keys are listed below\n"
     "                        when a scenario is named: detsim run SCENARIO --help\n"
     "  --max-steps N         step budget (same as --set max_steps=N)\n"
@@ -86,10 +89,14 @@ static const char replay_help[] =
     "  --quiet               print only the summary and the verdict\n";
 
 static const char list_help[] =
-    "usage: detsim list\n"
+    "usage: detsim list [--names]\n"
     "\n"
-    "Lists every scenario with its one-line description. 'detsim run SCENARIO --help'\n"
-    "lists a scenario's config keys.\n";
+    "Lists every scenario with its one-line description and, under it, its variants:\n"
+    "name, the outcome the variant is declared to have, and what it sets. A buggy\n"
+    "variant fails with its outcome on some seeds at least; a fixed one passes every\n"
+    "seed. 'detsim run SCENARIO --help' lists a scenario's config keys.\n"
+    "\n"
+    "  --names   only the scenario names, one per line (for scripts)\n";
 
 static const char faults_help[] =
     "usage: detsim faults\n"
@@ -122,9 +129,16 @@ static void print_keys(const struct config *config)
 
 /* ---- list --------------------------------------------------------------------------- */
 
+static void print_variants(const struct scenario *scenario)
+{
+    for (const struct scenario_variant *v = scenario->variants; v && v->name; v++)
+        printf("    %-16s %-14s %s%s%s\n", v->name, v->expect, v->description,
+               v->settings && v->settings[0] ? ": " : "", v->settings ? v->settings : "");
+}
+
 static int command_list(int argc, char **argv)
 {
-    static const struct option_spec specs[] = {{"help", 0}, {0}};
+    static const struct option_spec specs[] = {{"help", 0}, {"names", 0}, {0}};
     struct parsed_option options[8];
     const char *positionals[1];
     int option_count, positional_count;
@@ -135,11 +149,17 @@ static int command_list(int argc, char **argv)
         fputs(list_help, stdout);
         return EXIT_EXPECTED;
     }
+    int names_only = options_has(options, option_count, "names");
     const struct scenario *const *list;
     size_t count = scenario_list(&list);
     for (size_t i = 0; i < count; i++) {
         char name[64];
+        if (names_only) {
+            printf("%s\n", scenario_name(list[i], name));
+            continue;
+        }
         printf("%-28s %s\n", scenario_name(list[i], name), list[i]->description);
+        print_variants(list[i]);
     }
     return EXIT_EXPECTED;
 }
@@ -323,12 +343,36 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
     return 0;
 }
 
+/* Applies the last --variant NAME, before any --set. Returns 0 or EXIT_USAGE. */
+static int apply_variant_option(const struct parsed_option *options, int option_count,
+                                const struct scenario *scenario, struct config *config)
+{
+    const char *name = NULL;
+    for (int i = 0; i < option_count; i++)
+        if (strcmp(options[i].name, "variant") == 0)
+            name = options[i].value;
+    if (!name)
+        return 0;
+    char scenario_text[64], reason[256];
+    const struct scenario_variant *variant = scenario_variant_find(scenario, name);
+    if (!variant) {
+        char known[512];
+        return options_usage_error("unknown variant '%s' of %s (%s)", name,
+                                   scenario_name(scenario, scenario_text),
+                                   scenario_variant_names(scenario, known, sizeof known));
+    }
+    if (scenario_variant_apply(variant, config, reason, sizeof reason) != 0)
+        return options_usage_error("%s: %s", scenario_name(scenario, scenario_text), reason);
+    return 0;
+}
+
 static int command_run(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
         {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
         {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
-        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1}, {0}};
+        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1}, {"variant", 1},
+        {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -353,6 +397,10 @@ static int command_run(int argc, char **argv)
         fputs(run_help, stdout);
         if (scenario) {
             char name[64];
+            if (scenario->variants) {
+                printf("\nvariants of %s (--variant NAME):\n", scenario_name(scenario, name));
+                print_variants(scenario);
+            }
             printf("\nconfig keys of %s (--set KEY=VALUE):\n", scenario_name(scenario, name));
         } else {
             printf("\ncore config keys (a scenario adds its own: detsim run SCENARIO --help):\n");
@@ -366,7 +414,9 @@ static int command_run(int argc, char **argv)
     run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
     struct repro schedule = {0}; /* --strategy replay:FILE */
     struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
-    int status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
+    int status = apply_variant_option(options, option_count, scenario, &run.config);
+    if (status == 0)
+        status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
     run.faults = settings.faults;
     run.fault_count = settings.fault_count;
     char reason[256];

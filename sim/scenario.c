@@ -1,6 +1,8 @@
 /* scenario — the registry; see scenario.h. */
 #include "scenario.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +50,55 @@ const struct scenario *scenario_find(const char *name)
             return list[i];
     }
     return NULL;
+}
+
+const struct scenario_variant *scenario_variant_find(const struct scenario *s, const char *name)
+{
+    for (const struct scenario_variant *v = s->variants; v && v->name; v++)
+        if (strcmp(v->name, name) == 0)
+            return v;
+    return NULL;
+}
+
+uint32_t scenario_variant_count(const struct scenario *s)
+{
+    uint32_t n = 0;
+    for (const struct scenario_variant *v = s->variants; v && v->name; v++)
+        n++;
+    return n;
+}
+
+int scenario_variant_apply(const struct scenario_variant *variant, struct config *config,
+                           char *error, size_t error_bytes)
+{
+    const char *p = variant->settings ? variant->settings : "";
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t length = strcspn(p, " ");
+        if (length == 0)
+            break;
+        char assignment[128];
+        if (length >= sizeof assignment) {
+            snprintf(error, error_bytes, "variant %s: setting too long", variant->name);
+            return -EINVAL;
+        }
+        memcpy(assignment, p, length);
+        assignment[length] = '\0';
+        char reason[200];
+        if (config_assign(config, assignment, reason, sizeof reason) != 0) {
+            snprintf(error, error_bytes, "variant %s: %s", variant->name, reason);
+            return -EINVAL;
+        }
+        p += length;
+    }
+    return 0;
+}
+
+const char *scenario_variant_names(const struct scenario *s, char *buf, size_t bytes)
+{
+    size_t n = (size_t)snprintf(buf, bytes, "%s", s->variants ? "variants:" : "it has no variants");
+    for (const struct scenario_variant *v = s->variants; v && v->name && n < bytes; v++)
+        n += (size_t)snprintf(buf + n, bytes - n, "%s %s", v == s->variants ? "" : ",", v->name);
+    return buf;
 }

@@ -22,17 +22,33 @@
 
 #include "config.h"
 
+/* A named preset of config keys: the buggy configuration of a bug, or one of its
+ * fixes. A variant declares what it does: a fixed variant passes every seed
+ * (expect "pass"); a buggy one fails, on some seeds at least, with outcome expect
+ * and a report that contains cause. */
+struct scenario_variant {
+    const char *name;        /* "buggy", "fixed", "closerange", ... */
+    const char *description; /* one line */
+    const char *settings;    /* "key=value key=value", applied before any --set */
+    const char *expect;      /* an outcome name: "pass", "hang-deadlock", "leak", ... */
+    const char *cause;       /* failing variants: text the report must contain */
+};
+
 struct scenario {
     const char *identifier; /* my_scenario */
     const char *description;
     void (*main)(void *unused);
-    const struct config_key *params; /* NULL-terminated, may be NULL */
+    const struct config_key *params;           /* NULL-terminated, may be NULL */
+    const struct scenario_variant *variants;   /* NULL-terminated (by name), may be NULL */
 };
 
-#define SCENARIO(ident, description, params)                                            \
+#define SCENARIO(ident, description, params) SCENARIO_WITH_VARIANTS(ident, description, params, NULL)
+
+/* As SCENARIO, with a table of variants ending in {0}. */
+#define SCENARIO_WITH_VARIANTS(ident, description, params, variants)                   \
     static void scenario_main_##ident(void *);                                        \
-    static const struct scenario scenario_def_##ident = {#ident, description,           \
-                                                         scenario_main_##ident, params}; \
+    static const struct scenario scenario_def_##ident = {                              \
+        #ident, description, scenario_main_##ident, params, variants};                 \
     static const struct scenario *const scenario_entry_##ident                          \
         __attribute__((used, section("detsim_scenarios"))) = &scenario_def_##ident;     \
     static void scenario_main_##ident(void *scenario_unused __attribute__((unused)))
@@ -42,6 +58,21 @@ const char *scenario_name(const struct scenario *s, char buf[64]);
 
 /* The scenario with this user-facing name, or NULL. */
 const struct scenario *scenario_find(const char *name);
+
+/* The variant of s called name, or NULL. */
+const struct scenario_variant *scenario_variant_find(const struct scenario *s, const char *name);
+
+/* "variants: a, b, c" or "it has no variants", in buf; returns buf. */
+const char *scenario_variant_names(const struct scenario *s, char *buf, size_t bytes);
+
+/* How many variants s has. */
+uint32_t scenario_variant_count(const struct scenario *s);
+
+/* Applies variant's settings to config (whose keys are s's). Returns 0, or -EINVAL
+ * with the reason in error (a variant table naming an unknown key or a bad value: a
+ * bug in the scenario, caught by the tests). */
+int scenario_variant_apply(const struct scenario_variant *variant, struct config *config,
+                           char *error, size_t error_bytes);
 
 /* All scenarios, sorted by name; returns the count. *list points at a static array
  * valid for the life of the process. */
