@@ -39,11 +39,17 @@ void sweep_write_json(FILE *out, const struct sweep_record *r)
 {
     fputs("{\"scenario\":", out);
     write_string(out, r->scenario);
+    if (r->config[0]) {
+        fputs(",\"config\":", out);
+        write_string(out, r->config);
+    }
     fprintf(out, ",\"seed\":%" PRIu64 ",\"outcome\":", r->seed);
     write_string(out, r->outcome);
     fprintf(out, ",\"expected\":%s,\"steps\":%" PRIu64 ",\"vtime_ns\":%" PRIu64
                  ",\"hash\":\"0x%016" PRIx64 "\",\"signature\":\"0x%016" PRIx64 "\",\"signature_text\":",
             r->expected ? "true" : "false", r->steps, r->vtime_ns, r->hash, r->signature);
+    if (r->reproduces)
+        fputs(",\"reproduces\":true", out);
     write_string(out, r->signature_text);
     fputs(",\"replay\":", out);
     write_string(out, r->replay);
@@ -102,6 +108,11 @@ int sweep_parse_json(const char *line, struct sweep_record *r)
     if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
         return -EINVAL;
     r->expected = strcmp(value, "true") == 0;
+    /* optional: written only when set */
+    if (field(line, "config", r->config, sizeof r->config) != 0)
+        r->config[0] = '\0';
+    r->reproduces = field(line, "reproduces", value, sizeof value) == 0 &&
+                    strcmp(value, "true") == 0;
     return 0;
 }
 
@@ -147,6 +158,107 @@ long sweep_read_file(const char *path, struct sweep_record **records, size_t *ca
     return count;
 }
 
+void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sweep_record *r)
+{
+    char config[sizeof r->config + 1] = "";
+    size_t n = 0;
+    for (const char *p = r->config; *p; p++) { /* "buggy max_channels=64" -> "buggy_max_channels=64" */
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '=' || *p == '.';
+        config[n++] = plain ? *p : '_';
+    }
+    config[n] = '\0';
+    snprintf(path, bytes, "%s/%s%s%s-%016" PRIx64 ".repro", dir, r->scenario, n ? "-" : "",
+             config, r->signature);
+}
+
+static const char *const outcome_order[] = {"pass", "hang-deadlock", "hang-budget", "leak",
+                                            "panic", "assert", "invariant", "crash", "timeout"};
+#define OUTCOMES (sizeof outcome_order / sizeof outcome_order[0])
+
+static unsigned outcome_index(const char *outcome)
+{
+    unsigned o = 0;
+    while (o < OUTCOMES && strcmp(outcome_order[o], outcome) != 0)
+        o++;
+    return o; /* OUTCOMES for an unknown name */
+}
+
+long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
+                        const char *const *labels, const char *const *declared, long configs)
+{
+    long (*counts)[OUTCOMES + 1] = calloc((size_t)configs + 1, sizeof *counts);
+    long *seeds = calloc((size_t)configs + 1, sizeof *seeds);
+    long *reproduced = calloc((size_t)configs + 1, sizeof *reproduced);
+    const struct sweep_record **first = calloc((size_t)configs + 1, sizeof *first);
+    if (!counts || !seeds || !reproduced || !first) {
+        free(counts), free(seeds), free(reproduced), free(first);
+        fprintf(out, "sweep: out of memory for the table\n");
+        return configs;
+    }
+    int shown[OUTCOMES + 1] = {0};
+    for (long i = 0; i < count; i++) {
+        long c = 0;
+        while (c < configs && strcmp(labels[c], records[i].config) != 0)
+            c++;
+        if (c == configs)
+            continue;
+        unsigned o = outcome_index(records[i].outcome);
+        counts[c][o]++;
+        seeds[c]++;
+        shown[o] = 1;
+        reproduced[c] += records[i].reproduces;
+        if (o != 0 && (!first[c] || records[i].seed < first[c]->seed))
+            first[c] = &records[i];
+    }
+    shown[0] = 1;
+    int width = 8;
+    for (long c = 0; c < configs; c++)
+        if ((int)strlen(labels[c]) > width)
+            width = (int)strlen(labels[c]);
+    fprintf(out, "%-*s %7s", width, "config", "seeds");
+    for (unsigned o = 0; o <= OUTCOMES; o++)
+        if (shown[o])
+            fprintf(out, " %13s", o < OUTCOMES ? outcome_order[o] : "other");
+    fprintf(out, " %7s %13s", "failed", "first failing");
+    if (declared)
+        fprintf(out, "  %-13s %s", "declared", "verdict");
+    fputc('\n', out);
+    long broken = 0;
+    for (long c = 0; c < configs; c++) {
+        fprintf(out, "%-*s %7ld", width, labels[c][0] ? labels[c] : "(default)", seeds[c]);
+        for (unsigned o = 0; o <= OUTCOMES; o++)
+            if (shown[o])
+                fprintf(out, " %13ld", counts[c][o]);
+        long failed = seeds[c] - counts[c][0];
+        /* the rate in tenths of a percent, in integers */
+        long permille = seeds[c] ? (failed * 1000 + seeds[c] / 2) / seeds[c] : 0;
+        char seed_text[32] = "-";
+        if (first[c])
+            snprintf(seed_text, sizeof seed_text, "%" PRIu64, first[c]->seed);
+        fprintf(out, " %5ld.%ld%% %13s", permille / 10, permille % 10, seed_text);
+        if (declared) {
+            int is_pass = strcmp(declared[c], "pass") == 0;
+            int held = is_pass ? failed == 0 && seeds[c] > 0 : reproduced[c] > 0;
+            broken += !held;
+            if (is_pass)
+                fprintf(out, "  %-13s %s", declared[c], held ? "ok" : "FAILS");
+            else if (held)
+                fprintf(out, "  %-13s reproduces (%ld of %ld)", declared[c], reproduced[c],
+                        seeds[c]);
+            else
+                fprintf(out, "  %-13s NOT REPRODUCED", declared[c]);
+        }
+        fputc('\n', out);
+    }
+    for (long c = 0; c < configs; c++)
+        if (first[c])
+            fprintf(out, "  %s first fails: %s\n", labels[c][0] ? labels[c] : "(default)",
+                    first[c]->replay);
+    free(counts), free(seeds), free(reproduced), free(first);
+    return broken;
+}
+
 struct group {
     const struct sweep_record *first; /* lowest seed */
     long count;
@@ -183,14 +295,12 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         sorted[i] = &records[i];
     qsort(sorted, (size_t)count, sizeof *sorted, by_scenario_and_seed);
     /* outcome counts, in a fixed order */
-    static const char *const order[] = {"pass", "hang-deadlock", "hang-budget", "leak", "panic",
-                                        "assert", "invariant", "crash", "timeout"};
-    for (unsigned o = 0; o < sizeof order / sizeof order[0]; o++) {
+    for (unsigned o = 0; o < OUTCOMES; o++) {
         long n = 0;
         for (long i = 0; i < count; i++)
-            n += strcmp(sorted[i]->outcome, order[o]) == 0;
+            n += strcmp(sorted[i]->outcome, outcome_order[o]) == 0;
         if (n)
-            fprintf(out, "  %-14s %ld\n", order[o], n);
+            fprintf(out, "  %-14s %ld\n", outcome_order[o], n);
     }
     long groups_count = 0, unexpected = 0;
     for (long i = 0; i < count; i++) {
@@ -200,7 +310,8 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         unexpected++;
         long g = 0;
         while (g < groups_count && !(groups[g].first->signature == r->signature &&
-                                     strcmp(groups[g].first->scenario, r->scenario) == 0))
+                                     strcmp(groups[g].first->scenario, r->scenario) == 0 &&
+                                     strcmp(groups[g].first->config, r->config) == 0))
             g++;
         if (g == groups_count)
             groups[groups_count++] = (struct group){r, 0};
@@ -216,9 +327,8 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         if (r->signature_text[0])
             fprintf(out, "     %s\n", r->signature_text);
         fprintf(out, "     replay: %s\n", r->replay);
-        char path[300];
-        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", repro_dir ? repro_dir : ".",
-                 r->scenario, r->signature);
+        char path[400];
+        sweep_repro_path(path, sizeof path, repro_dir ? repro_dir : ".", r);
         if (repro_dir && access(path, F_OK) == 0)
             fprintf(out, "     repro:  %s\n", path);
     }

@@ -14,9 +14,11 @@
 
 struct sweep_record {
     char scenario[64];
+    char config[96]; /* the variant and list values this seed ran with ("" for none) */
     uint64_t seed;
     char outcome[24]; /* an outcome name, or "crash" / "timeout" */
     int expected;     /* the outcome is the expected one */
+    int reproduces;   /* the failure its variant declares, with the declared cause */
     uint64_t steps;
     uint64_t vtime_ns;
     uint64_t hash;
@@ -27,6 +29,10 @@ struct sweep_record {
 
 /* Fills the signature fields of record from a run's outcome and report. */
 void sweep_signature(struct sweep_record *record, const char *outcome, const char *report);
+
+/* The repro file of record's failure group in dir: SCENARIO[-CONFIG]-SIGNATURE.repro,
+ * with the config label's spaces and unusual characters as '_'. */
+void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sweep_record *r);
 
 /* Writes record as one JSON object on one line. */
 void sweep_write_json(FILE *out, const struct sweep_record *record);
@@ -41,6 +47,14 @@ int sweep_parse_json(const char *line, struct sweep_record *record);
  * error. */
 long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
                      long count, long *complete_bytes, char *error, size_t error_bytes);
+
+/* Prints one row per config label (in order of first appearance): seeds, outcome
+ * counts, failure rate and first failing seed; then, when declared is not NULL,
+ * declared[i] (the outcome config i is declared to have) and whether it held: a
+ * "pass" config passes every seed, another reproduces at least once. Returns the
+ * number of configs whose declaration did not hold. */
+long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
+                        const char *const *labels, const char *const *declared, long configs);
 
 /* Prints outcome counts and the failure groups (unexpected outcomes by signature:
  * count, first seed, replay command, repro file when repro_dir has one). Records

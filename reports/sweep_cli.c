@@ -39,8 +39,13 @@ static const char sweep_help[] =
     "  --jobs J              workers at a time (default: the number of cores)\n"
     "  --shard K/N           only the K-th of N deterministic slices of the seeds\n"
     "  --strategy S          as for run: random, rr, pct[:depth=D[,steps=K]]\n"
-    "  --set KEY=VALUE       a config key for every seed (repeatable)\n"
-    "  --expect OUTCOME      the outcome every seed should have (default pass)\n"
+    "  --variant NAME|all    the scenario's variant NAME ('detsim list' shows them), or\n"
+    "                        every variant in turn over the same seeds, with a table\n"
+    "  --set KEY=VALUE       a config key for every seed (repeatable); VALUE may be a\n"
+    "                        list a,b,c or a range A..B: each value runs the same seeds\n"
+    "                        and the table gives the failure rate per value\n"
+    "  --expect OUTCOME      the outcome every seed should have (default pass; with\n"
+    "                        --variant: what each variant declares, see below)\n"
     "  --json FILE           stream one JSON object per seed to FILE as each finishes\n"
     "  --resume              with --json: skip the seeds FILE already has, append the rest\n"
     "  --junit FILE          write a JUnit XML report\n"
@@ -53,8 +58,14 @@ static const char sweep_help[] =
     "  --seed N              with --fail-nth: the seed of every run (default 0)\n"
     "  --quiet               no progress bar\n"
     "\n"
-    "Exit status: 0 when every seed had the expected outcome, 1 when any did not, 2 bad\n"
-    "input.\n";
+    "With --variant and no --expect, each variant is held to what it declares: a\n"
+    "fixed variant (declared pass) must pass every seed; a buggy one must reproduce\n"
+    "its declared failure, with its declared cause in the report, on one seed at\n"
+    "least (its passing seeds are not failures). The table's verdict column says\n"
+    "whether each did.\n"
+    "\n"
+    "Exit status: 0 when every seed had the expected outcome (and every variant\n"
+    "behaved as declared), 1 when not, 2 bad input.\n";
 
 static const char merge_help[] =
     "usage: detsim merge FILE...\n"
@@ -86,7 +97,11 @@ struct sweep {
     struct run_options run;
     struct fault_spec faults[FAULT_SPECS_MAX + 1]; /* --fault, and the fail-nth spec */
     enum sched_outcome expect;
-    char replay_prefix[400]; /* "detsim run SCENARIO [--strategy S] [--set ...]" */
+    int expect_given;        /* --expect: every config is held to it */
+    enum sched_outcome declared; /* the running config's variant's declared outcome */
+    const char *cause;       /* and the text its report must contain (may be NULL) */
+    char label[96];          /* the running config's label, "" for none */
+    char replay_prefix[480]; /* "detsim run SCENARIO [--strategy S] [--set ...]" */
     double time_limit;
     unsigned jobs;
     FILE *json;
@@ -108,8 +123,15 @@ static void fill_record(struct sweep *s, struct sweep_record *r, uint64_t seed,
     char name[64];
     snprintf(r->scenario, sizeof r->scenario, "%s", scenario_name(s->run.scenario, name));
     r->seed = seed;
+    snprintf(r->config, sizeof r->config, "%s", s->label);
     snprintf(r->outcome, sizeof r->outcome, "%s", outcome);
     r->expected = strcmp(outcome, sched_outcome_name(s->expect)) == 0;
+    r->reproduces = s->declared != SCHED_OUTCOME_PASS &&
+                    strcmp(outcome, sched_outcome_name(s->declared)) == 0 &&
+                    (!s->cause || strstr(report, s->cause));
+    /* A buggy variant's passing seeds are not failures: not every seed hits a race. */
+    if (!s->expect_given && s->declared != SCHED_OUTCOME_PASS)
+        r->expected = r->reproduces || strcmp(outcome, "pass") == 0;
     sweep_signature(r, outcome, report);
     snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64, s->replay_prefix, seed);
 }
@@ -308,11 +330,10 @@ static int run_seeds(struct sweep *s, const uint64_t *seeds, long n, int show_pr
  * (once per signature). s->run must be what the record ran with. */
 static void write_repro(struct sweep *s, const struct sweep_record *r)
 {
-    if (r->expected || strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0)
+    if ((r->expected && !r->reproduces) || strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0)
         return;
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".repro", REPRO_DIR, r->scenario,
-             r->signature);
+    char path[400];
+    sweep_repro_path(path, sizeof path, REPRO_DIR, r);
     if (access(path, F_OK) == 0)
         return; /* this group's repro is written (perhaps by an earlier sweep) */
     struct run_options run = s->run;
@@ -331,9 +352,10 @@ static void write_repro(struct sweep *s, const struct sweep_record *r)
     run_result_free(&result);
 }
 
-static void write_repros(struct sweep *s)
+/* The repros of the records from first on (those of the configuration in s->run). */
+static void write_repros(struct sweep *s, long first)
 {
-    for (long i = 0; i < s->count; i++)
+    for (long i = first; i < s->count; i++)
         write_repro(s, &s->records[i]);
 }
 
@@ -366,7 +388,12 @@ static int write_junit(const char *path, const struct sweep *s)
             failures);
     for (long i = 0; i < s->count; i++) {
         const struct sweep_record *r = &s->records[i];
-        fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"seed %" PRIu64 "\"", name, r->seed);
+        fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", name);
+        if (r->config[0]) {
+            write_xml_text(out, r->config);
+            fputc(' ', out);
+        }
+        fprintf(out, "seed %" PRIu64 "\"", r->seed);
         if (r->expected) {
             fprintf(out, "/>\n");
             continue;
@@ -503,13 +530,195 @@ static int fail_nth_loop(struct sweep *s, const char *point, int persistent, uin
     return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
 }
 
+/* ---- configurations: --variant NAME|all and --set KEY=list ------------------------- */
+
+#define SWEEP_CONFIGS_MAX 256
+#define LIST_KEYS_MAX 4
+#define LIST_VALUES_MAX 64
+
+struct value_list {
+    const char *key;
+    uint64_t values[LIST_VALUES_MAX];
+    uint32_t count;
+};
+
+struct sweep_plan {
+    const struct scenario_variant *variants[64]; /* NULL alone: no variant */
+    uint32_t variant_count;
+    const char *scalar_sets[128]; /* --set KEY=VALUE, in order */
+    uint32_t scalar_count;
+    struct value_list lists[LIST_KEYS_MAX];
+    uint32_t list_count;
+    long configs; /* variants x the values of every list */
+};
+
+/* Parses "KEY=a,b,c" or "KEY=A..B" (integer keys) into list. Returns 0 or
+ * EXIT_USAGE after printing the error. */
+static int parse_value_list(const struct config *config, const char *assignment,
+                            struct value_list *list)
+{
+    const char *equals = strchr(assignment, '=');
+    char key[64], reason[256], item[128];
+    if (!equals || (size_t)(equals - assignment) >= sizeof key)
+        return options_usage_error("bad --set '%s': expected KEY=VALUE", assignment);
+    memcpy(key, assignment, (size_t)(equals - assignment));
+    key[equals - assignment] = '\0';
+    int index = config_find(config, key);
+    if (index < 0)
+        return options_usage_error("bad --set '%s': unknown key '%s'", assignment, key);
+    const struct config_key *k = config->keys[index];
+    list->key = k->name;
+    list->count = 0;
+    const char *values = equals + 1, *dots = strstr(values, "..");
+    if (dots && !strchr(values, ',')) {
+        uint64_t low, high;
+        snprintf(item, sizeof item, "%.*s", (int)(dots - values), values);
+        if (k->type != CONFIG_UINT && k->type != CONFIG_BYTES)
+            return options_usage_error("bad --set '%s': a range A..B needs an integer key", assignment);
+        if (config_parse_value(k, item, &low, reason, sizeof reason) != 0 ||
+            config_parse_value(k, dots + 2, &high, reason, sizeof reason) != 0)
+            return options_usage_error("bad --set '%s': %s", assignment, reason);
+        if (high < low || high - low >= LIST_VALUES_MAX)
+            return options_usage_error("bad --set '%s': expected A..B with A <= B and at most %d "
+                                       "values", assignment, LIST_VALUES_MAX);
+        for (uint64_t v = low; v <= high; v++)
+            list->values[list->count++] = v;
+        return 0;
+    }
+    for (const char *p = values;;) {
+        size_t length = strcspn(p, ",");
+        if (length == 0 || length >= sizeof item)
+            return options_usage_error("bad --set '%s': empty or overlong value in the list",
+                                       assignment);
+        if (list->count == LIST_VALUES_MAX)
+            return options_usage_error("bad --set '%s': at most %d values", assignment,
+                                       LIST_VALUES_MAX);
+        memcpy(item, p, length);
+        item[length] = '\0';
+        if (config_parse_value(k, item, &list->values[list->count], reason, sizeof reason) != 0)
+            return options_usage_error("bad --set '%s': %s", assignment, reason);
+        list->count++;
+        if (!p[length])
+            return 0;
+        p += length + 1;
+    }
+}
+
+static int is_value_list(const char *assignment)
+{
+    const char *equals = strchr(assignment, '=');
+    return equals && (strchr(equals, ',') || strstr(equals, ".."));
+}
+
+/* Sets up s for configuration number index of plan: the variant's settings, then
+ * the scalar --set values, then this configuration's list values; the label and
+ * the replay prefix (base: the command without them). Returns 0 or EXIT_USAGE. */
+static int plan_apply(struct sweep *s, const struct sweep_plan *plan, long index,
+                      const struct config *defaults, const char *base_prefix)
+{
+    char reason[256], scenario_text[64];
+    s->run.config = *defaults;
+    long per_variant = plan->configs / plan->variant_count;
+    const struct scenario_variant *variant = plan->variants[index / per_variant];
+    long rest = index % per_variant;
+    size_t label = 0, prefix = (size_t)snprintf(s->replay_prefix, sizeof s->replay_prefix, "%s",
+                                                 base_prefix);
+    s->label[0] = '\0';
+    s->declared = SCHED_OUTCOME_PASS;
+    s->cause = NULL;
+    if (variant) {
+        if (scenario_variant_apply(variant, &s->run.config, reason, sizeof reason) != 0)
+            return options_usage_error("%s: %s", scenario_name(s->run.scenario, scenario_text),
+                                       reason);
+        int declared = sched_outcome_parse(variant->expect);
+        s->declared = declared < 0 ? SCHED_OUTCOME_PASS : (enum sched_outcome)declared;
+        s->cause = variant->cause;
+        label += (size_t)snprintf(s->label, sizeof s->label, "%s", variant->name);
+        prefix += (size_t)snprintf(s->replay_prefix + prefix, sizeof s->replay_prefix - prefix,
+                                   " --variant %s", variant->name);
+    }
+    for (uint32_t i = 0; i < plan->scalar_count; i++)
+        if (config_assign(&s->run.config, plan->scalar_sets[i], reason, sizeof reason) != 0)
+            return options_usage_error("%s", reason);
+    for (uint32_t l = 0; l < plan->list_count; l++) {
+        const struct value_list *list = &plan->lists[l];
+        uint64_t value = list->values[rest % list->count];
+        rest /= list->count;
+        int key = config_find(&s->run.config, list->key);
+        char text[48];
+        config_format_value(s->run.config.keys[key], value, text);
+        s->run.config.values[key] = value;
+        if (label < sizeof s->label)
+            label += (size_t)snprintf(s->label + label, sizeof s->label - label, "%s%s=%s",
+                                      label ? " " : "", list->key, text);
+        if (prefix < sizeof s->replay_prefix)
+            prefix += (size_t)snprintf(s->replay_prefix + prefix, sizeof s->replay_prefix - prefix,
+                                       " --set %s=%s", list->key, text);
+    }
+    if (label >= sizeof s->label || prefix >= sizeof s->replay_prefix)
+        return options_usage_error("too many --set options");
+    if (world_config_error(&s->run.config, reason, sizeof reason) != 0)
+        return options_usage_error("%s%s%s", s->label, s->label[0] ? ": " : "", reason);
+    return 0;
+}
+
+/* Reads --variant and every --set into plan. Returns 0 or EXIT_USAGE. */
+static int plan_parse(struct sweep_plan *plan, const struct scenario *scenario,
+                      const struct config *defaults, const struct parsed_option *options,
+                      int option_count)
+{
+    const char *variant_name = NULL;
+    char scenario_text[64], known[512];
+    plan->variant_count = 1;
+    plan->variants[0] = NULL;
+    for (int i = 0; i < option_count; i++) {
+        const char *key = options[i].name, *value = options[i].value;
+        if (strcmp(key, "variant") == 0) {
+            variant_name = value;
+        } else if (strcmp(key, "set") == 0 && is_value_list(value)) {
+            if (plan->list_count == LIST_KEYS_MAX)
+                return options_usage_error("at most %d --set options with a list of values",
+                                           LIST_KEYS_MAX);
+            if (parse_value_list(defaults, value, &plan->lists[plan->list_count]) != 0)
+                return EXIT_USAGE;
+            plan->list_count++;
+        } else if (strcmp(key, "set") == 0) {
+            if (plan->scalar_count == sizeof plan->scalar_sets / sizeof plan->scalar_sets[0])
+                return options_usage_error("too many --set options");
+            plan->scalar_sets[plan->scalar_count++] = value;
+        }
+    }
+    if (variant_name && strcmp(variant_name, "all") == 0) {
+        plan->variant_count = 0;
+        for (const struct scenario_variant *v = scenario->variants;
+             v && v->name && plan->variant_count < 64; v++)
+            plan->variants[plan->variant_count++] = v;
+        if (plan->variant_count == 0)
+            plan->variants[plan->variant_count++] = NULL; /* the default, alone */
+    } else if (variant_name) {
+        plan->variants[0] = scenario_variant_find(scenario, variant_name);
+        if (!plan->variants[0])
+            return options_usage_error("unknown variant '%s' of %s (%s)", variant_name,
+                                       scenario_name(scenario, scenario_text),
+                                       scenario_variant_names(scenario, known, sizeof known));
+    }
+    plan->configs = plan->variant_count;
+    for (uint32_t l = 0; l < plan->list_count; l++) {
+        plan->configs *= plan->lists[l].count;
+        if (plan->configs > SWEEP_CONFIGS_MAX)
+            return options_usage_error("the variants and --set lists make more than %d "
+                                       "configurations", SWEEP_CONFIGS_MAX);
+    }
+    return 0;
+}
+
 int sweep_command(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
         {"help", 0},  {"seeds", 1}, {"count", 1},  {"jobs", 1},   {"shard", 1},
         {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0},
         {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {"fault", 1},  {"fail-nth", 1},
-        {"persistent", 0}, {"seed", 1}, {0}};
+        {"persistent", 0}, {"seed", 1}, {"variant", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -524,11 +733,15 @@ int sweep_command(int argc, char **argv)
     }
     if (positional_count != 1)
         return options_usage_error("sweep needs a scenario (see 'detsim list')");
-    struct sweep s = {0};
+    static struct sweep s; /* large: the plan's configurations and the records */
+    static struct sweep_plan plan;
+    static struct config defaults;
+    memset(&s, 0, sizeof s);
+    memset(&plan, 0, sizeof plan);
     s.run.scenario = scenario_find(positionals[0]);
     if (!s.run.scenario)
         return options_usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
-    run_config_init(&s.run.config, s.run.scenario);
+    run_config_init(&defaults, s.run.scenario);
     s.run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
     s.expect = SCHED_OUTCOME_PASS;
     s.time_limit = 60;
@@ -539,8 +752,9 @@ int sweep_command(int argc, char **argv)
     int resume = 0, quiet = 0, persistent = 0, seed_given = 0;
     const char *fail_nth = NULL;
     uint64_t fail_nth_seed = 0;
-    char reason[256], name[64];
-    int n = snprintf(s.replay_prefix, sizeof s.replay_prefix, "detsim run %s",
+    char reason[256], name[64], base_prefix[480];
+    /* the replay command without variant and list values (plan_apply adds them) */
+    int n = snprintf(base_prefix, sizeof base_prefix, "detsim run %s",
                      scenario_name(s.run.scenario, name));
     for (int i = 0; i < option_count; i++) {
         const char *key = options[i].name, *value = options[i].value;
@@ -570,17 +784,16 @@ int sweep_command(int argc, char **argv)
         } else if (strcmp(key, "strategy") == 0) {
             if (run_parse_strategy(value, &s.run.strategy, reason, sizeof reason) != 0)
                 return options_usage_error("%s", reason);
-            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --strategy %s",
-                          value);
+            n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --strategy %s", value);
         } else if (strcmp(key, "set") == 0) {
-            if (config_assign(&s.run.config, value, reason, sizeof reason) != 0)
-                return options_usage_error("%s", reason);
-            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --set %s", value);
+            if (!is_value_list(value))
+                n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --set %s", value);
         } else if (strcmp(key, "expect") == 0) {
             int outcome = sched_outcome_parse(value);
             if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
                 return options_usage_error("bad --expect '%s'", value);
             s.expect = (enum sched_outcome)outcome;
+            s.expect_given = 1;
         } else if (strcmp(key, "json") == 0) {
             json_path = value;
         } else if (strcmp(key, "resume") == 0) {
@@ -599,8 +812,7 @@ int sweep_command(int argc, char **argv)
             if (fault_spec_parse(value, &s.faults[s.run.fault_count], reason, sizeof reason) != 0)
                 return options_usage_error("bad --fault '%s': %s", value, reason);
             s.run.fault_count++;
-            n += snprintf(s.replay_prefix + n, sizeof s.replay_prefix - (size_t)n, " --fault '%s'",
-                          value);
+            n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --fault '%s'", value);
         } else if (strcmp(key, "fail-nth") == 0) {
             fail_nth = value;
         } else if (strcmp(key, "persistent") == 0) {
@@ -612,21 +824,28 @@ int sweep_command(int argc, char **argv)
             seed_given = 1;
         }
     }
+    if ((size_t)n >= sizeof base_prefix)
+        return options_usage_error("too many --set options");
     s.run.faults = s.run.fault_count ? s.faults : NULL;
+    if (plan_parse(&plan, s.run.scenario, &defaults, options, option_count) != 0)
+        return EXIT_USAGE;
+    /* Every configuration is checked before anything runs. */
+    for (long c = 0; c < plan.configs; c++)
+        if (plan_apply(&s, &plan, c, &defaults, base_prefix) != 0)
+            return EXIT_USAGE;
     if ((persistent || seed_given) && !fail_nth)
         return options_usage_error("--persistent and --seed go with --fail-nth POINT");
     if (fail_nth) {
         if (json_path || junit_path || resume || shards > 1)
             return options_usage_error("--fail-nth runs one seed: --json, --junit, --resume and "
                                        "--shard do not apply");
-        if (world_config_error(&s.run.config, reason, sizeof reason) != 0)
-            return options_usage_error("%s", reason);
+        if (plan.configs > 1)
+            return options_usage_error("--fail-nth runs one configuration: no --variant all or "
+                                       "--set lists");
+        s.declared = SCHED_OUTCOME_PASS; /* every N is held to --expect (default pass) */
+        s.cause = NULL;
         return fail_nth_loop(&s, fail_nth, persistent, fail_nth_seed, name);
     }
-    if ((size_t)n >= sizeof s.replay_prefix)
-        return options_usage_error("too many --set options");
-    if (world_config_error(&s.run.config, reason, sizeof reason) != 0)
-        return options_usage_error("%s", reason);
     if (resume && !json_path)
         return options_usage_error("--resume needs --json FILE");
     if (json_path && !resume && access(json_path, F_OK) == 0)
@@ -658,29 +877,48 @@ int sweep_command(int argc, char **argv)
             return options_usage_error("cannot write '%s': %s", json_path, strerror(errno));
         }
     }
-    /* The seeds this shard runs, minus those already in the results. */
     uint64_t total = last - first + 1;
     uint64_t *seeds = malloc((total / shards + 1) * sizeof *seeds);
+    static char labels[SWEEP_CONFIGS_MAX][96];
+    static const char *label_list[SWEEP_CONFIGS_MAX], *declared_list[SWEEP_CONFIGS_MAX];
     if (!seeds) {
         free(s.records);
+        if (s.json)
+            fclose(s.json);
         return options_usage_error("--seeds %" PRIu64 "..%" PRIu64 " is too many seeds", first, last);
-    }
-    long todo = 0, shard_total = 0;
-    for (uint64_t index = shard - 1; index < total; index += shards) {
-        uint64_t seed = first + index;
-        shard_total++;
-        int have = 0;
-        for (long i = 0; i < s.count && !have; i++)
-            have = s.records[i].seed == seed;
-        if (!have)
-            seeds[todo++] = seed;
     }
     char shard_text[48] = "";
     if (shards > 1)
         snprintf(shard_text, sizeof shard_text, ", shard %" PRIu64 "/%" PRIu64, shard, shards);
-    printf("sweep %s: %ld seeds (%" PRIu64 "..%" PRIu64 "%s), %ld already done, %u job%s\n", name,
-           shard_total, first, last, shard_text, (long)s.count, s.jobs, s.jobs == 1 ? "" : "s");
-    int rc = run_seeds(&s, seeds, todo, !quiet && isatty(2));
+    long shard_total = 0, already = s.count;
+    for (uint64_t index = shard - 1; index < total; index += shards)
+        shard_total++;
+    printf("sweep %s: %ld seeds (%" PRIu64 "..%" PRIu64 "%s)", name, shard_total, first, last,
+           shard_text);
+    if (plan.configs > 1)
+        printf(" x %ld configurations", plan.configs);
+    printf(", %ld already done, %u job%s\n", already, s.jobs, s.jobs == 1 ? "" : "s");
+    int rc = 0;
+    for (long c = 0; c < plan.configs && rc == 0; c++) {
+        plan_apply(&s, &plan, c, &defaults, base_prefix); /* checked above */
+        snprintf(labels[c], sizeof labels[c], "%s", s.label);
+        label_list[c] = labels[c];
+        declared_list[c] = sched_outcome_name(s.expect_given ? s.expect : s.declared);
+        /* The seeds this shard runs, minus those the results already have. */
+        long todo = 0;
+        for (uint64_t index = shard - 1; index < total; index += shards) {
+            uint64_t seed = first + index;
+            int have = 0;
+            for (long i = 0; i < already && !have; i++)
+                have = s.records[i].seed == seed && strcmp(s.records[i].config, s.label) == 0;
+            if (!have)
+                seeds[todo++] = seed;
+        }
+        long before = s.count;
+        rc = run_seeds(&s, seeds, todo, !quiet && isatty(2));
+        if (rc == 0)
+            write_repros(&s, before);
+    }
     free(seeds);
     if (s.json)
         fclose(s.json);
@@ -689,15 +927,22 @@ int sweep_command(int argc, char **argv)
         fprintf(stderr, "detsim: internal error: out of memory\n");
         return EXIT_INTERNAL;
     }
-    write_repros(&s);
+    long broken = 0;
+    if (plan.configs > 1 || plan.variants[0])
+        broken = sweep_config_table(stdout, s.records, s.count, label_list,
+                                    s.expect_given || !plan.variants[0] ? NULL : declared_list,
+                                    plan.configs);
     long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR, "seeds");
+    if (broken)
+        printf("verdict: %ld of %ld configurations did not behave as declared\n", broken,
+               plan.configs);
     if (junit_path && write_junit(junit_path, &s) != 0) {
         fprintf(stderr, "detsim: cannot write '%s'\n", junit_path);
         unexpected = unexpected ? unexpected : 1;
     }
     free(s.records);
     coro_pool_drain();
-    return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+    return unexpected || broken ? EXIT_UNEXPECTED : EXIT_EXPECTED;
 }
 
 int merge_command(int argc, char **argv)

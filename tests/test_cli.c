@@ -371,3 +371,31 @@ Test(cli, a_repro_records_its_signature_and_replay_checks_it)
     cr_assert_eq(r->status, 1, "%s", r->out);
     cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
 }
+
+Test(cli, a_variant_is_a_preset_that_set_overrides)
+{
+    /* seed 3 deadlocks in the buggy (default) configuration */
+    struct cli_result *r = cli("run lock-order --variant fixed --seed 3");
+    cr_assert_eq(r->status, 0, "the fixed variant passes seed 3: %s", r->out);
+    r = cli("run lock-order --variant buggy --seed 3 --expect hang-deadlock");
+    cr_assert_eq(r->status, 0, "the buggy variant deadlocks at seed 3: %s", r->out);
+    /* --set wins over the variant whatever the order on the command line */
+    r = cli("run lock-order --set ordered=false --variant fixed --seed 3 --expect hang-deadlock");
+    cr_assert_eq(r->status, 0, "--set ordered=false overrides the variant: %s", r->out);
+    /* the repro file keeps every config value, so it replays without the variant */
+    r = shell("$DETSIM run lock-order --variant fixed --seed 3 --save-repro v.repro --quiet && "
+              "grep -c '^config ordered = true' v.repro && $DETSIM replay v.repro --quiet");
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    r = cli("list");
+    cr_assert(strstr(r->out, "    buggy "), "list shows the variants: %s", r->out);
+    cr_assert(strstr(r->out, "ordered=true"), "list shows what a variant sets: %s", r->out);
+    r = cli("list --names");
+    cr_assert(strstr(r->out, "lock-order\n") && !strstr(r->out, "buggy"), "%s", r->out);
+    r = cli("run lock-order --help");
+    cr_assert(strstr(r->out, "variants of lock-order"), "%s", r->out);
+    expect_usage_error("unknown variant 'nope' of lock-order (variants: buggy, fixed)",
+                       "run lock-order --variant nope");
+    expect_usage_error("unknown variant 'x' of ping-pong (it has no variants)",
+                       "run ping-pong --variant x");
+    expect_usage_error("option --variant needs a value", "run lock-order --variant");
+}

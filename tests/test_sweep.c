@@ -285,3 +285,131 @@ Test(sweep, faults_armed_in_every_seed, .timeout = 120)
         cr_assert(strchr(c.err, '\n') == c.err + strlen(c.err) - 1, "one line: %s", c.err);
     }
 }
+
+static const struct config_key test_variants_params[] = {
+    {"fail_below", CONFIG_UINT, 0, 0, 10, "seeds whose draw (0..9) is below this fail"},
+    {0},
+};
+
+/* Declarations true and false, to check the verdicts. */
+static const struct scenario_variant test_variants_variants[] = {
+    {"never", "never fails", "fail_below=0", "pass", NULL},
+    {"lies", "always fails but declares pass", "fail_below=10", "pass", NULL},
+    {"buggy", "fails on about half the seeds", "fail_below=5", "assert", "drew"},
+    {"wrong-cause", "fails, but not with the declared cause", "fail_below=5", "assert", "nowhere"},
+    {0},
+};
+
+SCENARIO_WITH_VARIANTS(test_variants, "test: fails when a draw is below fail_below",
+                       test_variants_params, test_variants_variants)
+{
+    uint64_t draw = sys_choose(10);
+    sys_check(draw >= sys_param("fail_below"), "drew %llu", (unsigned long long)draw);
+}
+
+Test(sweep, variant_all_holds_every_variant_to_its_declaration, .timeout = 60)
+{
+    static struct captured c;
+    const char *args[] = {"test-variants", "--variant", "all", "--count", "40", "--quiet", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1, "two declarations are false: %s", c.out);
+    cr_assert(strstr(c.out, "x 4 configurations"), "%s", c.out);
+    const char *rows[][2] = {{"never ", " ok"}, {"lies ", "FAILS"},
+                             {"buggy ", "reproduces ("}, {"wrong-cause ", "NOT REPRODUCED"}};
+    for (unsigned i = 0; i < 4; i++) {
+        const char *row = strstr(c.out, rows[i][0]);
+        cr_assert_not_null(row, "row %s: %s", rows[i][0], c.out);
+        const char *end = strchr(row, '\n');
+        const char *verdict = strstr(row, rows[i][1]);
+        cr_assert(verdict && verdict < end, "row %s says %s: %s", rows[i][0], rows[i][1], c.out);
+    }
+    cr_assert(strstr(c.out, "verdict: 2 of 4 configurations did not behave as declared"), "%s",
+              c.out);
+    cr_assert(strstr(c.out, "replay: detsim run test-variants --variant lies --seed 0"), "%s", c.out);
+
+    const char *buggy[] = {"test-variants", "--variant", "buggy", "--count", "40", "--quiet", NULL};
+    run_sweep(&c, buggy);
+    cr_assert_eq(c.status, 0, "a buggy variant that reproduces is as declared: %s", c.out);
+    cr_assert(strstr(c.out, "buggy first fails: detsim run test-variants --variant buggy --seed "),
+              "%s", c.out);
+    const char *expect[] = {"test-variants", "--variant", "buggy", "--count", "40", "--quiet",
+                            "--expect", "pass", NULL};
+    run_sweep(&c, expect);
+    cr_assert_eq(c.status, 1, "--expect holds every seed to one outcome: %s", c.out);
+}
+
+/* The failure rate per value, counted here from single-value sweeps. */
+Test(sweep, a_value_list_runs_each_value_over_the_same_seeds, .timeout = 60)
+{
+    static struct captured c;
+    const char *args[] = {"test-variants", "--set", "fail_below=0,5,10", "--count", "40",
+                          "--quiet", NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1, "%s", c.out);
+    cr_assert(strstr(c.out, "x 3 configurations"), "%s", c.out);
+    const char *zero = strstr(c.out, "fail_below=0 "), *ten = strstr(c.out, "fail_below=10 ");
+    cr_assert(zero && strstr(zero, "0.0%") < strchr(zero, '\n'), "no failures at 0: %s", c.out);
+    cr_assert(ten && strstr(ten, "100.0%") < strchr(ten, '\n'), "all fail at 10: %s", c.out);
+    /* the middle value fails exactly as often as its own sweep says */
+    const char *five = strstr(c.out, "fail_below=5 ");
+    cr_assert_not_null(five);
+    long seeds, passed, failed;
+    cr_assert_eq(sscanf(five, "fail_below=5 %ld %ld %ld", &seeds, &passed, &failed), 3, "%s", five);
+    cr_assert_eq(seeds, 40);
+    const char *single[] = {"test-variants", "--set", "fail_below=5", "--count", "40", "--quiet",
+                            NULL};
+    static struct captured one;
+    run_sweep(&one, single);
+    char want[64];
+    snprintf(want, sizeof want, "result: %ld of 40 seeds", failed);
+    cr_assert(strstr(one.out, want), "list row %ld failures, single sweep: %s", failed, one.out);
+
+    const char *range[] = {"test-variants", "--set", "fail_below=0..2", "--variant", "all",
+                           "--count", "10", "--quiet", NULL};
+    run_sweep(&c, range);
+    cr_assert(strstr(c.out, "x 12 configurations"), "4 variants x 3 values: %s", c.out);
+    cr_assert(strstr(c.out, "wrong-cause fail_below=2"), "%s", c.out);
+}
+
+Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
+{
+    static struct captured c;
+    const char *cases[][10] = {
+        {"test-variants", "--variant", "nope", NULL},
+        {"ping-pong", "--variant", "x", NULL},
+        {"test-variants", "--set", "nokey=1,2", NULL},
+        {"test-variants", "--set", "fail_below=1,x", NULL},
+        {"test-variants", "--set", "fail_below=1,,2", NULL},
+        {"test-variants", "--set", "fail_below=5..1", NULL},
+        {"test-variants", "--set", "fail_below=0..11", NULL},
+        {"lock-order", "--set", "ordered=false..true", NULL},
+        {"lock-order", "--set", "rounds=1..1000", NULL},
+        {"test-variants", "--variant", "all", "--fail-nth", "model/heap/alloc", NULL},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_sweep(&c, cases[i]);
+        cr_assert_eq(c.status, 2, "case %u: %s %s: %s", i, cases[i][1], cases[i][2], c.out);
+        cr_assert(strncmp(c.err, "detsim: ", 8) == 0 && strchr(c.err, '\n') == c.err + strlen(c.err) - 1,
+                  "case %u: one line on stderr: %s", i, c.err);
+        cr_assert_null(strstr(c.out, "result:"), "case %u: nothing ran", i);
+    }
+}
+
+Test(sweep_files, a_variant_sweep_resumes_by_configuration, .timeout = 60)
+{
+    static struct captured c;
+    const char *first[] = {"test-variants", "--variant", "all", "--count", "10", "--quiet",
+                           "--json", "r.jsonl", NULL};
+    run_sweep(&c, first);
+    const char *again[] = {"test-variants", "--variant", "all", "--count", "10", "--quiet",
+                           "--json", "r.jsonl", "--resume", NULL};
+    static struct captured resumed;
+    run_sweep(&resumed, again);
+    cr_assert(strstr(resumed.out, "40 already done"), "%s", resumed.out);
+    cr_assert_eq(resumed.status, c.status);
+    /* the table is the same */
+    const char *table = strstr(c.out, "config "), *table2 = strstr(resumed.out, "config ");
+    cr_assert(table && table2);
+    cr_assert_eq(strncmp(table, table2, (size_t)(strstr(table, "  pass") - table)), 0,
+                 "same table:\n%s\n%s", table, table2);
+}
