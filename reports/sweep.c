@@ -48,11 +48,11 @@ void sweep_write_json(FILE *out, const struct sweep_record *r)
     fprintf(out, ",\"expected\":%s,\"steps\":%" PRIu64 ",\"vtime_ns\":%" PRIu64
                  ",\"hash\":\"0x%016" PRIx64 "\",\"signature\":\"0x%016" PRIx64 "\",\"signature_text\":",
             r->expected ? "true" : "false", r->steps, r->vtime_ns, r->hash, r->signature);
-    if (r->reproduces)
-        fputs(",\"reproduces\":true", out);
     write_string(out, r->signature_text);
     fputs(",\"replay\":", out);
     write_string(out, r->replay);
+    if (r->reproduces)
+        fputs(",\"reproduces\":true", out);
     fputs("}\n", out);
 }
 
