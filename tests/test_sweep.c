@@ -398,15 +398,18 @@ Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
 Test(sweep_files, a_variant_sweep_resumes_by_configuration, .timeout = 60)
 {
     static struct captured c;
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.jsonl", work);
     const char *first[] = {"test-variants", "--variant", "all", "--count", "10", "--quiet",
-                           "--json", "r.jsonl", NULL};
+                           "--json", path, NULL};
     run_sweep(&c, first);
+    cr_assert_eq(c.status, 1, "%s%s", c.out, c.err);
     const char *again[] = {"test-variants", "--variant", "all", "--count", "10", "--quiet",
-                           "--json", "r.jsonl", "--resume", NULL};
+                           "--json", path, "--resume", NULL};
     static struct captured resumed;
     run_sweep(&resumed, again);
     cr_assert(strstr(resumed.out, "40 already done"), "%s", resumed.out);
-    cr_assert_eq(resumed.status, c.status);
+    cr_assert_eq(resumed.status, c.status, "%s\n---\n%s", c.out, resumed.out);
     /* the table is the same */
     const char *table = strstr(c.out, "config "), *table2 = strstr(resumed.out, "config ");
     cr_assert(table && table2);
