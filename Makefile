@@ -35,7 +35,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # A seed at which lock-order deadlocks, for `make run`.
 RUN_SEED := 3
 
-.PHONY: all deps run test stress bench asan memcheck determinism clean help
+.PHONY: all deps run test stress catalog bench asan memcheck determinism clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -45,6 +45,7 @@ help:
 	@echo "make run          deps + build + replay lock-order at a seed that deadlocks"
 	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
+	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
 	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
@@ -93,6 +94,11 @@ test: $(BUILD)/tests $(BUILD)/detsim
 # (tests/test_catalog.c reads DETSIM_STRESS). CI does not run it.
 stress:
 	DETSIM_STRESS=1 $(MAKE) --no-print-directory test
+
+# The catalog sweep: every variant of every scenario, held to what it declares.
+CATALOG_SEEDS ?= 200
+catalog: $(BUILD)/detsim
+	sh reports/catalog.sh $(BUILD)/detsim $(CATALOG_SEEDS) reports/out/catalog
 
 # handle_segv=0: the guard-page test expects a plain SIGSEGV; any other segfault
 # still fails its test. -j1: Criterion's own runner leaks 48 bytes when it runs
