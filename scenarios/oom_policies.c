@@ -45,6 +45,7 @@
  * so that the pass variants can check that every ordinary session finishes. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "sim/sys.h"
 
@@ -206,14 +207,17 @@ static int open_connection(uint32_t index, int with_session)
         return rc;
     c->end = ends[0];
     c->peer = ends[1];
+    char name[32];
+    snprintf(name, sizeof name, "client %" PRIu32, index);
     struct sys_spawn_options only_peer = {SPAWN_EXPLICIT, &ends[1], 1, 0};
-    c->client_pid = sys_spawn_with("client", index ? ordinary_client : flooding_client, c,
+    c->client_pid = sys_spawn_with(name, index ? ordinary_client : flooding_client, c,
                                    &only_peer);
     sys_close(ends[1]);
     if (!with_session)
         return 0;
     struct sys_spawn_options only_end = {SPAWN_EXPLICIT, &ends[0], 1, 0};
-    c->session_pid = sys_spawn_with("session", session, c, &only_end);
+    snprintf(name, sizeof name, "session %" PRIu32, index);
+    c->session_pid = sys_spawn_with(name, session, c, &only_end);
     sys_close(ends[0]);
     return c->session_pid < 0 ? c->session_pid : 0;
 }
