@@ -15,7 +15,9 @@
  * session state is allocated) and are between two requests while it lasts: their
  * clients pause `think_time` between requests.
  *
- * Variants, one per option of the document (the default configuration is buggy):
+ * Variants, one per option of the document. Without --variant the defaults make the
+ * buggy configuration (oom_policy=halt, infallible), on the default 4 MiB heap; every
+ * variant sets a 1 MiB heap, which keeps a seed cheap:
  *   buggy (oom_policy=halt): the current crash flow. Session 0's infallible allocation
  *     fails and the system halts: outcome panic, "[KERNEL OOM] size=... system halted
  *     (oom_policy=halt)".
@@ -35,6 +37,8 @@
  *     0's buffers long before the global heap runs out; the session's quota-aware
  *     path (sys_try_alloc) gets -ENOMEM, drops its buffers and closes the session with
  *     an error, under oom_policy=halt: pass, and no allocation ever meets a full heap.
+ *     (On the infallible path a quota refusal is an OOM like any other: the policy
+ *     acts. Option 4 needs callers that can take no for an answer.)
  *   fallible (Option 2): the session's path uses sys_try_alloc: the global heap does
  *     run out, but the refused session drops its buffers and closes with an error;
  *     the teardown (64 KiB) then has memory: pass.
@@ -231,7 +235,7 @@ static int reap(int pid)
 }
 
 static const struct scenario_variant oom_policies_variants[] = {
-    {"buggy", "oom_policy=halt: the current crash flow, the flood halts the system (the default)",
+    {"buggy", "oom_policy=halt: the current crash flow, the flood halts the system",
      "heap_bytes=1MiB oom_policy=halt exit_bytes=0 reserve_bytes=0 proc_quota_bytes=0 "
      "reserved_procs=2 fallible=false net_in_main=false",
      "panic", "system halted (oom_policy=halt)"},
