@@ -131,8 +131,12 @@ static void print_keys(const struct config *config)
 
 static void print_variants(const struct scenario *scenario)
 {
+    int width = 16;
     for (const struct scenario_variant *v = scenario->variants; v && v->name; v++)
-        printf("    %-16s %-14s %s%s%s\n", v->name, v->expect, v->description,
+        if ((int)strlen(v->name) > width)
+            width = (int)strlen(v->name);
+    for (const struct scenario_variant *v = scenario->variants; v && v->name; v++)
+        printf("    %-*s %-14s %s%s%s\n", width, v->name, v->expect, v->description,
                v->settings && v->settings[0] ? ": " : "", v->settings ? v->settings : "");
 }
 
