@@ -29,6 +29,33 @@ for name in $("$detsim" list --names); do
     [ $rc -eq 0 ] || status=1
 done
 mv "$summary" "$out/summary.txt"
+
+# The same as a Markdown table (the README's catalog table is made from it).
+awk -v seeds="$seeds" '
+    /^== / { scenario = $2; next }
+    /^config / { n = split($0, header, / +/); next }
+    BEGIN {
+        print "| scenario | variant | declared | outcomes over " seeds " seeds | first failing seed | verdict |"
+        print "|---|---|---|---|---|---|"
+    }
+    /^result: all / { printf "| `%s` | (none) | pass | pass %s | - | ok |\n", scenario, $3; next }
+    /^result:/ { printf "| `%s` | (none) | pass | %s | - | FAILS |\n", scenario, $0; next }
+    /^!! / { next }
+    NF > 0 {
+        # header: config seeds OUTCOME... failed first failing declared verdict
+        # row:    NAME   N     COUNT...   RATE   SEED          DECLARED VERDICT...
+        k = n - 7
+        outcomes = ""
+        for (i = 3; i < 3 + k; i++)
+            if ($i + 0 > 0)
+                outcomes = outcomes (outcomes ? ", " : "") header[i] " " $i
+        verdict = $(6 + k)
+        for (i = 7 + k; i <= NF; i++)
+            verdict = verdict " " $i
+        printf "| `%s` | %s | %s | %s | %s | %s |\n", scenario, $1, $(5 + k), outcomes, \
+            $(4 + k), verdict
+    }' "$out/summary.txt" >"$out/catalog.md.tmp"
+mv "$out/catalog.md.tmp" "$out/catalog.md"
 cat "$out/summary.txt"
 if [ $status -eq 0 ]; then
     echo "catalog: every variant of every scenario behaved as declared over $seeds seeds"
