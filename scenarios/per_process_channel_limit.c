@@ -10,8 +10,11 @@
  * With a per-process limit (per_proc_channel_limit) the runaway gets -EMFILE at its
  * own limit and backs off, and the workers have the rest of the table.
  *
- * The runaway keeps both ends of every channel, so the scenario raises max_handles
- * to 160 in both variants: the handle table must not be what stops it first. */
+ * The runaway keeps both ends of every channel, so both variants raise max_handles
+ * to 160: the handle table must not be what stops it first. Run without --variant,
+ * at the core default max_handles=32, its full handle table stops it at 16 channels
+ * (-EMFILE from the handle table, not the channel limit) and the run passes: use
+ * --variant buggy (or --set max_handles=160) to see the bug. */
 #include <errno.h>
 
 #include "scenarios/lib/ktest.h"
