@@ -32,8 +32,9 @@ TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 
-# A seed at which lock-order deadlocks, for `make run`.
-RUN_SEED := 3
+# The flagship for `make run`: ktest's channel exhaustion (bug 0012) at a seed that
+# hangs, as in the bug report.
+RUN_SEED := 0
 
 .PHONY: all deps run test stress catalog bench asan memcheck determinism clean help
 
@@ -42,7 +43,7 @@ all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 help:
 	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
 	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
-	@echo "make run          deps + build + replay lock-order at a seed that deadlocks"
+	@echo "make run          deps + build + replay ktest's channel exhaustion at a seed that hangs"
 	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
@@ -83,7 +84,8 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/detsim run lock-order --seed $(RUN_SEED) --expect hang-deadlock
+	$(BUILD)/detsim run ktest-channel-exhaustion --variant buggy --seed $(RUN_SEED) \
+	    --expect hang-deadlock
 
 # The README's examples are checked first, so the output ends with Criterion's line.
 test: $(BUILD)/tests $(BUILD)/detsim

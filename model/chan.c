@@ -216,6 +216,10 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
     }
     p->channels_live++;
     w->channels_live++;
+    if (w->channels_live > w->channels_peak) {
+        w->channels_peak = w->channels_live;
+        w->channels_peak_step = w->step;
+    }
     return 0;
 }
 

@@ -177,6 +177,8 @@ struct world {
     struct channel *channels;
     uint32_t max_channels;
     uint32_t channels_live;
+    uint32_t channels_peak;      /* most slots ever in use at once */
+    uint64_t channels_peak_step; /* the step it was first reached */
     uint32_t per_proc_channel_limit;
     uint32_t queue_depth;
     uint64_t inline_msg_bytes;

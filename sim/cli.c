@@ -262,7 +262,8 @@ static void print_result(const struct run_options *options, const struct run_res
 /* ---- run ---------------------------------------------------------------------------- */
 
 static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
-                            const char *repro_path, enum sched_outcome expect, int quiet);
+                            const char *repro_path, enum sched_outcome expect, int quiet,
+                            const struct scenario_variant *variant);
 
 struct run_settings {
     const char *trace_path;
@@ -347,9 +348,11 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
     return 0;
 }
 
-/* Applies the last --variant NAME, before any --set. Returns 0 or EXIT_USAGE. */
+/* Applies the last --variant NAME, before any --set; *selected gets it (NULL for
+ * none). Returns 0 or EXIT_USAGE. */
 static int apply_variant_option(const struct parsed_option *options, int option_count,
-                                const struct scenario *scenario, struct config *config)
+                                const struct scenario *scenario, struct config *config,
+                                const struct scenario_variant **selected)
 {
     const char *name = NULL;
     for (int i = 0; i < option_count; i++)
@@ -367,6 +370,7 @@ static int apply_variant_option(const struct parsed_option *options, int option_
     }
     if (scenario_variant_apply(variant, config, reason, sizeof reason) != 0)
         return options_usage_error("%s: %s", scenario_name(scenario, scenario_text), reason);
+    *selected = variant;
     return 0;
 }
 
@@ -418,7 +422,8 @@ static int command_run(int argc, char **argv)
     run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
     struct repro schedule = {0}; /* --strategy replay:FILE */
     struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
-    int status = apply_variant_option(options, option_count, scenario, &run.config);
+    const struct scenario_variant *variant = NULL;
+    int status = apply_variant_option(options, option_count, scenario, &run.config, &variant);
     if (status == 0)
         status = apply_run_options(options, option_count, scenario, &run, &schedule, &settings);
     run.faults = settings.faults;
@@ -429,14 +434,15 @@ static int command_run(int argc, char **argv)
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
         status = command_run_with(&run, &trace_file, settings.repro_path, settings.expect,
-                                  settings.quiet);
+                                  settings.quiet, variant);
     }
     repro_free(&schedule);
     return status;
 }
 
 static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
-                            const char *repro_path, enum sched_outcome expect, int quiet)
+                            const char *repro_path, enum sched_outcome expect, int quiet,
+                            const struct scenario_variant *variant)
 {
     struct run_options run = *run_options;
     struct output_file repro_file = {.path = repro_path};
@@ -473,8 +479,14 @@ static int command_run_with(struct run_options *run_options, struct output_file 
             printf("repro written to %s (replay: detsim replay %s)\n", repro_path, repro_path);
     }
     if (status == 0 && result.outcome != expect) {
-        fprintf(stderr, "detsim: outcome %s, expected %s\n", sched_outcome_name(result.outcome),
-                sched_outcome_name(expect));
+        if (variant && strcmp(variant->expect, sched_outcome_name(result.outcome)) == 0)
+            fprintf(stderr, "detsim: outcome %s, expected %s (variant %s declares %s: add "
+                            "--expect %s)\n",
+                    sched_outcome_name(result.outcome), sched_outcome_name(expect), variant->name,
+                    variant->expect, variant->expect);
+        else
+            fprintf(stderr, "detsim: outcome %s, expected %s\n", sched_outcome_name(result.outcome),
+                    sched_outcome_name(expect));
         status = EXIT_UNEXPECTED;
     }
     run_result_free(&result);

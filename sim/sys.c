@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "sched_int.h"
+#include "sys_int.h"
 
 enum object_kind { OBJECT_MUTEX, OBJECT_SEMAPHORE };
 
@@ -270,6 +271,18 @@ void sys_check(int condition, const char *format, ...)
     sched_emit(TRACE_OP_CHECK_FAILED, 0, 0, 0, TRACE_WAKE_NONE);
     trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, full);
     sched_stop(SCHED_OUTCOME_ASSERT, full);
+}
+
+void sys_console(const char *format, ...)
+{
+    char message[128]; /* a console line's size */
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    sys_model_begin();
+    world_console(sys_world(), message);
+    sys_model_end();
 }
 
 void sys_log(const char *format, ...)

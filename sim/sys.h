@@ -171,6 +171,12 @@ uint64_t sys_choose(uint64_t range);
 /* Fails the run with outcome assert and message when condition is false. */
 void sys_check(int condition, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes a line to the kernel console, as a process printing to the serial console
+ * does: hang and leak reports show the console's last lines (a repeated line is
+ * counted, not repeated), and the trace shows every line. Lines are cut at 127
+ * bytes. Not a scheduling point. */
+void sys_console(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 /* Writes a line to the trace output (not hashed): a console message. */
 void sys_log(const char *format, ...) __attribute__((format(printf, 1, 2)));
 

@@ -171,6 +171,12 @@ void sys_describe_world(struct text *out)
                 ", heap %" PRIu64 "/%" PRIu64 " bytes\n",
                 w->channels_live, w->max_channels, procs, w->max_procs, zombies, w->ports_live,
                 w->max_ports, w->heap.used_bytes, w->heap.capacity_bytes);
+    /* A table that filled up and drained again still explains a hang: a failure
+     * swallowed while it was full outlives the exhaustion. */
+    if (w->channels_peak > w->channels_live && w->channels_peak * 4 >= w->max_channels * 3)
+        text_printf(out, "Channel table peak: %" PRIu32 "/%" PRIu32 " slots at step %" PRIu64 "%s\n",
+                    w->channels_peak, w->max_channels, w->channels_peak_step,
+                    w->channels_peak >= w->max_channels ? " (full)" : "");
     if (w->channel_ceiling < w->max_channels || w->proc_ceiling < w->max_procs ||
         w->handle_free_max != UINT32_MAX)
         text_printf(out, "Slot faults in force: %" PRIu32 " channel slots and %" PRIu32

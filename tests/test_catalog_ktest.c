@@ -198,3 +198,30 @@ Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .
         run_free(&run);
     }
 }
+
+/* The hang report reads like the bug report: the table was full, and the kernel
+ * console shows ktest's progress up to the hang and the exhaustion line. */
+Test(catalog_ktest, the_hang_report_shows_the_full_table_and_the_console, .timeout = 60)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        struct ktest_run run = run_variant(KTEST, "buggy", seed, NULL);
+        if (run.result.outcome != SCHED_OUTCOME_HANG_DEADLOCK) {
+            run_free(&run);
+            continue;
+        }
+        const char *report = text_str(&run.result.report);
+        const char *peak = strstr(report, "Channel table peak: 64/64 slots at step ");
+        const char *console = strstr(report, "Kernel console (last lines):");
+        cr_assert(peak && strstr(peak, "(full)"), "seed %" PRIu64 ": %s", seed, report);
+        cr_assert(console && peak < console, "seed %" PRIu64 ": %s", seed, report);
+        cr_assert(strstr(console, "ktest: two_children_shared_override ... ok"),
+                  "seed %" PRIu64 ": ktest's progress is on the console: %s", seed, report);
+        cr_assert(strstr(console, "[ipc] channel_create_pair: all 64 slots exhausted"),
+                  "seed %" PRIu64 ": %s", seed, report);
+        run_free(&run);
+    }
+    /* the fixed variant never comes near the top of its table */
+    struct ktest_run run = run_variant(KTEST, "fixed", 0, NULL);
+    cr_assert_null(strstr(text_str(&run.result.report), "Channel table peak"));
+    run_free(&run);
+}

@@ -34,7 +34,7 @@ void ktest_init(void)
 
 void ktest_section(const char *name)
 {
-    sys_log("ktest: == %s ==", name);
+    sys_console("ktest: == %s ==", name);
 }
 
 static void ktest_body(void *unused)
@@ -87,11 +87,11 @@ int ktest_run_test(const char *name, ktest_fn fn, void *arg)
     }
     if (rc == 0) {
         ktest_counts.passed++;
-        sys_log("ktest: %s ... ok", name);
+        sys_console("ktest: %s ... ok", name);
         return 0;
     }
     ktest_counts.failed++;
-    sys_log("ktest: %s ... FAILED (%s: %s %d)", name, phase, why, code);
+    sys_console("ktest: %s ... FAILED (%s: %s %d)", name, phase, why, code);
     return -1;
 }
 
@@ -103,7 +103,7 @@ void ktest_fail(const char *format, ...)
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     const char *test = ktest_counts.running ? ktest_counts.running : "ktest";
-    sys_log("ktest: %s: %s", test, message);
+    sys_console("ktest: %s: %s", test, message);
     if (!ktest_counts.first_failure[0])
         snprintf(ktest_counts.first_failure, sizeof ktest_counts.first_failure, "%s: %s", test,
                  message);
@@ -122,7 +122,7 @@ void ktest_yield_drain(uint32_t n)
 
 uint32_t ktest_results(void)
 {
-    sys_log("ktest: == Results: %u passed, %u failed ==", ktest_counts.passed,
+    sys_console("ktest: == Results: %u passed, %u failed ==", ktest_counts.passed,
             ktest_counts.failed);
     return ktest_counts.failed;
 }
