@@ -247,12 +247,14 @@ static void run_leaf(struct actor *self)
     }
 }
 
-/* A nested actor with children: serves its port until cancelled or orphaned. */
+/* A nested actor with children: serves its port until cancelled or orphaned. The
+ * parent's channel is read once before the first wait: a hang-up that came before
+ * the bind posted no event (the port model reports only hang-ups after a bind). */
 static void run_nested(struct actor *self)
 {
-    for (;;) {
-        struct port_event event;
-        int rc = sys_port_wait((uint32_t)self->port, &event, 0, 0);
+    for (int first = 1;; first = 0) {
+        struct port_event event = {0, KEY_PARENT};
+        int rc = first ? 0 : sys_port_wait((uint32_t)self->port, &event, 0, 0);
         sys_check(rc == 0, "%s: port_wait failed with %d", self->name, rc);
         if (event.key != KEY_PARENT) {
             if (event.key < self->children)
