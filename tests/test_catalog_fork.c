@@ -194,6 +194,51 @@ Test(catalog_fork, pkill_leaves_one_zombie_per_actor)
     }
 }
 
+/* Runs sigkill-skips-cancel with the ladder and returns its text trace (free it). */
+static char *ladder_trace(uint64_t seed, const char *strategy, struct run_result *result)
+{
+    struct run_options options = {0};
+    options.scenario = scenario_find("sigkill-skips-cancel");
+    cr_assert(options.scenario);
+    options.seed = seed;
+    char error[256];
+    cr_assert_eq(run_parse_strategy(strategy, &options.strategy, error, sizeof error), 0);
+    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
+    cr_assert_eq(config_assign(&options.config, "cleanup=sigint-ladder", error, sizeof error), 0);
+    char *trace = NULL;
+    size_t bytes = 0;
+    options.trace_out = open_memstream(&trace, &bytes);
+    cr_assert(options.trace_out);
+    cr_assert_eq(run_scenario(&options, result), 0, "seed %llu", (unsigned long long)seed);
+    fclose(options.trace_out);
+    return trace;
+}
+
+Test(catalog_fork, the_sigint_ladder_runs_the_graceful_cascade_without_sigkill)
+{
+    /* The ladder's SIGKILL rung is never needed: every actor goes through its SIGINT
+     * handler, pytest through its cancel path (exit status 1), and nothing is killed. */
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        const char *strategy = seed % 2 ? "pct" : "random";
+        struct run_result r;
+        char *trace = ladder_trace(seed, strategy, &r);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                     text_str(&r.report));
+        cr_assert(strstr(trace, "pytest       exit          1 -> 0"), "seed %llu: %s",
+                  (unsigned long long)seed, trace);
+        cr_assert(strstr(trace, "group_shutdown 1 -> 0"), "seed %llu: the shutdown killed "
+                  "someone: %s", (unsigned long long)seed, trace);
+        cr_assert_null(strstr(trace, "SIGKILL"), "seed %llu: %s", (unsigned long long)seed,
+                       trace);
+        cr_assert_null(strstr(trace, "exit          137"), "seed %llu: %s",
+                       (unsigned long long)seed, trace);
+        cr_assert_null(strstr(trace, " kill "), "seed %llu: %s", (unsigned long long)seed,
+                       trace);
+        free(trace);
+        run_result_free(&r);
+    }
+}
+
 Test(catalog_fork, the_sigint_ladder_leaves_nothing)
 {
     static const char *const shapes[][2] = {
