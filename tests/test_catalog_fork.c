@@ -83,7 +83,7 @@ Test(catalog_fork, the_hang_grows_with_depth)
     for (uint64_t seed = 0; seed < SEEDS; seed++) {
         struct hang_size previous = {0, 0};
         for (int depth = 1; depth <= 3; depth++) {
-            char setting[16];
+            char setting[32];
             snprintf(setting, sizeof setting, "depth=%d", depth);
             struct hang_size size = buggy_hang(seed, setting);
             cr_assert_gt(size.blocked, previous.blocked, "seed %llu: depth %d blocks %ld, "
@@ -182,7 +182,7 @@ Test(catalog_fork, pkill_leaks_zombies_and_the_registry_port)
 Test(catalog_fork, pkill_leaves_one_zombie_per_actor)
 {
     for (uint64_t actors = 1; actors <= 8; actors++) {
-        char setting[16];
+        char setting[32];
         snprintf(setting, sizeof setting, "actors=%llu", (unsigned long long)actors);
         struct run_result r = run_with("sigkill-skips-cancel", actors, "random", 0,
                                        "cleanup=pkill", setting, "breadth=1", NULL);
