@@ -321,7 +321,12 @@ SCENARIO_WITH_VARIANTS(fork_fd_inheritance,
     snprintf(root->name, sizeof root->name, "main");
     root->levels_below = (uint32_t)sys_param("depth") + 1;
     start_server(root);
-    sys_check(root->port >= 0 && root->children > 0, "the root could not start its tree");
+    if (root->port < 0 || root->children == 0) {
+        /* No tree to cancel (an injected fault refused the port or every spawn). */
+        if (root->port >= 0)
+            sys_close((uint32_t)root->port);
+        return;
+    }
 
     /* Serve until an error arrives from the tree. */
     uint64_t closed = 0;
