@@ -366,6 +366,24 @@ uint32_t chan_holder_pids(const struct world *w, uint32_t endpoint, uint32_t *pi
     return n;
 }
 
+/* The processes holding a handle or a bridged fd onto endpoint, each counted once. */
+static uint32_t holder_count(const struct world *w, uint32_t endpoint)
+{
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < w->max_procs; s++) {
+        const struct proc *p = &w->procs[s];
+        if (p->state == PROC_FREE)
+            continue;
+        for (uint32_t i = 0; i < w->max_handles; i++)
+            if ((p->handles[i].kind == HANDLE_ENDPOINT || p->handles[i].kind == HANDLE_ENDPOINT_FD) &&
+                p->handles[i].object == endpoint) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}
+
 uint32_t chan_readers_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
                               const char **relation)
 {
@@ -388,6 +406,13 @@ void chan_describe(const struct waitq *wq, struct text *out)
     static const char *const states[] = {"open", "closing", "closed"};
     text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " at the peer; this end %s, the peer %s",
                 e->queue_count, peer->queue_count, states[e->state], states[peer->state]);
+    /* Copies of the peer end in several processes (a fork copies every handle): a
+     * close in one of them is not the close a waiter here is waiting for. */
+    uint32_t copies = peer->state == ENDPOINT_OPEN ? holder_count(w, id ^ 1) : 0;
+    if (copies > 1)
+        text_printf(out, "; %" PRIu32 " processes hold copies of the peer end, which stays open "
+                         "until every copy is closed",
+                    copies);
     text_printf(out, "\n         reference history of the peer end:\n");
     chan_write_history(peer, out, "           ");
 }

@@ -380,7 +380,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     t->timer_token = 0;
     t->exit_status = status;
     t->state = TASK_EXITED;
-    if (!t->daemon)
+    if (!t->daemon && !t->detached)
         s->live_count--;
     /* Its stack is kept until the run ends: children may still point into it. */
     struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, TRACE_WAKE_NONE,
@@ -388,6 +388,15 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     trace_emit(s->trace, &e);
     if (s->hooks.on_exit)
         s->hooks.on_exit(pid, status);
+}
+
+void sched_detach(struct sched *s, uint32_t pid)
+{
+    struct task *t = sched_task(s, pid);
+    if (!t || t->daemon || t->detached || t->state == TASK_EXITED)
+        return;
+    t->detached = 1;
+    s->live_count--;
 }
 
 void sched_interrupt(struct sched *s, uint32_t pid)
@@ -474,7 +483,7 @@ void sched_exit_current(int status)
     if (s->hooks.on_exit)
         s->hooks.on_exit(t->pid, status);
     t->state = TASK_EXITED;
-    if (!t->daemon)
+    if (!t->daemon && !t->detached)
         s->live_count--;
     coro_switch_final(&t->coro, &s->main_coro);
     abort();

@@ -34,6 +34,7 @@ struct task {
     uint32_t wait_next;
     enum trace_wake wake_reason;
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
+    uint8_t detached;           /* a background job: never keeps a run alive */
 };
 
 struct timer {
@@ -110,6 +111,10 @@ void sched_exit_current(int status) __attribute__((noreturn));
 /* Ends task pid (not the current one) at once: it never runs again. Its kernel
  * teardown runs through the on_exit hook. */
 void sched_kill(struct sched *s, uint32_t pid, int status);
+
+/* Makes task pid a background job: it no longer keeps the run alive (it is still
+ * scheduled, signalled and reported like any other task). */
+void sched_detach(struct sched *s, uint32_t pid);
 
 /* Wakes task pid with reason signal if it is blocked. */
 void sched_interrupt(struct sched *s, uint32_t pid);

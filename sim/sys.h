@@ -65,6 +65,12 @@ int sys_signal_catch(uint32_t sig, int on);
  * Not a scheduling point. */
 uint32_t sys_signal_pending(void);
 
+/* Makes the caller a background job, as nohup and setsid make one: the run no
+ * longer waits for it. The run ends when every other process has exited; if the
+ * caller is still alive then, the leak audit lists it, with the handles it holds
+ * and the zombies it never reaped. Not a scheduling point. Returns 0. */
+int sys_detach(void);
+
 /* Process groups: spawn into one with sys_spawn_with(.group). */
 uint32_t sys_group_create(void);
 /* Signals every live member; returns how many. */

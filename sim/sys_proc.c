@@ -350,6 +350,12 @@ uint32_t sys_signal_pending(void)
     return pending;
 }
 
+int sys_detach(void)
+{
+    sched_detach(sched_active, sys_getpid());
+    return 0;
+}
+
 uint32_t sys_group_create(void)
 {
     sched_point();

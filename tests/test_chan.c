@@ -538,6 +538,29 @@ Test(chan, history_records_each_reference_event)
                                      "  step 40     pid 3    last put handle\n");
 }
 
+Test(chan, describe_counts_the_copies_that_keep_the_peer_open)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    chan_describe(&endpoint(0)->readers, &out);
+    cr_assert_null(strstr(text_str(&out), "copies"), "one holder: no note: %s", text_str(&out));
+    /* A fork copies the peer end (B) into the child: two processes hold it. */
+    cr_assert_eq(proc_spawn(&w, APP, "child", SPAWN_FORK, NULL, 0, 0), PEER);
+    text_free(&out);
+    chan_describe(&endpoint(0)->readers, &out);
+    cr_assert(strstr(text_str(&out), "; 2 processes hold copies of the peer end, which stays "
+                                     "open until every copy is closed\n"),
+              "%s", text_str(&out));
+    /* The parent's close is not the peer's close: it stays open in the child. */
+    close_ok(APP, ends[1]);
+    cr_assert_eq(endpoint(1)->state, ENDPOINT_OPEN);
+    text_free(&out);
+    chan_describe(&endpoint(0)->readers, &out);
+    cr_assert_null(strstr(text_str(&out), "copies"), "one holder again: %s", text_str(&out));
+    check_world();
+}
+
 Test(chan, history_keeps_the_last_events)
 {
     boot(NULL);
