@@ -62,7 +62,8 @@ static const char sweep_help[] =
     "fixed variant (declared pass) must pass every seed; a buggy one must reproduce\n"
     "its declared failure, with its declared cause in the report, on one seed at\n"
     "least (its passing seeds are not failures). The table's verdict column says\n"
-    "whether each did.\n"
+    "whether each did. A --set that changes a key a variant sets drops its\n"
+    "declaration: that configuration is held to pass.\n"
     "\n"
     "Exit status: 0 when every seed had the expected outcome (and every variant\n"
     "behaved as declared), 1 when not, 2 bad input.\n";
@@ -610,6 +611,20 @@ static int is_value_list(const char *assignment)
     return equals && (strchr(equals, ',') || strstr(equals, ".."));
 }
 
+/* Whether variant's settings set the key that assignment ("key=...") names. */
+static int variant_sets_key(const struct scenario_variant *variant, const char *assignment)
+{
+    size_t length = strcspn(assignment, "=");
+    for (const char *p = variant->settings; p && *p;) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, assignment, length) == 0 && p[length] == '=')
+            return 1;
+        p += strcspn(p, " ");
+    }
+    return 0;
+}
+
 /* Sets up s for configuration number index of plan: the variant's settings, then
  * the scalar --set values, then this configuration's list values; the label and
  * the replay prefix (base: the command without them). Returns 0 or EXIT_USAGE. */
@@ -630,9 +645,18 @@ static int plan_apply(struct sweep *s, const struct sweep_plan *plan, long index
         if (scenario_variant_apply(variant, &s->run.config, reason, sizeof reason) != 0)
             return options_usage_error("%s: %s", scenario_name(s->run.scenario, scenario_text),
                                        reason);
+        /* The declaration holds for the variant's own settings: a --set that changes
+         * one of them makes it an ordinary configuration, held to pass. */
+        int overridden = 0;
+        for (uint32_t i = 0; i < plan->scalar_count; i++)
+            overridden |= variant_sets_key(variant, plan->scalar_sets[i]);
+        for (uint32_t l = 0; l < plan->list_count; l++)
+            overridden |= variant_sets_key(variant, plan->lists[l].key);
         int declared = sched_outcome_parse(variant->expect);
-        s->declared = declared < 0 ? SCHED_OUTCOME_PASS : (enum sched_outcome)declared;
-        s->cause = variant->cause;
+        if (!overridden && declared >= 0) {
+            s->declared = (enum sched_outcome)declared;
+            s->cause = variant->cause;
+        }
         label += (size_t)snprintf(s->label, sizeof s->label, "%s", variant->name);
         prefix += (size_t)snprintf(s->replay_prefix + prefix, sizeof s->replay_prefix - prefix,
                                    " --variant %s", variant->name);
@@ -898,12 +922,13 @@ int sweep_command(int argc, char **argv)
     if (plan.configs > 1)
         printf(" x %ld configurations", plan.configs);
     printf(", %ld already done, %u job%s\n", already, s.jobs, s.jobs == 1 ? "" : "s");
-    int rc = 0;
+    int rc = 0, any_declared = 0;
     for (long c = 0; c < plan.configs && rc == 0; c++) {
         plan_apply(&s, &plan, c, &defaults, base_prefix); /* checked above */
         snprintf(labels[c], sizeof labels[c], "%s", s.label);
         label_list[c] = labels[c];
         declared_list[c] = sched_outcome_name(s.expect_given ? s.expect : s.declared);
+        any_declared |= s.declared != SCHED_OUTCOME_PASS || (plan.variants[0] && !plan.list_count);
         /* The seeds this shard runs, minus those the results already have. */
         long todo = 0;
         for (uint64_t index = shard - 1; index < total; index += shards) {
@@ -930,7 +955,7 @@ int sweep_command(int argc, char **argv)
     long broken = 0;
     if (plan.configs > 1 || plan.variants[0])
         broken = sweep_config_table(stdout, s.records, s.count, label_list,
-                                    s.expect_given || !plan.variants[0] ? NULL : declared_list,
+                                    s.expect_given || !any_declared ? NULL : declared_list,
                                     plan.configs);
     long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR, "seeds");
     if (broken)

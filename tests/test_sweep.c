@@ -369,6 +369,12 @@ Test(sweep, a_value_list_runs_each_value_over_the_same_seeds, .timeout = 60)
     run_sweep(&c, range);
     cr_assert(strstr(c.out, "x 12 configurations"), "4 variants x 3 values: %s", c.out);
     cr_assert(strstr(c.out, "wrong-cause fail_below=2"), "%s", c.out);
+    /* variants that set fail_below keep no declaration when a list changes it */
+    cr_assert_null(strstr(c.out, "verdict"), "%s", c.out);
+    const char *override[] = {"test-variants", "--variant", "buggy", "--set", "fail_below=4",
+                              "--count", "20", "--quiet", NULL};
+    run_sweep(&c, override);
+    cr_assert_eq(c.status, 1, "held to pass once its key is changed: %s", c.out);
 }
 
 Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
