@@ -181,14 +181,19 @@ static void chrome_event(void *context, const struct trace_event *e, const struc
         write_string(c->out, name);
         fputs("}}", c->out);
     }
+    /* A spawn names its child first: growing the table moves every task's state, so
+     * the event's own task is looked up after. */
+    if (e->op == TRACE_OP_SPAWN && e->result > 0 && e->result <= UINT32_MAX)
+        task_get(c, (uint32_t)e->result, view);
     struct chrome_task *t = task_get(c, e->pid, view);
     char name[96];
     const char *cat = "call";
     switch (e->op) {
     case TRACE_OP_WAKE: {
+        /* the woken task blocked before, so it is known: t stays where it is */
         uint32_t woken = e->arg > 0 && e->arg <= UINT32_MAX ? (uint32_t)e->arg : 0;
-        close_interval(c, woken, task_get(c, woken, view), e->vtime_ns, trace_wake_name(e->wake),
-                       view);
+        close_interval(c, woken, woken <= c->task_count && woken ? &c->tasks[woken - 1] : NULL,
+                       e->vtime_ns, trace_wake_name(e->wake), view);
         snprintf(name, sizeof name, "wake pid %" PRIu32, woken);
         cat = "wake";
         break;
@@ -214,8 +219,6 @@ static void chrome_event(void *context, const struct trace_event *e, const struc
     case TRACE_OP_EXIT:
         snprintf(name, sizeof name, "%s", trace_op_name(e->op));
         cat = "process";
-        if (e->op == TRACE_OP_SPAWN && e->result > 0 && e->result <= UINT32_MAX)
-            task_get(c, (uint32_t)e->result, view); /* names the child at once */
         break;
     case TRACE_OP_OOM:
         snprintf(name, sizeof name, "oom");
