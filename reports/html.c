@@ -119,17 +119,32 @@ static void write_duration(FILE *out, uint64_t ns)
     fputs(trace_format_duration(ns, buf), out);
 }
 
-/* Writes "vtime A-B (step N)" for a column. */
+/* Writes a position on the time axis: a virtual time, or a step (report.h). */
+static void write_position(const struct page *p, uint64_t at)
+{
+    if (p->c->axis_steps)
+        fprintf(p->out, "step %" PRIu64, at);
+    else
+        write_duration(p->out, at);
+}
+
+/* Writes "vtime A-B (from step N)", or "steps A-B", for a column. */
 static void write_column_span(const struct page *p, uint32_t column)
 {
-    uint64_t from = (uint64_t)column * p->c->column_ns;
-    fputs("vtime ", p->out);
-    write_duration(p->out, from);
-    if (p->c->column_ns > 1) {
+    uint64_t from = (uint64_t)column * p->c->column_width;
+    fputs(p->c->axis_steps ? "steps " : "vtime ", p->out);
+    if (p->c->axis_steps)
+        fprintf(p->out, "%" PRIu64, from);
+    else
+        write_duration(p->out, from);
+    if (p->c->column_width > 1) {
         fputs("-", p->out);
-        write_duration(p->out, from + p->c->column_ns - 1);
+        if (p->c->axis_steps)
+            fprintf(p->out, "%" PRIu64, from + p->c->column_width - 1);
+        else
+            write_duration(p->out, from + p->c->column_width - 1);
     }
-    if (p->c->column_first_step[column] != UINT64_MAX)
+    if (!p->c->axis_steps && p->c->column_first_step[column] != UINT64_MAX)
         fprintf(p->out, " (from step %" PRIu64 ")", p->c->column_first_step[column]);
 }
 
@@ -715,9 +730,9 @@ static void write_axis(const struct page *p, double y_top, double y_bottom, int 
         if (!labels)
             continue;
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", x + 2, y_top - 16);
-        write_duration(out, (uint64_t)column * p->c->column_ns);
+        write_position(p, (uint64_t)column * p->c->column_width);
         fputs("</text>", out);
-        if (p->c->column_first_step[column] != UINT64_MAX)
+        if (!p->c->axis_steps && p->c->column_first_step[column] != UINT64_MAX)
             fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"muted\">step %" PRIu64 "</text>",
                     x + 2, y_top - 4, p->c->column_first_step[column]);
         fputc('\n', out);
@@ -745,12 +760,12 @@ static void write_lane_label(const struct page *p, const struct report_lane *lan
         fprintf(out, " since step %" PRIu64, lane->blocked_since_step);
         break;
     case REPORT_LANE_EXITED:
-        fprintf(out, "exited with status %" PRId64 " at vtime ", lane->exit_status);
-        write_duration(out, lane->end_ns);
+        fprintf(out, "exited with status %" PRId64 " at ", lane->exit_status);
+        write_position(p, lane->end_at);
         break;
     case REPORT_LANE_KILLED:
-        fprintf(out, "killed (status %" PRId64 ") at vtime ", lane->exit_status);
-        write_duration(out, lane->end_ns);
+        fprintf(out, "killed (status %" PRId64 ") at ", lane->exit_status);
+        write_position(p, lane->end_at);
         break;
     }
     fprintf(out, "; %" PRIu64 " events, %" PRIu64 " errors, %" PRIu64 " faults, %" PRIu64
@@ -771,9 +786,13 @@ static void write_timeline(struct page *p)
     uint32_t rows = p->shown + (hidden ? 1 : 0);
     double height = AXIS_HEIGHT + rows * LANE_HEIGHT + 8;
     fputs("<h2 id=\"timeline\">Timeline</h2>\n", out);
-    fprintf(out, "<p>One lane per process, over virtual time in %" PRIu32 " column%s of ",
+    fprintf(out, "<p>One lane per process, over %s in %" PRIu32 " column%s of ",
+            c->axis_steps ? "steps (step_time is 0: virtual time stands still)" : "virtual time",
             p->columns, p->columns == 1 ? "" : "s");
-    write_duration(out, c->column_ns);
+    if (c->axis_steps)
+        fprintf(out, "%" PRIu64 " step%s", c->column_width, c->column_width == 1 ? "" : "s");
+    else
+        write_duration(out, c->column_width);
     fprintf(out, " each: the background is the share of the column spent blocked (orange), the "
                  "bar how busy the process was. %" PRIu32
                  " process%s",
@@ -803,8 +822,8 @@ static void write_timeline(struct page *p)
         char who[64];
         snprintf(who, sizeof who, "pid %" PRIu32 " %s", lane->pid, lane->name);
         if (lane->cells) {
-            write_lane_cells(p, lane->cells, max_events, report_column_of(c, lane->spawn_ns),
-                             report_column_of(c, lane->end_ns), y, who);
+            write_lane_cells(p, lane->cells, max_events, report_column_of(c, lane->spawn_at),
+                             report_column_of(c, lane->end_at), y, who);
             for (uint32_t column = 0; rest && column < REPORT_COLUMNS; column++)
                 rest[column].events -= lane->cells[column].events;
         }
@@ -968,9 +987,9 @@ static void write_chart(const struct page *p, enum series series, const char *ti
 static void write_resources(const struct page *p)
 {
     const struct report_collector *c = p->c;
-    fputs("<h2 id=\"resources\">Resources</h2>\n<p>Use over virtual time against each limit "
-          "(the dashed red line): the peak within each column.</p>\n",
-          p->out);
+    fprintf(p->out, "<h2 id=\"resources\">Resources</h2>\n<p>Use over %s against each limit (the "
+                    "dashed red line): the peak within each column.</p>\n",
+            c->axis_steps ? "steps" : "virtual time");
     write_chart(p, SERIES_CHANNELS, "Channel slots", "max_channels", c->max_channels, "");
     write_chart(p, SERIES_PROCS, "Process slots", "max_procs", c->max_procs, "");
     write_chart(p, SERIES_PORTS, "Ports", "max_ports", c->max_ports, "");

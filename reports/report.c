@@ -70,22 +70,22 @@ static void widen(struct report_collector *c)
     for (uint32_t pid = 1; pid <= c->lane_count; pid++)
         if (c->lanes[pid - 1].cells)
             merge_cells(c->lanes[pid - 1].cells);
-    c->column_ns *= 2;
+    c->column_width *= 2;
     c->column_count = (c->column_count + 1) / 2;
 }
 
-uint32_t report_column_of(const struct report_collector *c, uint64_t ns)
+uint32_t report_column_of(const struct report_collector *c, uint64_t at)
 {
-    uint64_t column = ns / c->column_ns;
+    uint64_t column = at / c->column_width;
     return column < REPORT_COLUMNS ? (uint32_t)column : REPORT_COLUMNS - 1;
 }
 
-/* The column of ns, widening the columns until the run fits in them. */
-static uint32_t column_for(struct report_collector *c, uint64_t ns)
+/* The column of position at, widening the columns until the run fits in them. */
+static uint32_t column_for(struct report_collector *c, uint64_t at)
 {
-    while (ns / c->column_ns >= REPORT_COLUMNS && c->column_ns <= UINT64_MAX / 4)
+    while (at / c->column_width >= REPORT_COLUMNS && c->column_width <= UINT64_MAX / 4)
         widen(c);
-    uint32_t column = report_column_of(c, ns);
+    uint32_t column = report_column_of(c, at);
     if (column + 1 > c->column_count)
         c->column_count = column + 1;
     return column;
@@ -97,7 +97,7 @@ static void spread_blocked(struct report_collector *c, struct report_lane *lane,
 {
     if (!lane->cells || to <= from)
         return;
-    uint64_t width = c->column_ns;
+    uint64_t width = c->column_width;
     for (uint32_t column = report_column_of(c, from); column <= report_column_of(c, to - 1);
          column++) {
         uint64_t start = (uint64_t)column * width, end = start + width;
@@ -115,7 +115,7 @@ static void spread_blocked(struct report_collector *c, struct report_lane *lane,
 /* ---- lanes ---------------------------------------------------------------------- */
 
 static struct report_lane *lane_get(struct report_collector *c, uint32_t pid,
-                                    const struct run_view *view, uint64_t ns)
+                                    const struct run_view *view, uint64_t at)
 {
     if (pid == 0)
         return NULL;
@@ -133,7 +133,7 @@ static struct report_lane *lane_get(struct report_collector *c, uint32_t pid,
     }
     while (c->lane_count < pid) {
         struct report_lane *lane = &c->lanes[c->lane_count++];
-        *lane = (struct report_lane){.pid = c->lane_count, .spawn_ns = ns};
+        *lane = (struct report_lane){.pid = c->lane_count, .spawn_at = at};
         if (lane->pid <= REPORT_LANES_DETAILED_MAX) {
             lane->cells = calloc(REPORT_COLUMNS, sizeof lane->cells[0]);
             c->failed |= lane->cells == NULL;
@@ -155,11 +155,11 @@ static void mark(struct report_lane *lane, uint32_t column, uint16_t bits)
         lane->cells[column].marks |= bits;
 }
 
-static void unblock(struct report_collector *c, struct report_lane *lane, uint64_t ns)
+static void unblock(struct report_collector *c, struct report_lane *lane, uint64_t at)
 {
     if (!lane || lane->state != REPORT_LANE_BLOCKED)
         return;
-    spread_blocked(c, lane, lane->blocked_since_ns, ns);
+    spread_blocked(c, lane, lane->blocked_since_at, at);
     lane->state = REPORT_LANE_LIVE;
 }
 
@@ -197,9 +197,10 @@ static void collect_event(void *context, const struct trace_event *e, const stru
         c->heap_capacity_bytes = w->heap.capacity_bytes;
         c->limits_known = 1;
     }
-    uint32_t column = column_for(c, e->vtime_ns);
+    uint64_t at = c->axis_steps ? e->step : e->vtime_ns;
+    uint32_t column = column_for(c, at);
     c->events++;
-    c->last_ns = e->vtime_ns;
+    c->last_at = at;
     c->last_step = e->step;
     if (e->step < c->column_first_step[column])
         c->column_first_step[column] = e->step;
@@ -216,9 +217,9 @@ static void collect_event(void *context, const struct trace_event *e, const stru
     switch (e->op) {
     case TRACE_OP_SPAWN:
         if (e->result > 0 && e->result <= UINT32_MAX) {
-            other = lane_get(c, (uint32_t)e->result, view, e->vtime_ns);
+            other = lane_get(c, (uint32_t)e->result, view, at);
             if (other) {
-                other->spawn_ns = e->vtime_ns;
+                other->spawn_at = at;
                 other->parent = e->pid;
             }
             other_bits = REPORT_MARK_SPAWN;
@@ -226,14 +227,14 @@ static void collect_event(void *context, const struct trace_event *e, const stru
         break;
     case TRACE_OP_WAKE:
         if (e->arg > 0 && e->arg <= UINT32_MAX) {
-            other = lane_get(c, (uint32_t)e->arg, view, e->vtime_ns);
-            unblock(c, other, e->vtime_ns);
+            other = lane_get(c, (uint32_t)e->arg, view, at);
+            unblock(c, other, at);
             other_bits = REPORT_MARK_WAKE;
         }
         break;
     case TRACE_OP_KILL:
         if (e->result == 0 && e->arg > 0) {
-            other = lane_get(c, (uint32_t)((uint64_t)e->arg >> 8), view, e->vtime_ns);
+            other = lane_get(c, (uint32_t)((uint64_t)e->arg >> 8), view, at);
             if (other)
                 other->signals++;
             other_bits = REPORT_MARK_SIGNAL;
@@ -247,11 +248,11 @@ static void collect_event(void *context, const struct trace_event *e, const stru
         c->all[column].marks |= other_bits;
     }
     /* The process the event belongs to (the victim, for a kill). */
-    struct report_lane *lane = lane_get(c, e->pid, view, e->vtime_ns);
+    struct report_lane *lane = lane_get(c, e->pid, view, at);
     if (!lane)
         return;
     if (e->op != TRACE_OP_WAKE)
-        unblock(c, lane, e->vtime_ns); /* its own event: it runs again */
+        unblock(c, lane, at); /* its own event: it runs again */
     lane->events++;
     uint16_t bits = 0;
     if (lane->cells && lane->cells[column].events < UINT32_MAX)
@@ -260,7 +261,7 @@ static void collect_event(void *context, const struct trace_event *e, const stru
         lane->state = REPORT_LANE_BLOCKED;
         lane->blocked_op = e->op;
         lane->blocked_object = e->object;
-        lane->blocked_since_ns = e->vtime_ns;
+        lane->blocked_since_at = at;
         lane->blocked_since_step = e->step;
         bits |= REPORT_MARK_BLOCK;
     } else if (is_error(e)) {
@@ -280,13 +281,13 @@ static void collect_event(void *context, const struct trace_event *e, const stru
     case TRACE_OP_EXIT:
         lane->state = REPORT_LANE_EXITED;
         lane->exit_status = e->arg;
-        lane->end_ns = e->vtime_ns;
+        lane->end_at = at;
         bits |= REPORT_MARK_EXIT;
         break;
     case TRACE_OP_KILLED:
         lane->state = REPORT_LANE_KILLED;
         lane->exit_status = e->result;
-        lane->end_ns = e->vtime_ns;
+        lane->end_at = at;
         bits |= REPORT_MARK_KILLED;
         break;
     case TRACE_OP_FAULT:
@@ -338,14 +339,15 @@ static void collect_end(void *context, const struct run_result *result, const st
 {
     struct report_collector *c = context;
     const struct world *w = view->world;
-    uint32_t column = column_for(c, result->vtime_ns);
+    uint64_t at = c->axis_steps ? result->steps : result->vtime_ns;
+    uint32_t column = column_for(c, at);
     /* What the run left behind, after the teardown and the audit. */
     sample_usage(c, column, w);
-    uint64_t end = ((uint64_t)column + 1) * c->column_ns;
+    uint64_t end = ((uint64_t)column + 1) * c->column_width;
     for (uint32_t pid = 1; pid <= c->lane_count; pid++) {
         struct report_lane *lane = &c->lanes[pid - 1];
         if (lane->state == REPORT_LANE_BLOCKED) {
-            spread_blocked(c, lane, lane->blocked_since_ns, end);
+            spread_blocked(c, lane, lane->blocked_since_at, end);
             const char *name = lane->blocked_object && view->names->object
                                    ? view->names->object(view->names->context,
                                                          lane->blocked_object)
@@ -353,7 +355,7 @@ static void collect_end(void *context, const struct run_result *result, const st
             snprintf(lane->blocked_on, sizeof lane->blocked_on, "%s", name ? name : "");
         }
         if (lane->state == REPORT_LANE_LIVE || lane->state == REPORT_LANE_BLOCKED)
-            lane->end_ns = result->vtime_ns;
+            lane->end_at = at;
     }
     if (view->wait_graph) {
         if (copy_graph(&c->graph, view->wait_graph) != 0)
@@ -382,7 +384,8 @@ int report_collector_init(struct report_collector *c, uint64_t step_ns)
 {
     memset(c, 0, sizeof *c);
     /* One step a column to begin with: a short run shows every step. */
-    c->column_ns = step_ns ? step_ns : 1;
+    c->axis_steps = step_ns == 0;
+    c->column_width = step_ns ? step_ns : 1;
     c->column_count = 1;
     for (uint32_t i = 0; i < REPORT_COLUMNS; i++)
         c->column_first_step[i] = UINT64_MAX;

@@ -7,7 +7,10 @@
  * summary whatever the length of the run: virtual time is cut into at most
  * REPORT_COLUMNS columns (their width doubles, two columns merged into one, when the
  * run outgrows them), each process keeps one cell per column, and resource use
- * keeps its peak per column. Nothing is drawn per event. */
+ * keeps its peak per column. Nothing is drawn per event.
+ *
+ * Positions on that axis ("_at") are virtual time in ns, or step numbers when
+ * step_time is 0 and virtual time only moves with timers. */
 #ifndef DETSIM_REPORT_H
 #define DETSIM_REPORT_H
 
@@ -57,13 +60,13 @@ struct report_lane {
     uint8_t in_cycle; /* on the wait-for cycle of a hang */
     uint8_t checked;  /* a scenario check failed in it */
     int64_t exit_status;
-    uint64_t spawn_ns;
-    uint64_t end_ns; /* exit or kill; the run's end while alive */
+    uint64_t spawn_at;
+    uint64_t end_at; /* exit or kill; the run's end while alive */
     uint64_t events, errors, faults, signals, ooms;
     /* while blocked */
     enum trace_op blocked_op;
     uint64_t blocked_object;
-    uint64_t blocked_since_ns;
+    uint64_t blocked_since_at;
     uint64_t blocked_since_step;
     char blocked_on[48]; /* the object's name, filled at the end for those still blocked */
     struct report_cell *cells; /* REPORT_COLUMNS, NULL past REPORT_LANES_DETAILED_MAX */
@@ -81,7 +84,8 @@ struct report_usage {
 };
 
 struct report_collector {
-    uint64_t column_ns;     /* virtual time one column covers */
+    uint8_t axis_steps;      /* step_time is 0: the axis counts steps */
+    uint64_t column_width;   /* what one column covers: ns, or steps */
     uint32_t column_count;  /* columns reached so far, at most REPORT_COLUMNS */
     uint64_t column_first_step[REPORT_COLUMNS]; /* UINT64_MAX: no event in it */
     struct report_usage usage[REPORT_COLUMNS];
@@ -94,7 +98,7 @@ struct report_collector {
     uint64_t op_errors[TRACE_OP_COUNT];
     uint64_t op_blocked[TRACE_OP_COUNT];
     uint64_t fault_first_step[FAULT_POINT_COUNT];
-    uint64_t last_ns;
+    uint64_t last_at;
     uint64_t last_step;
     /* the limits, from the world */
     uint32_t max_channels, max_procs, max_ports;
@@ -109,15 +113,15 @@ struct report_collector {
     int failed; /* the collector ran out of memory: the page says what is missing */
 };
 
-/* Sets c up for one run. Returns 0 or -ENOMEM. */
+/* Sets c up for one run of step_ns a step (0: the axis counts steps). Returns 0. */
 int report_collector_init(struct report_collector *c, uint64_t step_ns);
 void report_collector_free(struct report_collector *c);
 
 /* Fills observer so that it feeds c; the caller links it into run_options. */
 void report_collector_observer(struct report_collector *c, struct run_observer *observer);
 
-/* The column of virtual time ns (c->column_ns wide), never past the last. */
-uint32_t report_column_of(const struct report_collector *c, uint64_t ns);
+/* The column of position at (c->column_width wide), never past the last. */
+uint32_t report_column_of(const struct report_collector *c, uint64_t at);
 
 /* Writes the command that replays the run: detsim run SCENARIO --seed N, then
  * --strategy when not random (replay:SCHEDULE when schedule_path is set), --set for

@@ -564,6 +564,8 @@ Test(report, every_outcome_gives_a_well_formed_page)
         {"run ipc-workload --seed 5 --fault slots/channels:free=2,after=20", "pass",
          "usable under a slot fault: 5"},
         {"run ping-pong --seed 42", "pass", "Timeline"},
+        {"run ping-pong --seed 42 --set step_time=0ns", "pass", "over steps (step_time is 0"},
+        {"run lock-order --set heap_bytes=1024", "panic", "PANIC at boot"},
         {"run ipc-workload --seed 4 --set infallible=true --fault 'model/*:p=0.05' "
          "--strategy pct:depth=2,steps=40",
          "", "--fault &#39;model/*:p=0.05&#39;"},
@@ -973,7 +975,7 @@ Test(report, the_collector_keeps_every_event_as_columns_merge)
     cr_assert_eq(result.steps, 5521, "the README's run");
     cr_assert(collector.ended);
     cr_assert_leq(collector.column_count, REPORT_COLUMNS);
-    cr_assert_eq(collector.column_ns, 64000, "1us doubled until 5.521ms fits in %d columns",
+    cr_assert_eq(collector.column_width, 64000, "1us doubled until 5.521ms fits in %d columns",
                  REPORT_COLUMNS);
     uint64_t all = 0, lanes = 0;
     for (uint32_t column = 0; column < REPORT_COLUMNS; column++)
