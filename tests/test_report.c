@@ -997,3 +997,16 @@ Test(report, the_collector_keeps_every_event_as_columns_merge)
     run_result_free(&result);
     report_collector_free(&collector);
 }
+
+Test(report, help_documents_the_options)
+{
+    struct cli_result *r = shell("$DETSIM run --help");
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "  --report FILE ") && strstr(r->out, "  --chrome-trace FILE "),
+              "%s", r->out);
+    r = shell("$DETSIM replay --help");
+    cr_assert(strstr(r->out, "  --report FILE ") && strstr(r->out, "  --chrome-trace FILE "),
+              "%s", r->out);
+    r = shell("$DETSIM sweep --help");
+    cr_assert(strstr(r->out, "  --report "), "%s", r->out);
+}
