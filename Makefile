@@ -18,6 +18,7 @@ ifeq ($(FIU),1)
 FIU_CFLAGS := -DFIU_ENABLE
 LDLIBS     := -lfiu
 endif
+LDLIBS  += -lm
 CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -I. -MMD -MP \
            $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)

@@ -331,6 +331,10 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         sweep_repro_path(path, sizeof path, repro_dir ? repro_dir : ".", r);
         if (repro_dir && access(path, F_OK) == 0)
             fprintf(out, "     repro:  %s\n", path);
+        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".html", repro_dir ? repro_dir : ".",
+                 r->scenario, r->signature);
+        if (repro_dir && access(path, F_OK) == 0)
+            fprintf(out, "     report: %s\n", path);
     }
     if (unexpected)
         fprintf(out, "result: %ld of %ld %s did not end as expected\n", unexpected, count, unit);

@@ -21,6 +21,7 @@
 #include "model/world.h"
 #include "sim/coro.h"
 #include "sim/options.h"
+#include "report.h"
 #include "sim/repro.h"
 #include "sweep.h"
 
@@ -56,6 +57,8 @@ static const char sweep_help[] =
     "                        (SQLite's malloc loop); the outcome of every N is shown\n"
     "  --persistent          with --fail-nth: fail every hit from the Nth on\n"
     "  --seed N              with --fail-nth: the seed of every run (default 0)\n"
+    "  --report              also an HTML report (detsim run --report) beside each\n"
+    "                        group's repro file\n"
     "  --quiet               no progress bar\n"
     "\n"
     "With --variant and no --expect, each variant is held to what it declares: a\n"
@@ -105,6 +108,7 @@ struct sweep {
     char replay_prefix[480]; /* "detsim run SCENARIO [--strategy S] [--set ...]" */
     double time_limit;
     unsigned jobs;
+    int report; /* --report: a page beside each group's repro */
     FILE *json;
     struct sweep_record *records;
     size_t capacity;
@@ -335,6 +339,8 @@ static void write_repro(struct sweep *s, const struct sweep_record *r)
         return;
     char path[400];
     sweep_repro_path(path, sizeof path, REPRO_DIR, r);
+    if (s->report)
+        report_page_beside_repro(&s->run, r->seed, path);
     if (access(path, F_OK) == 0)
         return; /* this group's repro is written (perhaps by an earlier sweep) */
     struct run_options run = s->run;
@@ -742,7 +748,7 @@ int sweep_command(int argc, char **argv)
         {"help", 0},  {"seeds", 1}, {"count", 1},  {"jobs", 1},   {"shard", 1},
         {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0},
         {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {"fault", 1},  {"fail-nth", 1},
-        {"persistent", 0}, {"seed", 1}, {"variant", 1}, {0}};
+        {"persistent", 0}, {"seed", 1}, {"variant", 1}, {"report", 0}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -830,6 +836,8 @@ int sweep_command(int argc, char **argv)
             s.time_limit = (double)number;
         } else if (strcmp(key, "quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(key, "report") == 0) {
+            s.report = 1;
         } else if (strcmp(key, "fault") == 0) {
             if (s.run.fault_count == FAULT_SPECS_MAX)
                 return options_usage_error("at most %d --fault specs", FAULT_SPECS_MAX);

@@ -6,11 +6,14 @@
  * then still finish with nothing leaked and every message accounted for. It is the
  * workload of the allocation-failure loop and a model-heavy benchmark. */
 #include <errno.h>
+#include <string.h>
 
 #include "sim/sys.h"
 
+#define WORKERS_MAX 500 /* with max_procs, max_handles and max_channels raised to match */
+
 static const struct config_key ipc_workload_params[] = {
-    {"workers", CONFIG_UINT, 4, 1, 30, "worker processes"},
+    {"workers", CONFIG_UINT, 4, 1, WORKERS_MAX, "worker processes"},
     {"messages", CONFIG_UINT, 6, 1, 100000, "messages each worker sends"},
     {"large_bytes", CONFIG_BYTES, 4096, 1, 1 << 20, "size of every other message"},
     {"infallible", CONFIG_BOOL, 0, 0, 1,
@@ -22,9 +25,9 @@ struct workload {
     int infallible;
     uint64_t messages;
     uint64_t large_bytes;
-    uint64_t sent[32];     /* per worker: messages that were accepted */
-    uint64_t received[32]; /* per worker: messages the parent read */
-    int dropped[32];       /* per worker: its channel was given up (-EMFILE) */
+    uint64_t sent[WORKERS_MAX];     /* per worker: messages that were accepted */
+    uint64_t received[WORKERS_MAX]; /* per worker: messages the parent read */
+    int dropped[WORKERS_MAX];       /* per worker: its channel was given up (-EMFILE) */
     uint32_t handles_received;
 };
 
@@ -94,15 +97,17 @@ SCENARIO(ipc_workload,
          ipc_workload_params)
 {
     static struct workload load;
-    static struct worker_arg args[32];
+    static struct worker_arg args[WORKERS_MAX];
     load = (struct workload){0};
     load.messages = sys_param("messages");
     load.large_bytes = sys_param("large_bytes");
     load.infallible = (int)sys_param("infallible");
     uint32_t workers = (uint32_t)sys_param("workers");
-    uint32_t ends[32];
-    int open[32] = {0}; /* 1: draining via the port, 2: draining by blocking recv */
-    int pids[32];
+    /* static, like load: 6 KiB of locals would crowd a 16 KiB task stack */
+    static uint32_t ends[WORKERS_MAX];
+    static int open[WORKERS_MAX]; /* 1: draining via the port, 2: draining by blocking recv */
+    static int pids[WORKERS_MAX];
+    memset(open, 0, sizeof open);
     int port = sys_port_create(); /* without a port, drain each channel in turn */
     for (uint32_t i = 0; i < workers; i++) {
         uint32_t pair[2];

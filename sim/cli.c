@@ -14,6 +14,7 @@
 #include "repro.h"
 #include "run.h"
 #include "model/world.h"
+#include "reports/report.h"
 
 int sweep_command(int argc, char **argv); /* reports/sweep_cli.c */
 int merge_command(int argc, char **argv);
@@ -70,8 +71,16 @@ static const char run_help[] =
     "  --expect OUTCOME      the outcome that counts as success (default pass): pass,\n"
     "                        hang-deadlock, hang-budget, leak, panic, assert, invariant\n"
     "  --save-repro FILE     write a repro file of this run (replay: detsim replay FILE)\n"
+    "  --report FILE         write a self-contained HTML report of the run: the outcome\n"
+    "                        and how to replay it, the hang's wait-for graph with its\n"
+    "                        cycle, the leaked objects or the failure report, a timeline\n"
+    "                        of every process, resource use against its limits\n"
+    "  --chrome-trace FILE   write the trace as Chrome trace-event JSON, for Perfetto\n"
+    "                        (ui.perfetto.dev) or chrome://tracing; ts is virtual time\n"
     "  --quiet               print only the summary line\n"
     "\n"
+    "Output files are written to a temporary file and renamed into place; a bad path\n"
+    "is found before anything runs. The trace hash is the same with or without them.\n"
     "Exit status: 0 when the outcome is the expected one, 1 when not, 2 bad input.\n";
 
 static const char replay_help[] =
@@ -86,6 +95,8 @@ static const char replay_help[] =
     "  --trace FILE          write every event to FILE ('-' for standard output)\n"
     "  --trace-format F      text (default) or jsonl\n"
     "  --from-seed           ignore the recorded choices and draw from the seed\n"
+    "  --report FILE         write an HTML report of the run (see 'detsim run --help')\n"
+    "  --chrome-trace FILE   write the trace as Chrome trace-event JSON\n"
     "  --quiet               print only the summary and the verdict\n";
 
 static const char list_help[] =
@@ -234,6 +245,59 @@ static int output_close(struct output_file *f, const char *what, int keep)
     return 0;
 }
 
+/* The report outputs of a run or a replay: --report and --chrome-trace. */
+struct report_files {
+    struct output_file html;
+    struct output_file chrome;
+};
+
+/* Opens both (before anything runs). Returns 0, or EXIT_USAGE after one line on
+ * stderr with nothing left open. */
+static int report_files_open(struct report_files *f)
+{
+    if ((f->html.path && strcmp(f->html.path, "-") == 0) ||
+        (f->chrome.path && strcmp(f->chrome.path, "-") == 0))
+        return options_usage_error("--report and --chrome-trace need a file name, not '-'");
+    if (output_open(&f->html, "report") != 0)
+        return EXIT_USAGE;
+    if (output_open(&f->chrome, "chrome trace") != 0) {
+        output_close(&f->html, "report", 0);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Renames both into place when keep, removes them otherwise. Returns 0 or
+ * EXIT_INTERNAL after one line on stderr. */
+static int report_files_close(struct report_files *f, int keep)
+{
+    int html = output_close(&f->html, "report", keep);
+    int chrome = output_close(&f->chrome, "chrome trace", keep);
+    return html ? html : chrome;
+}
+
+/* Writes the end of the reports after a run and commits them. Returns 0, or
+ * EXIT_INTERNAL after one line on stderr. */
+static int report_files_finish(struct report_files *f, struct report_outputs *outputs,
+                               const struct run_options *run, const struct run_result *result)
+{
+    int rc = report_outputs_finish(outputs, run, result);
+    if (rc != 0) {
+        report_files_close(f, 0);
+        fprintf(stderr, "detsim: cannot write the report: %s\n", strerror(-rc));
+        return EXIT_INTERNAL;
+    }
+    return report_files_close(f, 1);
+}
+
+static void report_files_announce(const struct report_files *f)
+{
+    if (f->html.path)
+        printf("report written to %s\n", f->html.path);
+    if (f->chrome.path)
+        printf("chrome trace written to %s\n", f->chrome.path);
+}
+
 static int parse_trace_format(const char *text, enum trace_format *format)
 {
     if (strcmp(text, "text") == 0)
@@ -261,18 +325,21 @@ static void print_result(const struct run_options *options, const struct run_res
 
 /* ---- run ---------------------------------------------------------------------------- */
 
-static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
-                            const char *repro_path, enum sched_outcome expect, int quiet,
-                            const struct scenario_variant *variant);
-
 struct run_settings {
     const char *trace_path;
     const char *repro_path;
+    const char *report_path;   /* --report */
+    const char *chrome_path;   /* --chrome-trace */
+    const char *schedule_path; /* --strategy replay:FILE */
     enum sched_outcome expect;
     int quiet;
+    const struct scenario_variant *variant; /* --variant, NULL for none */
     struct fault_spec faults[FAULT_SPECS_MAX]; /* --fault, in the order given */
     uint32_t fault_count;
 };
+
+static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
+                            const struct run_settings *settings);
 
 /* Applies the parsed options of 'run' to run and settings. A --strategy replay:FILE
  * loads FILE into schedule, which the caller frees whatever this returns. Returns 0
@@ -306,11 +373,13 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
             run->seed = schedule->options.seed;
             run->replay = schedule->choice_count ? schedule->choices : no_choices;
             run->replay_count = schedule->choice_count;
+            settings->schedule_path = value + 7;
         } else if (strcmp(name, "strategy") == 0) {
             if (run_parse_strategy(value, &run->strategy, reason, sizeof reason) != 0)
                 return options_usage_error("%s", reason);
             run->replay = NULL; /* the last --strategy wins */
             run->replay_count = 0;
+            settings->schedule_path = NULL;
         } else if (strcmp(name, "set") == 0) {
             if (config_assign(&run->config, value, reason, sizeof reason) != 0)
                 return options_usage_error("%s", reason);
@@ -341,6 +410,10 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
             settings->expect = (enum sched_outcome)outcome;
         } else if (strcmp(name, "save-repro") == 0) {
             settings->repro_path = value;
+        } else if (strcmp(name, "report") == 0) {
+            settings->report_path = value;
+        } else if (strcmp(name, "chrome-trace") == 0) {
+            settings->chrome_path = value;
         } else if (strcmp(name, "quiet") == 0) {
             settings->quiet = 1;
         }
@@ -379,8 +452,8 @@ static int command_run(int argc, char **argv)
     static const struct option_spec specs[] = {
         {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
         {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
-        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1}, {"variant", 1},
-        {0}};
+        {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1},
+        {"report", 1},     {"chrome-trace", 1}, {"variant", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -433,38 +506,56 @@ static int command_run(int argc, char **argv)
         status = options_usage_error("%s", reason);
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
-        status = command_run_with(&run, &trace_file, settings.repro_path, settings.expect,
-                                  settings.quiet, variant);
+        settings.variant = variant;
+        status = command_run_with(&run, &trace_file, &settings);
     }
     repro_free(&schedule);
     return status;
 }
 
 static int command_run_with(struct run_options *run_options, struct output_file *trace_file,
-                            const char *repro_path, enum sched_outcome expect, int quiet,
-                            const struct scenario_variant *variant)
+                            const struct run_settings *settings)
 {
+    const struct scenario_variant *variant = settings->variant;
+    const char *repro_path = settings->repro_path;
+    enum sched_outcome expect = settings->expect;
+    int quiet = settings->quiet;
     struct run_options run = *run_options;
     struct output_file repro_file = {.path = repro_path};
-    /* Both outputs are opened first: a bad path is found before anything runs. */
+    struct report_files reports = {{.path = settings->report_path},
+                                   {.path = settings->chrome_path}};
+    /* Every output is opened first: a bad path is found before anything runs. */
     if (output_open(&repro_file, "repro file") != 0)
         return EXIT_USAGE;
     if (output_open(trace_file, "trace file") != 0) {
         output_close(&repro_file, "repro file", 0);
         return EXIT_USAGE;
     }
-    run.trace_out = trace_file->stream;
-    run.record_choices = repro_path != NULL;
-
-    struct run_result result;
-    if (run_scenario(&run, &result) != 0) {
+    if (report_files_open(&reports) != 0) {
         output_close(trace_file, "trace file", 0);
         output_close(&repro_file, "repro file", 0);
+        return EXIT_USAGE;
+    }
+    run.trace_out = trace_file->stream;
+    run.record_choices = repro_path != NULL;
+    struct report_outputs outputs = {reports.html.stream, reports.chrome.stream, repro_path,
+                                     settings->schedule_path};
+
+    struct run_result result = {0};
+    if (report_outputs_attach(&outputs, &run) != 0 || run_scenario(&run, &result) != 0) {
+        output_close(trace_file, "trace file", 0);
+        output_close(&repro_file, "repro file", 0);
+        report_files_close(&reports, 0);
+        report_outputs_free(&outputs);
         run_result_free(&result);
         fprintf(stderr, "detsim: internal error: out of memory\n");
         return EXIT_INTERNAL;
     }
     int status = output_close(trace_file, "trace file", 1);
+    int reported = report_files_finish(&reports, &outputs, &run, &result);
+    report_outputs_free(&outputs);
+    if (status == 0)
+        status = reported;
     print_result(&run, &result, quiet);
     if (run.replay && (result.replay_mismatches || result.replay_overruns))
         printf("replay: %" PRIu64 " recorded choices did not fit this run, %" PRIu64
@@ -478,6 +569,8 @@ static int command_run_with(struct run_options *run_options, struct output_file 
         else if (status == 0 && !quiet)
             printf("repro written to %s (replay: detsim replay %s)\n", repro_path, repro_path);
     }
+    if (status == 0 && !quiet)
+        report_files_announce(&reports);
     if (status == 0 && result.outcome != expect) {
         if (variant && strcmp(variant->expect, sched_outcome_name(result.outcome)) == 0)
             fprintf(stderr, "detsim: outcome %s, expected %s (variant %s declares %s: add "
@@ -498,7 +591,8 @@ static int command_run_with(struct run_options *run_options, struct output_file 
 static int command_replay(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
-        {"help", 0}, {"trace", 1}, {"trace-format", 1}, {"from-seed", 0}, {"quiet", 0}, {0}};
+        {"help", 0},  {"trace", 1},  {"trace-format", 1}, {"from-seed", 0},
+        {"quiet", 0}, {"report", 1}, {"chrome-trace", 1}, {0}};
     struct parsed_option options[16];
     const char *positionals[1];
     int option_count, positional_count;
@@ -514,12 +608,17 @@ static int command_replay(int argc, char **argv)
     if (positional_count != 1)
         return options_usage_error("replay needs a repro file (see 'detsim replay --help')");
     struct output_file trace_file = {0};
+    struct report_files reports = {{0}, {0}};
     enum trace_format format = TRACE_FORMAT_TEXT;
     int quiet = options_has(options, option_count, "quiet");
     int from_seed = options_has(options, option_count, "from-seed");
     for (int i = 0; i < option_count; i++) {
         if (strcmp(options[i].name, "trace") == 0)
             trace_file.path = options[i].value;
+        else if (strcmp(options[i].name, "report") == 0)
+            reports.html.path = options[i].value;
+        else if (strcmp(options[i].name, "chrome-trace") == 0)
+            reports.chrome.path = options[i].value;
         else if (strcmp(options[i].name, "trace-format") == 0 &&
                  parse_trace_format(options[i].value, &format) != 0)
             return EXIT_USAGE;
@@ -529,6 +628,11 @@ static int command_replay(int argc, char **argv)
     if (repro_read(positionals[0], &repro, reason, sizeof reason) != 0)
         return options_usage_error("%s", reason);
     if (output_open(&trace_file, "trace file") != 0) {
+        repro_free(&repro);
+        return EXIT_USAGE;
+    }
+    if (report_files_open(&reports) != 0) {
+        output_close(&trace_file, "trace file", 0);
         repro_free(&repro);
         return EXIT_USAGE;
     }
@@ -542,18 +646,28 @@ static int command_replay(int argc, char **argv)
     }
     if (world_config_error(&run.config, reason, sizeof reason) != 0) {
         output_close(&trace_file, "trace file", 0);
+        report_files_close(&reports, 0);
         repro_free(&repro);
         return options_usage_error("%s: %s", positionals[0], reason);
     }
-    struct run_result result;
-    if (run_scenario(&run, &result) != 0) {
+    /* From the recorded choices, the page's replay command is the recording's. */
+    struct report_outputs outputs = {reports.html.stream, reports.chrome.stream, positionals[0],
+                                     run.replay ? positionals[0] : NULL};
+    struct run_result result = {0};
+    if (report_outputs_attach(&outputs, &run) != 0 || run_scenario(&run, &result) != 0) {
         output_close(&trace_file, "trace file", 0);
+        report_files_close(&reports, 0);
+        report_outputs_free(&outputs);
         run_result_free(&result);
         repro_free(&repro);
         fprintf(stderr, "detsim: internal error: out of memory\n");
         return EXIT_INTERNAL;
     }
     int status = output_close(&trace_file, "trace file", 1);
+    int reported = report_files_finish(&reports, &outputs, &run, &result);
+    report_outputs_free(&outputs);
+    if (status == 0)
+        status = reported;
     print_result(&run, &result, quiet);
     int outcome_matches = result.outcome == repro.expect_outcome;
     int hash_matches = !repro.has_hash || result.hash == repro.expect_hash;
@@ -576,6 +690,8 @@ static int command_replay(int argc, char **argv)
         printf(" (%" PRIu64 " did not fit the run, %" PRIu64 " draws past the end)",
                result.replay_mismatches, result.replay_overruns);
     printf("\n");
+    if (status == 0 && !quiet)
+        report_files_announce(&reports);
     if (status == 0 && !(outcome_matches && hash_matches && signature_matches))
         status = EXIT_UNEXPECTED;
     run_result_free(&result);

@@ -1,6 +1,8 @@
 /* hang — the report written when a run hangs: every blocked task, what it waits
  * on, who holds or could signal that, since when, and any wait-for cycle. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,22 +156,36 @@ static uint32_t find_cycle(struct sched *s, uint32_t pid, uint8_t *color, uint32
     return 0;
 }
 
-static void write_cycle(struct sched *s, struct text *out)
+/* The first wait-for cycle, searching from each blocked task (daemons excepted) in
+ * pid order: its pids go to cycle (task_count + 1 entries) and its length is
+ * returned; 0 when there is none. Returns -1 when out of memory. */
+static int64_t first_cycle(struct sched *s, uint32_t *cycle)
 {
     uint32_t n = s->task_count;
     uint8_t *color = calloc(n + 1, 1);
     uint32_t *path = calloc(n + 1, sizeof *path);
-    uint32_t *cycle = calloc(n + 1, sizeof *cycle);
-    if (!color || !path || !cycle) {
-        text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
-        goto done;
-    }
-    for (uint32_t pid = 1; pid <= n; pid++) {
+    int64_t length = color && path ? 0 : -1;
+    for (uint32_t pid = 1; pid <= n && length == 0; pid++) {
         if (color[pid] || sched_task(s, pid)->state != TASK_BLOCKED || sched_task(s, pid)->daemon)
             continue;
-        uint32_t length = find_cycle(s, pid, color, path, 0, cycle);
-        if (!length)
-            continue;
+        length = find_cycle(s, pid, color, path, 0, cycle);
+    }
+    free(color);
+    free(path);
+    return length;
+}
+
+static void write_cycle(struct sched *s, struct text *out)
+{
+    uint32_t *cycle = calloc(s->task_count + 1, sizeof *cycle);
+    int64_t found = cycle ? first_cycle(s, cycle) : -1;
+    if (found < 0) {
+        text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
+        free(cycle);
+        return;
+    }
+    uint32_t length = (uint32_t)found;
+    if (length) {
         text_printf(out, "\nWait-for cycle (%" PRIu32 " tasks):\n", length);
         for (uint32_t i = 0; i < length; i++) {
             const struct task *t = sched_task(s, cycle[i]);
@@ -193,11 +209,7 @@ static void write_cycle(struct sched *s, struct text *out)
         }
         text_printf(out, "  -> back to pid %" PRIu32 ": none of these tasks can ever proceed.\n",
                     cycle[0]);
-        goto done;
     }
-done:
-    free(color);
-    free(path);
     free(cycle);
 }
 
@@ -244,4 +256,168 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
     write_cycle(s, out);
     if (s->hooks.describe)
         s->hooks.describe(out);
+}
+
+/* ---- the wait-for graph, for pictures ------------------------------------------------ */
+
+/* Grows *array (of element_bytes elements) to hold count + 1. Returns 0 or -ENOMEM. */
+static int graph_grow(void *array_pointer, uint32_t *capacity, uint32_t count,
+                      size_t element_bytes)
+{
+    if (count < *capacity)
+        return 0;
+    uint32_t wanted = *capacity ? *capacity * 2 : 8;
+    void **array = array_pointer;
+    void *grown = realloc(*array, (size_t)wanted * element_bytes);
+    if (!grown)
+        return -ENOMEM;
+    *array = grown;
+    *capacity = wanted;
+    return 0;
+}
+
+struct graph_builder {
+    struct sched_wait_graph *graph;
+    uint32_t task_capacity, object_capacity, edge_capacity;
+};
+
+static int graph_add_task(struct graph_builder *b, const struct task *t)
+{
+    struct sched_wait_graph *g = b->graph;
+    for (uint32_t i = 0; i < g->task_count; i++)
+        if (g->tasks[i].pid == t->pid)
+            return 0;
+    if (graph_grow(&g->tasks, &b->task_capacity, g->task_count, sizeof g->tasks[0]) != 0)
+        return -ENOMEM;
+    struct sched_wait_task *node = &g->tasks[g->task_count++];
+    *node = (struct sched_wait_task){.pid = t->pid};
+    snprintf(node->name, sizeof node->name, "%s", t->name);
+    node->state = t->state == TASK_BLOCKED ? SCHED_WAIT_BLOCKED
+                  : t->state == TASK_EXITED ? SCHED_WAIT_EXITED
+                                            : SCHED_WAIT_RUNNABLE;
+    if (t->state == TASK_BLOCKED) {
+        node->blocked_op = t->blocked_op;
+        node->object = t->waiting_on ? t->waiting_on->id : 0;
+        node->blocked_since_step = t->blocked_since_step;
+    }
+    return 0;
+}
+
+static int graph_add_object(struct graph_builder *b, const struct task *waiter,
+                            const char *relation)
+{
+    struct sched_wait_graph *g = b->graph;
+    const struct waitq *wq = waiter->waiting_on;
+    for (uint32_t i = 0; i < g->object_count; i++)
+        if (g->objects[i].id == wq->id)
+            return 0;
+    if (graph_grow(&g->objects, &b->object_capacity, g->object_count, sizeof g->objects[0]) != 0)
+        return -ENOMEM;
+    struct sched_wait_object *node = &g->objects[g->object_count++];
+    *node = (struct sched_wait_object){.id = wq->id};
+    snprintf(node->kind, sizeof node->kind, "%s", wq->kind);
+    snprintf(node->relation, sizeof node->relation, "%s", relation);
+    if (strcmp(wq->kind, "task") == 0) {
+        if (waiter->blocked_arg)
+            snprintf(node->label, sizeof node->label, "exit of pid %" PRId64, waiter->blocked_arg);
+        else
+            snprintf(node->label, sizeof node->label, "exit of a child of pid %" PRIu32,
+                     waiter->pid);
+    } else {
+        struct text label = {0};
+        write_object(wq, &label);
+        snprintf(node->label, sizeof node->label, "%s", text_str(&label));
+        text_free(&label);
+    }
+    return 0;
+}
+
+static int graph_add_edge(struct graph_builder *b, uint32_t pid, uint64_t object, int holds)
+{
+    struct sched_wait_graph *g = b->graph;
+    for (uint32_t i = 0; i < g->edge_count; i++)
+        if (g->edges[i].pid == pid && g->edges[i].object == object && g->edges[i].holds == holds)
+            return 0;
+    if (graph_grow(&g->edges, &b->edge_capacity, g->edge_count, sizeof g->edges[0]) != 0)
+        return -ENOMEM;
+    g->edges[g->edge_count++] = (struct sched_wait_edge){pid, object, (uint8_t)holds, 0};
+    return 0;
+}
+
+static void graph_mark_cycle(struct sched_wait_graph *g, uint32_t pid, uint64_t object, int holds)
+{
+    for (uint32_t i = 0; i < g->edge_count; i++)
+        if (g->edges[i].pid == pid && g->edges[i].object == object && g->edges[i].holds == holds)
+            g->edges[i].in_cycle = 1;
+}
+
+int sched_wait_graph(struct sched *s, struct sched_wait_graph *graph)
+{
+    *graph = (struct sched_wait_graph){0};
+    struct graph_builder b = {graph, 0, 0, 0};
+    int rc = 0;
+    /* The blocked tasks first, by pid, so that the picture lists them in the order of
+     * the report; then the holders that are not blocked. */
+    for (uint32_t i = 0; i < s->task_count && rc == 0; i++)
+        if (s->tasks[i]->state == TASK_BLOCKED && !s->tasks[i]->daemon)
+            rc = graph_add_task(&b, s->tasks[i]);
+    for (uint32_t i = 0; i < s->task_count && rc == 0; i++) {
+        const struct task *t = s->tasks[i];
+        if (t->state != TASK_BLOCKED || t->daemon || !t->waiting_on)
+            continue;
+        uint32_t pids[HOLDERS_MAX];
+        const char *relation;
+        uint32_t n = holders_of(t, pids, &relation);
+        rc = graph_add_object(&b, t, relation);
+        if (rc == 0)
+            rc = graph_add_edge(&b, t->pid, t->waiting_on->id, 0);
+        for (uint32_t k = 0; k < n && rc == 0; k++) {
+            const struct task *holder = sched_task(s, pids[k]);
+            if (!holder)
+                continue; /* gone: the report says so; there is nothing to draw */
+            rc = graph_add_task(&b, holder);
+            if (rc == 0)
+                rc = graph_add_edge(&b, holder->pid, t->waiting_on->id, 1);
+        }
+    }
+    uint32_t *cycle = rc == 0 ? calloc(s->task_count + 1, sizeof *cycle) : NULL;
+    int64_t length = cycle ? first_cycle(s, cycle) : -1;
+    if (rc != 0 || length < 0) {
+        free(cycle);
+        sched_wait_graph_free(graph);
+        return -ENOMEM;
+    }
+    graph->cycle = cycle;
+    graph->cycle_length = (uint32_t)length;
+    for (uint32_t i = 0; i < graph->cycle_length && rc == 0; i++) {
+        /* Every task on the cycle is blocked; a daemon on it still needs its edges. */
+        const struct task *t = sched_task(s, cycle[i]);
+        uint32_t next = cycle[(i + 1) % graph->cycle_length];
+        const char *relation;
+        uint32_t pids[HOLDERS_MAX];
+        holders_of(t, pids, &relation);
+        rc = graph_add_task(&b, t);
+        if (rc == 0)
+            rc = graph_add_object(&b, t, relation);
+        if (rc == 0)
+            rc = graph_add_edge(&b, t->pid, t->waiting_on->id, 0);
+        if (rc == 0)
+            rc = graph_add_edge(&b, next, t->waiting_on->id, 1);
+        graph_mark_cycle(graph, t->pid, t->waiting_on->id, 0);
+        graph_mark_cycle(graph, next, t->waiting_on->id, 1);
+    }
+    if (rc != 0) {
+        sched_wait_graph_free(graph);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sched_wait_graph_free(struct sched_wait_graph *graph)
+{
+    free(graph->tasks);
+    free(graph->objects);
+    free(graph->edges);
+    free(graph->cycle);
+    *graph = (struct sched_wait_graph){0};
 }

@@ -127,6 +127,41 @@ static int arm_faults(const struct run_options *options, struct fault_plan *plan
     return 0;
 }
 
+/* The run's observers and what they are shown. */
+struct observation {
+    const struct run_observer *observers;
+    struct run_view view;
+};
+
+static void observe_event(void *context, const struct trace_event *e)
+{
+    const struct observation *o = context;
+    for (const struct run_observer *r = o->observers; r; r = r->next)
+        if (r->on_event)
+            r->on_event(r->context, e, &o->view);
+}
+
+/* Shows the settled result to the observers; a hang comes with its wait-for graph.
+ * Returns 0, or -ENOMEM when the graph could not be built. */
+static int observe_end(struct observation *o, struct sched *sched,
+                       const struct run_result *result)
+{
+    struct sched_wait_graph graph = {0};
+    int rc = 0;
+    if (result->outcome == SCHED_OUTCOME_HANG_DEADLOCK ||
+        result->outcome == SCHED_OUTCOME_HANG_BUDGET) {
+        rc = sched_wait_graph(sched, &graph);
+        if (rc == 0)
+            o->view.wait_graph = &graph;
+    }
+    for (const struct run_observer *r = o->observers; r && rc == 0; r = r->next)
+        if (r->on_end)
+            r->on_end(r->context, result, &o->view);
+    o->view.wait_graph = NULL;
+    sched_wait_graph_free(&graph);
+    return rc;
+}
+
 int run_scenario(const struct run_options *options, struct run_result *result)
 {
     *result = (struct run_result){0};
@@ -170,6 +205,11 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         hooks.after_step = sys_after_step; /* world_check after every step */
     sched_set_hooks(sched, &hooks);
     sched_trace_names(sched, &trace.names);
+    struct observation observation = {options->observer, {&world, &trace.names, NULL}};
+    if (options->observer) {
+        trace.observe = observe_event;
+        trace.observe_context = &observation;
+    }
     rc = sys_boot(sched, options->scenario->main, "main");
     if (rc == -ENOMEM && !world.out_of_memory) {
         /* The kernel heap cannot even hold init and the root process. */
@@ -234,6 +274,8 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         choices.log = NULL;
     }
     int failed = choices.log_failed;
+    if (options->observer && observe_end(&observation, sched, result) != 0)
+        failed = 1;
     choice_free(&choices);
     sched_destroy(sched);
     world_destroy(&world);

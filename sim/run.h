@@ -19,6 +19,29 @@
 /* The keys every run has, beside the scenario's own. */
 extern const struct config_key run_core_keys[];
 
+struct run_result;
+struct world;
+
+/* What an observer sees beside an event: the models right after it and the names of
+ * tasks and objects; at the end of a run that hung, the wait-for graph too. */
+struct run_view {
+    const struct world *world;
+    const struct trace_names *names;
+    const struct sched_wait_graph *wait_graph; /* only in on_end of a hang, else NULL */
+};
+
+/* Watches a run without changing it (the run reports in reports/): it only reads,
+ * so the trace and its hash are the same with or without it. Either callback may be
+ * NULL; next chains another observer. */
+struct run_observer {
+    void (*on_event)(void *context, const struct trace_event *e, const struct run_view *view);
+    /* once, after the outcome, the leak audit and the result are settled, while the
+     * world and the tasks still exist */
+    void (*on_end)(void *context, const struct run_result *result, const struct run_view *view);
+    void *context;
+    const struct run_observer *next;
+};
+
 struct run_options {
     const struct scenario *scenario;
     uint64_t seed;
@@ -31,6 +54,7 @@ struct run_options {
     enum trace_format trace_format;
     const struct fault_spec *faults; /* --fault specs, borrowed; NULL when none */
     uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
+    const struct run_observer *observer; /* NULL: none (the usual case, and free) */
 };
 
 struct run_result {

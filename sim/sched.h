@@ -121,6 +121,56 @@ void sched_trace_names(struct sched *s, struct trace_names *names);
 uint64_t sched_steps(const struct sched *s);
 uint64_t sched_vtime(const struct sched *s);
 
+/* The wait-for graph of a run that stopped: what the hang report says in words, as
+ * nodes and edges for a picture. Tasks are the blocked ones (daemons excepted) and
+ * whoever holds what they wait on; objects are the wait queues they are parked on.
+ * Everything is copied: the graph outlives the scheduler. */
+enum sched_wait_state {
+    SCHED_WAIT_BLOCKED,
+    SCHED_WAIT_RUNNABLE,
+    SCHED_WAIT_EXITED
+};
+
+struct sched_wait_task {
+    uint32_t pid;
+    char name[32];
+    enum sched_wait_state state;
+    enum trace_op blocked_op;    /* the call it is blocked in, when blocked */
+    uint64_t object;             /* the queue it is parked on; 0: a sleep, or not blocked */
+    uint64_t blocked_since_step;
+};
+
+struct sched_wait_object {
+    uint64_t id;        /* the wait queue's object id in the trace */
+    char kind[16];      /* "mutex", "semaphore", "channel", "port", "task" */
+    char label[64];     /* mutex "A", channel 0 end A, exit of pid 3 */
+    char relation[96];  /* how the holders relate to it: "is held by", ... */
+};
+
+struct sched_wait_edge {
+    uint32_t pid;     /* waits: the blocked task; holds: the holder */
+    uint64_t object;  /* the wait queue */
+    uint8_t holds;    /* 0: pid waits for object; 1: object is held (or could be
+                         signalled) by pid */
+    uint8_t in_cycle; /* the edge is on the wait-for cycle */
+};
+
+struct sched_wait_graph {
+    struct sched_wait_task *tasks; /* blocked tasks by pid, then the other holders */
+    uint32_t task_count;
+    struct sched_wait_object *objects; /* in order of first use */
+    uint32_t object_count;
+    struct sched_wait_edge *edges;
+    uint32_t edge_count;
+    uint32_t *cycle; /* the pids of the cycle the hang report names, in wait order */
+    uint32_t cycle_length; /* 0: no cycle */
+};
+
+/* Fills graph from s as it stands (after sched_run). Returns 0, or -ENOMEM with
+ * graph empty. Free it with sched_wait_graph_free either way. */
+int sched_wait_graph(struct sched *s, struct sched_wait_graph *graph);
+void sched_wait_graph_free(struct sched_wait_graph *graph);
+
 /* Frees the scheduler, its tasks and objects; stacks go back to the pool. */
 void sched_destroy(struct sched *s);
 

@@ -204,6 +204,8 @@ void trace_emit(struct trace *t, const struct trace_event *e)
     t->event_count++;
     if (t->out)
         write_event(t, e);
+    if (t->observe)
+        t->observe(t->observe_context, e);
 }
 
 void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,

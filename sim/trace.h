@@ -104,11 +104,16 @@ struct trace {
     FILE *out; /* NULL: hash only */
     enum trace_format format;
     struct trace_names names;
+    /* Sees every event after it is hashed (run reports); NULL: nobody. It must not
+     * change the run: it only reads. */
+    void (*observe)(void *context, const struct trace_event *e);
+    void *observe_context;
 };
 
 void trace_init(struct trace *t);
 
-/* Folds e into the hash and writes it to t->out when set. */
+/* Folds e into the hash, writes it to t->out when set and shows it to t->observe
+ * when set. */
 void trace_emit(struct trace *t, const struct trace_event *e);
 
 /* Writes a free-text line to the output (not hashed): a model's console message. */
