@@ -1,7 +1,8 @@
 # detsim — build, test, benchmark.  `make help` lists the targets.
 #
 # Variables: CC (gcc or clang), BUILD (output directory, default build), OPT
-# (optimisation flags), EXTRA_CFLAGS / EXTRA_LDFLAGS (sanitizers, coverage), FIU
+# (optimisation flags), EXTRA_CFLAGS / EXTRA_LDFLAGS (sanitizers, coverage),
+# EXTRA_OBJECTS (linked into every program: the coverage build's _exit wrapper), FIU
 # (1, the default: failpoints through libfiu; 0: built without libfiu, for a target
 # that has none; only slot faults can then be injected).
 
@@ -23,11 +24,11 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel
+DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
 LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c))
-LIB_SOURCES := $(filter-out sim/cli.c,$(LIB_SOURCES))
+LIB_SOURCES := $(filter-out sim/cli.c reports/gcov_exit.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
@@ -35,7 +36,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # A seed at which lock-order deadlocks, for `make run`.
 RUN_SEED := 3
 
-.PHONY: all deps run test stress catalog bench asan memcheck determinism clean help
+.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -48,6 +49,8 @@ help:
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
 	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
+	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
+	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
@@ -61,10 +64,10 @@ $(BUILD)/libdetsim.a: $(LIB_OBJECTS)
 	ar rcs $@ $^
 
 # Scenarios register through a linker section, so their objects are linked directly.
-$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o
+$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o $(EXTRA_OBJECTS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS)
+$(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS) $(EXTRA_OBJECTS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcriterion $(LDLIBS)
 
 $(BUILD)/hashes: $(LIB_OBJECTS) $(BUILD)/obj/tests/hashes.o
@@ -131,11 +134,22 @@ determinism:
 memcheck: $(BUILD)/tests $(BUILD)/detsim
 	DETSIM_BIN=$(BUILD)/detsim sh reports/memcheck.sh reports/out/memcheck $(BUILD)/tests
 
+# An instrumented copy in build/coverage (gcc: gcovr reads gcc's gcov data); the
+# wrapped _exit makes forked sweep workers write their counters. reports/coverage.sh
+# runs the suites and the sweep set, then writes reports/out/coverage/.
+COVERAGE_BUILD := build/coverage
+coverage:
+	$(MAKE) --no-print-directory BUILD=$(COVERAGE_BUILD) CC=gcc OPT="-O0 -g" \
+	    EXTRA_CFLAGS=--coverage EXTRA_LDFLAGS="--coverage -Wl,--wrap=_exit" \
+	    EXTRA_OBJECTS=$(COVERAGE_BUILD)/obj/reports/gcov_exit.o \
+	    $(COVERAGE_BUILD)/detsim $(COVERAGE_BUILD)/tests
+	sh reports/coverage.sh $(COVERAGE_BUILD) reports/out/coverage
+
 bench: $(BUILD)/bench
 	$(BUILD)/bench
 
 clean:
 	rm -rf build reports/out
 
--include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d \
+-include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d $(EXTRA_OBJECTS:.o=.d) \
     $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d
