@@ -47,8 +47,8 @@ help:
 	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
-	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
-	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
+	@echo "make asan         the suites and a few sweeps under -fsanitize=address,undefined (build/asan)"
+	@echo "make memcheck     the suites and a few sweeps under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
 	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
@@ -107,11 +107,16 @@ catalog: $(BUILD)/detsim
 # still fails its test. -j1: Criterion's own runner leaks 48 bytes when it runs
 # tests in parallel (libcriterion 2.4.1), which LeakSanitizer would report against
 # us; one test at a time keeps leak detection on for everything that is ours.
+# Then a sample of sweeps with the same build (reports/sweep_sample.sh): a report
+# ends the worker, so its seed is a crash, and the sample fails.
 asan:
 	ASAN_OPTIONS=handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" TEST_FLAGS=-j1 test
+	@rm -rf reports/out/asan
+	@echo "asan: a sample of sweeps (reports/sweep_sample.sh)"
+	UBSAN_OPTIONS=print_stacktrace=1 sh reports/sweep_sample.sh build/asan/detsim reports/out/asan
 
 DETERMINISM_SEEDS := 200
 determinism:
@@ -129,10 +134,11 @@ determinism:
 	    build/det/gcc-O2/hashes build/det/clang-O2/hashes build/det/ucontext/hashes \
 	    $(wildcard build/det/aarch64/hashes)
 
-# The Criterion suites under Valgrind memcheck; log per process, summary in
-# reports/out/memcheck/summary.txt; fails on any error or definite/indirect leak.
+# The Criterion suites and a sample of sweeps under Valgrind memcheck; log per
+# process, summary in reports/out/memcheck/summary.txt; fails on any error or
+# definite/indirect leak.
 memcheck: $(BUILD)/tests $(BUILD)/detsim
-	DETSIM_BIN=$(BUILD)/detsim sh reports/memcheck.sh reports/out/memcheck $(BUILD)/tests
+	sh reports/memcheck.sh reports/out/memcheck $(BUILD)/detsim $(BUILD)/tests
 
 # An instrumented copy in build/coverage (gcc: gcovr reads gcc's gcov data); the
 # wrapped _exit makes forked sweep workers write their counters. reports/coverage.sh
