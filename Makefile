@@ -47,7 +47,7 @@ help:
 	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
-	@echo "make asan         the suites and a few sweeps under -fsanitize=address,undefined (build/asan)"
+	@echo "make asan         the suites and a few sweeps under ASan and UBSan (build/asan)"
 	@echo "make memcheck     the suites and a few sweeps under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
 	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"

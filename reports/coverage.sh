@@ -23,6 +23,7 @@ seeds=${COVERAGE_SEEDS:-1000}
 few=$((seeds / 5))
 root=$(pwd)
 detsim=$root/$build/detsim
+shown=$out # as given, for messages
 rm -rf "$out"
 mkdir -p "$out/sweeps"
 out=$(cd "$out" && pwd) # absolute: the sweeps run in $out/sweeps
@@ -77,7 +78,7 @@ fail_nth() {
 }
 
 started=$(date +%s)
-echo "coverage: the sweep set ($seeds seeds a sweep; results in $out/sweeps)"
+echo "coverage: the sweep set ($seeds seeds a sweep; results in $shown/sweeps)"
 scenarios=$("$detsim" list | awk '{ print $1 }')
 [ -n "$scenarios" ] || fail "detsim list printed no scenario"
 variants=0
@@ -143,7 +144,7 @@ cat "$out"/sweeps/*.jsonl 2>/dev/null | awk -v names="$out/failpoints.names" '
         printf "never fired:%s\n", never ? never : " none"
     }' > "$out/failpoints.txt"
 rm -f "$out/failpoints.names"
-echo "coverage: failpoints ($out/failpoints.txt)"
+echo "coverage: failpoints ($shown/failpoints.txt)"
 sed -n 's/^never fired:/  never fired:/p' "$out/failpoints.txt"
 
 # The report: detsim's own sources only (the tests and this build's _exit wrapper
@@ -182,7 +183,7 @@ awk -F, '
         printf "branches: %.1f%% (%d of %d)\n", tbt ? 100 * tbc / tbt : 100, tbc, tbt
     }' "$out/coverage.csv" > "$out/summary.txt"
 
-echo "coverage: $out/index.html, $out/summary.txt"
+echo "coverage: $shown/index.html, $shown/summary.txt"
 sed -n '1,/^$/p' "$out/summary.txt" | sed '/^$/d'
 [ $status -eq 0 ] || echo "coverage: FAILED (see above)"
 tail -2 "$out/summary.txt"
