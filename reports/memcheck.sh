@@ -60,7 +60,7 @@ awk -v root="$root/" '
         printf "TOTAL processes=%d errors=%d lost_bytes=%d failing_processes=%d\n", processes, total_errors, total_lost, bad
     }
 ' "$out"/logs/*.log > "$out/summary.txt.tmp" && mv "$out/summary.txt.tmp" "$out/summary.txt"
-echo "memcheck: $(grep -c 'detsim sweep ' "$out/summary.txt") sweep processes (parents and workers)"
+echo "memcheck: $(grep -c 'detsim sweep ' "$out/summary.txt") detsim sweep processes, parents and workers (the tests start some too)"
 tail -1 "$out/summary.txt"
 if grep -q 'failing_processes=0$' "$out/summary.txt"; then
     echo "memcheck: clean ($out/summary.txt)"
