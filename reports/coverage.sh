@@ -14,12 +14,12 @@
 # or an internal error, a seed crashes or times out, or gcovr fails. A sweep whose
 # seeds fail (exit 1) is fine: buggy configurations fail by design.
 #
-# COVERAGE_SEEDS (default 1000) is the seeds of each plain sweep; the fault sweeps
+# COVERAGE_SEEDS (default 500) is the seeds of each plain sweep; the fault sweeps
 # take as many, the slower ones a fifth.
 set -u
 build=$1
 out=$2
-seeds=${COVERAGE_SEEDS:-1000}
+seeds=${COVERAGE_SEEDS:-500}
 few=$((seeds / 5))
 root=$(pwd)
 detsim=$root/$build/detsim
@@ -48,10 +48,11 @@ grep -E '^readme:|Synthesis' "$out/tests.log" | sed 's/^/  /'
 sweep() {
     name=$1
     shift
+    begun=$(date +%s)
     (cd "$out/sweeps" && "$detsim" sweep "$@" --json "$name.jsonl" --quiet) \
         > "$out/sweeps/$name.log" 2>&1
     rc=$?
-    printf '  %-32s %s\n' "$name" "$(tail -1 "$out/sweeps/$name.log")"
+    printf '  %-36s %3d s  %s\n' "$name" $(($(date +%s) - begun)) "$(tail -1 "$out/sweeps/$name.log")"
     case $rc in
     0 | 1) ;;
     *) fail "sweep $name exited $rc: detsim sweep $*" ;;
@@ -65,9 +66,10 @@ sweep() {
 fail_nth() {
     name=$1
     shift
+    begun=$(date +%s)
     (cd "$out/sweeps" && "$detsim" sweep "$@") > "$out/sweeps/$name.log" 2>&1
     rc=$?
-    printf '  %-32s %s\n' "$name" "$(tail -1 "$out/sweeps/$name.log")"
+    printf '  %-36s %3d s  %s\n' "$name" $(($(date +%s) - begun)) "$(tail -1 "$out/sweeps/$name.log")"
     case $rc in
     0 | 1) ;;
     *) fail "fail-nth $name exited $rc: detsim sweep $*" ;;
@@ -79,7 +81,7 @@ fail_nth() {
 
 started=$(date +%s)
 echo "coverage: the sweep set ($seeds seeds a sweep; results in $shown/sweeps)"
-scenarios=$("$detsim" list | awk '{ print $1 }')
+scenarios=$("$detsim" list --names)
 [ -n "$scenarios" ] || fail "detsim list printed no scenario"
 variants=0
 "$detsim" sweep --help 2>&1 | grep -q -- '--variant' && variants=1

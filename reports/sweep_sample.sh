@@ -22,7 +22,7 @@ sweep() {
     shift
     (cd "$out" && "$@" --jobs 1 --quiet) > "$out/$name.log" 2>&1
     rc=$?
-    printf '  %-24s %s\n' "$name" "$(tail -1 "$out/$name.log")"
+    printf '  %-36s %s\n' "$name" "$(tail -1 "$out/$name.log")"
     if [ $rc -gt 1 ]; then
         echo "sweep sample: $name exited $rc: $*"
         status=1
@@ -39,7 +39,7 @@ sweep() {
 
 variants=0
 "$detsim" sweep --help 2>&1 | grep -q -- '--variant' && variants=1
-for s in $("$detsim" list | awk '{ print $1 }'); do
+for s in $("$detsim" list --names); do
     sweep "$s" "$@" "$detsim" sweep "$s" --count 20
     [ $variants -eq 1 ] && sweep "$s-variants" "$@" "$detsim" sweep "$s" --count 10 --variant all
 done
