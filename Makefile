@@ -1,7 +1,8 @@
 # detsim — build, test, benchmark.  `make help` lists the targets.
 #
 # Variables: CC (gcc or clang), BUILD (output directory, default build), OPT
-# (optimisation flags), EXTRA_CFLAGS / EXTRA_LDFLAGS (sanitizers, coverage), FIU
+# (optimisation flags), EXTRA_CFLAGS / EXTRA_LDFLAGS (sanitizers, coverage),
+# EXTRA_OBJECTS (linked into every program: the coverage build's _exit wrapper), FIU
 # (1, the default: failpoints through libfiu; 0: built without libfiu, for a target
 # that has none; only slot faults can then be injected).
 
@@ -24,11 +25,11 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel
+DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
 LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c))
-LIB_SOURCES := $(filter-out sim/cli.c,$(LIB_SOURCES))
+LIB_SOURCES := $(filter-out sim/cli.c reports/gcov_exit.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
@@ -37,7 +38,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog bench asan memcheck determinism clean help
+.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -48,8 +49,10 @@ help:
 	@echo "make test         check the README examples, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
-	@echo "make asan         the suites under -fsanitize=address,undefined (build/asan)"
-	@echo "make memcheck     the suites under Valgrind; reports/out/memcheck/summary.txt"
+	@echo "make asan         the suites and a few sweeps under ASan and UBSan (build/asan)"
+	@echo "make memcheck     the suites and a few sweeps under Valgrind; reports/out/memcheck/summary.txt"
+	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
+	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
@@ -63,10 +66,10 @@ $(BUILD)/libdetsim.a: $(LIB_OBJECTS)
 	ar rcs $@ $^
 
 # Scenarios register through a linker section, so their objects are linked directly.
-$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o
+$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o $(EXTRA_OBJECTS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS)
+$(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS) $(EXTRA_OBJECTS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcriterion $(LDLIBS)
 
 $(BUILD)/hashes: $(LIB_OBJECTS) $(BUILD)/obj/tests/hashes.o
@@ -107,11 +110,16 @@ catalog: $(BUILD)/detsim
 # still fails its test. -j1: Criterion's own runner leaks 48 bytes when it runs
 # tests in parallel (libcriterion 2.4.1), which LeakSanitizer would report against
 # us; one test at a time keeps leak detection on for everything that is ours.
+# Then a sample of sweeps with the same build (reports/sweep_sample.sh): a report
+# ends the worker, so its seed is a crash, and the sample fails.
 asan:
 	ASAN_OPTIONS=handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" TEST_FLAGS=-j1 test
+	@rm -rf reports/out/asan
+	@echo "asan: a sample of sweeps (reports/sweep_sample.sh)"
+	UBSAN_OPTIONS=print_stacktrace=1 sh reports/sweep_sample.sh build/asan/detsim reports/out/asan
 
 DETERMINISM_SEEDS := 200
 determinism:
@@ -129,10 +137,22 @@ determinism:
 	    build/det/gcc-O2/hashes build/det/clang-O2/hashes build/det/ucontext/hashes \
 	    $(wildcard build/det/aarch64/hashes)
 
-# The Criterion suites under Valgrind memcheck; log per process, summary in
-# reports/out/memcheck/summary.txt; fails on any error or definite/indirect leak.
+# The Criterion suites and a sample of sweeps under Valgrind memcheck; log per
+# process, summary in reports/out/memcheck/summary.txt; fails on any error or
+# definite/indirect leak.
 memcheck: $(BUILD)/tests $(BUILD)/detsim
-	DETSIM_BIN=$(BUILD)/detsim sh reports/memcheck.sh reports/out/memcheck $(BUILD)/tests
+	sh reports/memcheck.sh reports/out/memcheck $(BUILD)/detsim $(BUILD)/tests
+
+# An instrumented copy in build/coverage (gcc: gcovr reads gcc's gcov data); the
+# wrapped _exit makes forked sweep workers write their counters. reports/coverage.sh
+# runs the suites and the sweep set, then writes reports/out/coverage/.
+COVERAGE_BUILD := build/coverage
+coverage:
+	$(MAKE) --no-print-directory BUILD=$(COVERAGE_BUILD) CC=gcc OPT="-O0 -g" \
+	    EXTRA_CFLAGS=--coverage EXTRA_LDFLAGS="--coverage -Wl,--wrap=_exit" \
+	    EXTRA_OBJECTS=$(COVERAGE_BUILD)/obj/reports/gcov_exit.o \
+	    $(COVERAGE_BUILD)/detsim $(COVERAGE_BUILD)/tests
+	sh reports/coverage.sh $(COVERAGE_BUILD) reports/out/coverage
 
 bench: $(BUILD)/bench
 	$(BUILD)/bench
@@ -140,5 +160,5 @@ bench: $(BUILD)/bench
 clean:
 	rm -rf build reports/out
 
--include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d \
+-include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d $(EXTRA_OBJECTS:.o=.d) \
     $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d

@@ -53,7 +53,47 @@ void sweep_write_json(FILE *out, const struct sweep_record *r)
     write_string(out, r->replay);
     if (r->reproduces)
         fputs(",\"reproduces\":true", out);
-    fputs("}\n", out);
+    fputs(",\"fired\":{", out);
+    const char *separator = "";
+    for (uint32_t id = 0; id < FAULT_POINT_COUNT; id++) {
+        if (!r->fired[id])
+            continue;
+        fprintf(out, "%s\"%s\":%" PRIu64, separator, fault_points[id].name, r->fired[id]);
+        separator = ",";
+    }
+    fputs("}}\n", out);
+}
+
+/* The "fired" object: "NAME":COUNT pairs, each NAME a failpoint. Absent: none. */
+static int parse_fired(const char *line, uint64_t fired[FAULT_POINT_COUNT])
+{
+    const char *p = strstr(line, "\"fired\":{");
+    if (!p)
+        return 0;
+    for (p += strlen("\"fired\":{"); *p != '}';) {
+        char name[64], number[24];
+        size_t n = 0;
+        if (*p++ != '"')
+            return -EINVAL;
+        while (*p && *p != '"' && n + 1 < sizeof name)
+            name[n++] = *p++;
+        name[n] = '\0';
+        if (*p++ != '"' || *p++ != ':')
+            return -EINVAL;
+        for (n = 0; *p >= '0' && *p <= '9' && n + 1 < sizeof number;)
+            number[n++] = *p++;
+        number[n] = '\0';
+        uint32_t id = 0;
+        while (id < FAULT_POINT_COUNT && strcmp(fault_points[id].name, name) != 0)
+            id++;
+        if (id == FAULT_POINT_COUNT || config_parse_u64(number, &fired[id]))
+            return -EINVAL;
+        if (*p == ',')
+            p++;
+        else if (*p != '}')
+            return -EINVAL;
+    }
+    return 0;
 }
 
 /* The value after "key": in line, as a string (unescaped) or a bare token. */
@@ -113,7 +153,7 @@ int sweep_parse_json(const char *line, struct sweep_record *r)
         r->config[0] = '\0';
     r->reproduces = field(line, "reproduces", value, sizeof value) == 0 &&
                     strcmp(value, "true") == 0;
-    return 0;
+    return parse_fired(line, r->fired);
 }
 
 long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
@@ -125,7 +165,7 @@ long sweep_read_file(const char *path, struct sweep_record **records, size_t *ca
         snprintf(error, error_bytes, "cannot read results file '%s': %s", path, strerror(errno));
         return -1;
     }
-    char line[2048];
+    char line[4096];
     unsigned number = 0;
     while (fgets(line, sizeof line, in)) {
         number++;

@@ -25,6 +25,7 @@ struct sweep_record {
     uint64_t signature;
     char signature_text[160]; /* the report's first line, numbers as '#' */
     char replay[512];         /* the command that replays this seed */
+    uint64_t fired[FAULT_POINT_COUNT]; /* injected faults that fired, by failpoint */
 };
 
 /* Fills the signature fields of record from a run's outcome and report. */
@@ -34,10 +35,13 @@ void sweep_signature(struct sweep_record *record, const char *outcome, const cha
  * with the config label's spaces and unusual characters as '_'. */
 void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sweep_record *r);
 
-/* Writes record as one JSON object on one line. */
+/* Writes record as one JSON object on one line. Its last member, "fired", maps the
+ * name of every failpoint that fired to its count, in failpoint order ({} when none
+ * fired). */
 void sweep_write_json(FILE *out, const struct sweep_record *record);
 
-/* Parses one line written by sweep_write_json. Returns 0, or -EINVAL. */
+/* Parses one line written by sweep_write_json; a line without "fired" (written
+ * before it existed) reads as nothing fired. Returns 0, or -EINVAL. */
 int sweep_parse_json(const char *line, struct sweep_record *record);
 
 /* Reads every record of a JSON Lines file into *records (grown with realloc; the

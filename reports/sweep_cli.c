@@ -163,6 +163,7 @@ static void worker_main(struct sweep *s, const uint64_t *seeds, long n, long fir
         m.record.steps = result.steps;
         m.record.vtime_ns = result.vtime_ns;
         m.record.hash = result.hash;
+        memcpy(m.record.fired, result.fault_fires, sizeof m.record.fired);
         run_result_free(&result);
         *out = m;
         pending++;
@@ -457,6 +458,7 @@ static void run_isolated(struct sweep *s, uint64_t seed, struct sweep_record *re
         message.record.steps = result.steps;
         message.record.vtime_ns = result.vtime_ns;
         message.record.hash = result.hash;
+        memcpy(message.record.fired, result.fault_fires, sizeof message.record.fired);
         message.hits = result.fault_hits[run.fault_count - 1];
         _exit(write(fds[1], &message, sizeof message) == (ssize_t)sizeof message ? 0 : 3);
     }

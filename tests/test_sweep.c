@@ -1,6 +1,7 @@
 /* Sweeps: forked workers that survive crashes and timeouts, JSON Lines results with
  * resume, shards merged through GNU parallel, JUnit, and bad input. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,4 +422,70 @@ Test(sweep_files, a_variant_sweep_resumes_by_configuration, .timeout = 60)
     cr_assert(table && table2);
     cr_assert_eq(strncmp(table, table2, (size_t)(strstr(table, "  pass") - table)), 0,
                  "same table:\n%s\n%s", table, table2);
+}
+
+Test(sweep, json_records_carry_the_fires_of_each_failpoint)
+{
+    struct sweep_record r = {0}, back;
+    snprintf(r.scenario, sizeof r.scenario, "ipc-workload");
+    snprintf(r.outcome, sizeof r.outcome, "pass");
+    snprintf(r.replay, sizeof r.replay, "detsim run ipc-workload --fault 'model/*:p=0.1' --seed 7");
+    r.seed = 7;
+    r.expected = 1;
+    r.fired[FAULT_HEAP_ALLOC] = 3;
+    r.fired[FAULT_SLOTS_HANDLES] = 12;
+    char line[2048];
+    FILE *out = fmemopen(line, sizeof line, "w");
+    sweep_write_json(out, &r);
+    fclose(out);
+    cr_assert(strstr(line, ",\"fired\":{\"model/heap/alloc\":3,\"slots/handles\":12}}\n"), "%s",
+              line);
+    cr_assert_eq(sweep_parse_json(line, &back), 0, "%s", line);
+    cr_assert_eq(memcmp(back.fired, r.fired, sizeof r.fired), 0, "%s", line);
+    cr_assert_eq(back.seed, 7);
+    /* nothing fired: an empty object; a line from before "fired": nothing fired */
+    r.fired[FAULT_HEAP_ALLOC] = r.fired[FAULT_SLOTS_HANDLES] = 0;
+    out = fmemopen(line, sizeof line, "w");
+    sweep_write_json(out, &r);
+    fclose(out);
+    cr_assert(strstr(line, ",\"fired\":{}}\n"), "%s", line);
+    cr_assert_eq(sweep_parse_json(line, &back), 0, "%s", line);
+    char *fired = strstr(line, ",\"fired\"");
+    strcpy(fired, "}\n");
+    back.fired[FAULT_CHAN_SEND] = 9;
+    cr_assert_eq(sweep_parse_json(line, &back), 0, "%s", line);
+    for (unsigned id = 0; id < FAULT_POINT_COUNT; id++)
+        cr_assert_eq(back.fired[id], 0, "point %u of %s", id, line);
+    const char *bad[] = {"{\"model/nothing\":1}}", "{\"model/heap/alloc\":}}",
+                         "{\"model/heap/alloc\":1", "{\"model/heap/alloc\"1}}"};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(fired, sizeof line - (size_t)(fired - line), ",\"fired\":%s\n", bad[i]);
+        cr_assert_eq(sweep_parse_json(line, &back), -EINVAL, "%s", line);
+    }
+}
+
+Test(sweep_files, sweep_results_count_fires_by_failpoint, .timeout = 120)
+{
+    static struct captured c;
+    char path[128], error[300];
+    snprintf(path, sizeof path, "%s/faults.jsonl", work);
+    const char *a[] = {"ipc-workload", "--count", "20", "--fault", "model/chan/send:p=0.3",
+                       "--json", path, "--quiet", NULL};
+    run_sweep(&c, a);
+    cr_assert_eq(c.status, 0, "%s", c.out);
+    struct sweep_record *records = NULL;
+    size_t capacity = 0;
+    long n = sweep_read_file(path, &records, &capacity, 0, NULL, error, sizeof error);
+    cr_assert_eq(n, 20, "%s", error);
+    uint64_t sends = 0;
+    for (long i = 0; i < n; i++)
+        for (unsigned id = 0; id < FAULT_POINT_COUNT; id++) {
+            if (id == FAULT_CHAN_SEND)
+                sends += records[i].fired[id];
+            else
+                cr_assert_eq(records[i].fired[id], 0, "seed %llu: only chan/send is armed",
+                             (unsigned long long)records[i].seed);
+        }
+    cr_assert_gt(sends, 0, "p=0.3 over 20 seeds fires");
+    free(records);
 }
