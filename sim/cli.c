@@ -121,6 +121,7 @@ static const char faults_help[] =
     "  nth=N      only the Nth hit        every=M   only every Mth hit\n"
     "  after=STEP only hits at step >= STEP (earlier hits are not counted)\n"
     "  times=K    at most K fires\n"
+    "  from=N     every hit from the Nth on (persistent; the fail-nth loop's mode)\n"
     "Hits are counted per spec, across every failpoint it matches; when two specs\n"
     "select the same hit it fires once. Slot faults (slots/...) take free=N and\n"
     "after=STEP: slots/channels:free=3,after=500 leaves only 3 free channel slots\n"
@@ -134,7 +135,7 @@ static void print_keys(const struct config *config)
         const struct config_key *k = config->keys[i];
         char value[48];
         printf("  %-28s %-8s default %-10s %s\n", k->name, config_type_name(k->type),
-               config_format_value(k, k->default_value, value), k->description);
+               config_format_value(k, config->values[i], value), k->description);
     }
 }
 

@@ -26,7 +26,16 @@ int run_config_init(struct config *config, const struct scenario *scenario)
 {
     if (config_init(config, run_core_keys, world_config_keys) != 0)
         return -EINVAL;
-    return config_add(config, scenario ? scenario->params : NULL);
+    if (config_add(config, scenario ? scenario->params : NULL) != 0)
+        return -EINVAL;
+    /* A scenario whose only sensible configuration needs core keys changed (room for
+     * 128 processes, say) names it "default": it is what a plain run gets. */
+    const struct scenario_variant *preset =
+        scenario ? scenario_variant_find(scenario, "default") : NULL;
+    char error[200];
+    if (preset && scenario_variant_apply(preset, config, error, sizeof error) != 0)
+        return -EINVAL;
+    return 0;
 }
 
 int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,

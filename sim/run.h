@@ -75,8 +75,10 @@ struct run_result {
     uint64_t fault_hits[FAULT_SPECS_MAX];    /* hits each spec counted (fail-nth) */
 };
 
-/* Fills config with the core keys and scenario's params at their defaults.
- * Returns 0 or -EINVAL (a scenario param clashes with a core key). */
+/* Fills config with the core keys and scenario's params at their defaults, then
+ * applies the scenario's variant named "default", when it has one. Returns 0 or
+ * -EINVAL (a scenario param clashes with a core key, or the default variant is
+ * malformed). */
 int run_config_init(struct config *config, const struct scenario *scenario);
 
 /* Parses "random", "rr", "pct", "pct:depth=D", "pct:depth=D,steps=K". Returns 0, or

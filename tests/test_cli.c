@@ -393,6 +393,13 @@ Test(cli, a_variant_is_a_preset_that_set_overrides)
     cr_assert(strstr(r->out, "lock-order\n") && !strstr(r->out, "buggy"), "%s", r->out);
     r = cli("run lock-order --help");
     cr_assert(strstr(r->out, "variants of lock-order"), "%s", r->out);
+    /* a variant named "default" is what a plain run gets */
+    r = cli("run stress-spawn-burst --seed 1");
+    cr_assert_eq(r->status, 0, "the default variant makes room for 128 processes: %s", r->out);
+    r = cli("run stress-spawn-burst --seed 1 --set max_procs=64");
+    cr_assert_eq(r->status, 1, "64 process slots are too few for a burst of 100: %s", r->out);
+    r = cli("run stress-spawn-burst --help");
+    cr_assert(strstr(r->out, "max_procs                    integer  default 128"), "%s", r->out);
     expect_usage_error("unknown variant 'nope' of lock-order (variants: buggy, fixed)",
                        "run lock-order --variant nope");
     expect_usage_error("unknown variant 'x' of ping-pong (it has no variants)",
