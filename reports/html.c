@@ -818,16 +818,21 @@ static void write_config(const struct page *p)
           "highlighted.</p>\n<table>\n<tr><th>key</th><th>value</th><th>default</th>"
           "<th>meaning</th></tr>\n",
           out);
+    /* the defaults are what a plain run of the scenario gets (its "default" variant
+     * included) */
+    struct config baseline;
+    int have_baseline = run_config_init(&baseline, p->options->scenario) == 0;
     for (uint32_t i = 0; i < config->count; i++) {
         const struct config_key *key = config->keys[i];
         char value[48], fallback[48];
-        fprintf(out, "<tr%s><td><code>",
-                config->values[i] != key->default_value ? " class=\"changed\"" : "");
+        int at = have_baseline ? config_find(&baseline, key->name) : -1;
+        uint64_t plain = at >= 0 ? baseline.values[at] : key->default_value;
+        fprintf(out, "<tr%s><td><code>", config->values[i] != plain ? " class=\"changed\"" : "");
         report_html_escape(out, key->name);
         fputs("</code></td><td>", out);
         report_html_escape(out, config_format_value(key, config->values[i], value));
         fputs("</td><td>", out);
-        report_html_escape(out, config_format_value(key, key->default_value, fallback));
+        report_html_escape(out, config_format_value(key, plain, fallback));
         fputs("</td><td>", out);
         report_html_escape(out, key->description);
         fputs("</td></tr>\n", out);

@@ -445,9 +445,14 @@ void report_replay_command(const struct run_options *options, const char *schedu
         text_printf(out, " --strategy %s", run_format_strategy(&options->strategy, strategy));
     }
     const struct config *config = &options->config;
+    /* What a plain run of the scenario gets (its "default" variant included). */
+    struct config baseline;
+    int have_baseline = run_config_init(&baseline, options->scenario) == 0;
     for (uint32_t i = 0; i < config->count; i++) {
         const struct config_key *key = config->keys[i];
-        if (config->values[i] == key->default_value)
+        int at = have_baseline ? config_find(&baseline, key->name) : -1;
+        uint64_t plain = at >= 0 ? baseline.values[at] : key->default_value;
+        if (config->values[i] == plain)
             continue;
         char value[48], assignment[128];
         snprintf(assignment, sizeof assignment, "%s=%s", key->name,

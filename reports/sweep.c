@@ -2,6 +2,8 @@
  * workers and the command live in sweep_cli.c. */
 #include "sweep.h"
 
+#include "report.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -224,8 +226,23 @@ static unsigned outcome_index(const char *outcome)
     return o; /* OUTCOMES for an unknown name */
 }
 
+long sweep_config_labels(const struct sweep_record *records, long count, const char **labels,
+                         long max)
+{
+    long n = 0;
+    for (long i = 0; i < count; i++) {
+        long j = 0;
+        while (j < n && strcmp(labels[j], records[i].config) != 0)
+            j++;
+        if (j == n && n < max)
+            labels[n++] = records[i].config;
+    }
+    return n;
+}
+
 long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
-                        const char *const *labels, const char *const *declared, long configs)
+                        const char *const *labels, const char *const *declared, long configs,
+                        int partial, int *held_out)
 {
     long (*counts)[OUTCOMES + 1] = calloc((size_t)configs + 1, sizeof *counts);
     long *seeds = calloc((size_t)configs + 1, sizeof *seeds);
@@ -280,14 +297,20 @@ long sweep_config_table(FILE *out, const struct sweep_record *records, long coun
         if (declared) {
             int is_pass = strcmp(declared[c], "pass") == 0;
             int held = is_pass ? failed == 0 && seeds[c] > 0 : reproduced[c] > 0;
-            broken += !held;
-            if (is_pass)
+            if (!held && !is_pass && partial) {
+                held = 1;
+                fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared[c]);
+            } else if (is_pass) {
                 fprintf(out, "  %-13s %s", declared[c], held ? "ok" : "FAILS");
-            else if (held)
+            } else if (held) {
                 fprintf(out, "  %-13s reproduces (%ld of %ld)", declared[c], reproduced[c],
                         seeds[c]);
-            else
+            } else {
                 fprintf(out, "  %-13s NOT REPRODUCED", declared[c]);
+            }
+            broken += !held;
+            if (held_out)
+                held_out[c] = held;
         }
         fputc('\n', out);
     }
@@ -371,10 +394,10 @@ long sweep_summary(FILE *out, const struct sweep_record *records, long count,
         sweep_repro_path(path, sizeof path, repro_dir ? repro_dir : ".", r);
         if (repro_dir && access(path, F_OK) == 0)
             fprintf(out, "     repro:  %s\n", path);
-        snprintf(path, sizeof path, "%s/%s-%016" PRIx64 ".html", repro_dir ? repro_dir : ".",
-                 r->scenario, r->signature);
-        if (repro_dir && access(path, F_OK) == 0)
-            fprintf(out, "     report: %s\n", path);
+        char page[400];
+        if (repro_dir && report_page_path(path, page, sizeof page) == 0 &&
+            access(page, F_OK) == 0)
+            fprintf(out, "     report: %s\n", page);
     }
     if (unexpected)
         fprintf(out, "result: %ld of %ld %s did not end as expected\n", unexpected, count, unit);

@@ -52,13 +52,20 @@ int sweep_parse_json(const char *line, struct sweep_record *record);
 long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
                      long count, long *complete_bytes, char *error, size_t error_bytes);
 
-/* Prints one row per config label (in order of first appearance): seeds, outcome
- * counts, failure rate and first failing seed; then, when declared is not NULL,
- * declared[i] (the outcome config i is declared to have) and whether it held: a
- * "pass" config passes every seed, another reproduces at least once. Returns the
- * number of configs whose declaration did not hold. */
+/* Prints one row per config label: seeds, outcome counts, failure rate and first
+ * failing seed; then, when declared is not NULL, declared[i] (the outcome config i
+ * is declared to have) and whether it held: a "pass" config passes every seed,
+ * another reproduces at least once. When partial (one shard of a sweep), a failure
+ * that did not reproduce in these seeds is not judged. held (may be NULL) gets 1 or
+ * 0 per config. Returns the number of configs whose declaration did not hold. */
 long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
-                        const char *const *labels, const char *const *declared, long configs);
+                        const char *const *labels, const char *const *declared, long configs,
+                        int partial, int *held);
+
+/* The distinct config labels of records, in order of first appearance, into
+ * labels[0..max) (pointers into records). Returns how many. */
+long sweep_config_labels(const struct sweep_record *records, long count, const char **labels,
+                         long max);
 
 /* Prints outcome counts and the failure groups (unexpected outcomes by signature:
  * count, first seed, replay command, repro file when repro_dir has one). Records

@@ -380,20 +380,39 @@ static void write_xml_text(FILE *out, const char *text)
     }
 }
 
-static int write_junit(const char *path, const struct sweep *s)
+/* JUnit: one testcase per seed and, when configurations are declared, one per
+ * configuration for its verdict (a buggy variant that did not reproduce fails). */
+static int write_junit(const char *path, const struct sweep *s, const char *const *labels,
+                       const char *const *declared, const int *held, long configs)
 {
     char tmp_path[4096];
     FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
     if (!out)
         return -errno;
-    long failures = 0;
+    long failures = 0, verdicts = declared ? configs : 0;
     for (long i = 0; i < s->count; i++)
         failures += !s->records[i].expected;
+    for (long c = 0; c < verdicts; c++)
+        failures += !held[c];
     char name[64];
     scenario_name(s->run.scenario, name);
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", name, s->count,
-            failures);
+    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", name,
+            s->count + verdicts, failures);
+    for (long c = 0; c < verdicts; c++) {
+        fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", name);
+        write_xml_text(out, labels[c][0] ? labels[c] : "(default)");
+        fprintf(out, " behaves as declared (%s)\"", declared[c]);
+        if (held[c]) {
+            fputs("/>\n", out);
+            continue;
+        }
+        fprintf(out, ">\n    <failure message=\"declared %s\" type=\"verdict\">", declared[c]);
+        write_xml_text(out, strcmp(declared[c], "pass") == 0
+                                ? "a fixed configuration failed some seeds"
+                                : "the declared failure did not reproduce");
+        fputs("</failure>\n  </testcase>\n", out);
+    }
     for (long i = 0; i < s->count; i++) {
         const struct sweep_record *r = &s->records[i];
         fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", name);
@@ -687,8 +706,11 @@ static int plan_apply(struct sweep *s, const struct sweep_plan *plan, long index
             prefix += (size_t)snprintf(s->replay_prefix + prefix, sizeof s->replay_prefix - prefix,
                                        " --set %s=%s", list->key, text);
     }
-    if (label >= sizeof s->label || prefix >= sizeof s->replay_prefix)
-        return options_usage_error("too many --set options");
+    if (label >= sizeof s->label)
+        return options_usage_error("configuration label '%s...' too long: fewer or shorter "
+                                   "--set lists", s->label);
+    if (prefix >= sizeof s->replay_prefix)
+        return options_usage_error("the replay command would be too long: fewer --set options");
     if (world_config_error(&s->run.config, reason, sizeof reason) != 0)
         return options_usage_error("%s%s%s", s->label, s->label[0] ? ": " : "", reason);
     return 0;
@@ -733,6 +755,20 @@ static int plan_parse(struct sweep_plan *plan, const struct scenario *scenario,
             return options_usage_error("unknown variant '%s' of %s (%s)", variant_name,
                                        scenario_name(scenario, scenario_text),
                                        scenario_variant_names(scenario, known, sizeof known));
+    }
+    /* One key, one value per configuration: a key given as a list and again (as a
+     * list or a value) would make labels that lie. */
+    for (uint32_t l = 0; l < plan->list_count; l++) {
+        for (uint32_t m = 0; m < l; m++)
+            if (strcmp(plan->lists[m].key, plan->lists[l].key) == 0)
+                return options_usage_error("--set %s: the key is given two lists of values",
+                                           plan->lists[l].key);
+        size_t length = strlen(plan->lists[l].key);
+        for (uint32_t i = 0; i < plan->scalar_count; i++)
+            if (strncmp(plan->scalar_sets[i], plan->lists[l].key, length) == 0 &&
+                plan->scalar_sets[i][length] == '=')
+                return options_usage_error("--set %s: the key is given a list and a value",
+                                           plan->lists[l].key);
     }
     plan->configs = plan->variant_count;
     for (uint32_t l = 0; l < plan->list_count; l++) {
@@ -785,9 +821,15 @@ int sweep_command(int argc, char **argv)
     const char *fail_nth = NULL;
     uint64_t fail_nth_seed = 0;
     char reason[256], name[64], base_prefix[480];
-    /* the replay command without variant and list values (plan_apply adds them) */
-    int n = snprintf(base_prefix, sizeof base_prefix, "detsim run %s",
-                     scenario_name(s.run.scenario, name));
+    /* the replay command without variant and list values (plan_apply adds them);
+     * appends stop at the end of the buffer, and an overlong one is refused below */
+    size_t n = (size_t)snprintf(base_prefix, sizeof base_prefix, "detsim run %s",
+                                scenario_name(s.run.scenario, name));
+#define APPEND_PREFIX(...)                                                                 \
+    do {                                                                                   \
+        if (n < sizeof base_prefix)                                                        \
+            n += (size_t)snprintf(base_prefix + n, sizeof base_prefix - n, __VA_ARGS__);   \
+    } while (0)
     for (int i = 0; i < option_count; i++) {
         const char *key = options[i].name, *value = options[i].value;
         uint64_t number;
@@ -816,10 +858,10 @@ int sweep_command(int argc, char **argv)
         } else if (strcmp(key, "strategy") == 0) {
             if (run_parse_strategy(value, &s.run.strategy, reason, sizeof reason) != 0)
                 return options_usage_error("%s", reason);
-            n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --strategy %s", value);
+            APPEND_PREFIX(" --strategy %s", value);
         } else if (strcmp(key, "set") == 0) {
             if (!is_value_list(value))
-                n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --set %s", value);
+                APPEND_PREFIX(" --set %s", value);
         } else if (strcmp(key, "expect") == 0) {
             int outcome = sched_outcome_parse(value);
             if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
@@ -846,7 +888,7 @@ int sweep_command(int argc, char **argv)
             if (fault_spec_parse(value, &s.faults[s.run.fault_count], reason, sizeof reason) != 0)
                 return options_usage_error("bad --fault '%s': %s", value, reason);
             s.run.fault_count++;
-            n += snprintf(base_prefix + n, sizeof base_prefix - (size_t)n, " --fault '%s'", value);
+            APPEND_PREFIX(" --fault '%s'", value);
         } else if (strcmp(key, "fail-nth") == 0) {
             fail_nth = value;
         } else if (strcmp(key, "persistent") == 0) {
@@ -858,15 +900,22 @@ int sweep_command(int argc, char **argv)
             seed_given = 1;
         }
     }
-    if ((size_t)n >= sizeof base_prefix)
-        return options_usage_error("too many --set options");
+#undef APPEND_PREFIX
+    if (n >= sizeof base_prefix)
+        return options_usage_error("the replay command would be too long: fewer --set, --fault "
+                                   "or --strategy options");
     s.run.faults = s.run.fault_count ? s.faults : NULL;
     if (plan_parse(&plan, s.run.scenario, &defaults, options, option_count) != 0)
         return EXIT_USAGE;
     /* Every configuration is checked before anything runs. */
-    for (long c = 0; c < plan.configs; c++)
+    static char labels[SWEEP_CONFIGS_MAX][96];
+    static const char *label_list[SWEEP_CONFIGS_MAX], *declared_list[SWEEP_CONFIGS_MAX];
+    for (long c = 0; c < plan.configs; c++) {
         if (plan_apply(&s, &plan, c, &defaults, base_prefix) != 0)
             return EXIT_USAGE;
+        snprintf(labels[c], sizeof labels[c], "%s", s.label);
+        label_list[c] = labels[c];
+    }
     if ((persistent || seed_given) && !fail_nth)
         return options_usage_error("--persistent and --seed go with --fail-nth POINT");
     if (fail_nth) {
@@ -898,12 +947,26 @@ int sweep_command(int argc, char **argv)
             return options_usage_error("cannot write '%s': %s", json_path, strerror(errno));
         }
     }
-    for (long i = 0; i < s.count; i++)
+    for (long i = 0; i < s.count; i++) {
         if (strcmp(s.records[i].scenario, name) != 0) {
             free(s.records);
             return options_usage_error("'%s' holds results of %s, not %s", json_path,
                                        s.records[i].scenario, name);
         }
+        long c = 0;
+        while (c < plan.configs && strcmp(labels[c], s.records[i].config) != 0)
+            c++;
+        if (c == plan.configs) {
+            char label[sizeof s.records[i].config];
+            snprintf(label, sizeof label, "%s", s.records[i].config[0] ? s.records[i].config
+                                                                       : "(default)");
+            free(s.records);
+            return options_usage_error("'%s' holds results of configuration '%s', which this "
+                                       "sweep does not run: resume it with the same --variant "
+                                       "and --set options",
+                                       json_path, label);
+        }
+    }
     if (json_path) {
         s.json = fopen(json_path, "a");
         if (!s.json) {
@@ -913,8 +976,6 @@ int sweep_command(int argc, char **argv)
     }
     uint64_t total = last - first + 1;
     uint64_t *seeds = malloc((total / shards + 1) * sizeof *seeds);
-    static char labels[SWEEP_CONFIGS_MAX][96];
-    static const char *label_list[SWEEP_CONFIGS_MAX], *declared_list[SWEEP_CONFIGS_MAX];
     if (!seeds) {
         free(s.records);
         if (s.json)
@@ -932,11 +993,11 @@ int sweep_command(int argc, char **argv)
     if (plan.configs > 1)
         printf(" x %ld configurations", plan.configs);
     printf(", %ld already done, %u job%s\n", already, s.jobs, s.jobs == 1 ? "" : "s");
+    if (plan.variant_count == 1 && !plan.variants[0] && options_has(options, option_count, "variant"))
+        printf("(%s has no variants: --variant all runs its default configuration)\n", name);
     int rc = 0, any_declared = 0;
     for (long c = 0; c < plan.configs && rc == 0; c++) {
         plan_apply(&s, &plan, c, &defaults, base_prefix); /* checked above */
-        snprintf(labels[c], sizeof labels[c], "%s", s.label);
-        label_list[c] = labels[c];
         declared_list[c] = sched_outcome_name(s.expect_given ? s.expect : s.declared);
         any_declared |= s.declared != SCHED_OUTCOME_PASS || (plan.variants[0] && !plan.list_count);
         /* The seeds this shard runs, minus those the results already have. */
@@ -963,15 +1024,18 @@ int sweep_command(int argc, char **argv)
         return EXIT_INTERNAL;
     }
     long broken = 0;
+    static int held[SWEEP_CONFIGS_MAX];
+    const char *const *declared = s.expect_given || !any_declared ? NULL : declared_list;
     if (plan.configs > 1 || plan.variants[0])
-        broken = sweep_config_table(stdout, s.records, s.count, label_list,
-                                    s.expect_given || !any_declared ? NULL : declared_list,
-                                    plan.configs);
+        broken = sweep_config_table(stdout, s.records, s.count, label_list, declared,
+                                    plan.configs, shards > 1, held);
     long unexpected = sweep_summary(stdout, s.records, s.count, REPRO_DIR, "seeds");
     if (broken)
         printf("verdict: %ld of %ld configurations did not behave as declared\n", broken,
                plan.configs);
-    if (junit_path && write_junit(junit_path, &s) != 0) {
+    if (junit_path && write_junit(junit_path, &s, label_list,
+                                  plan.configs > 1 || plan.variants[0] ? declared : NULL, held,
+                                  plan.configs) != 0) {
         fprintf(stderr, "detsim: cannot write '%s'\n", junit_path);
         unexpected = unexpected ? unexpected : 1;
     }
@@ -1002,6 +1066,10 @@ int merge_command(int argc, char **argv)
         }
     }
     printf("merge: %ld seeds from %d file%s\n", count, argc, argc == 1 ? "" : "s");
+    static const char *labels[SWEEP_CONFIGS_MAX];
+    long configs = sweep_config_labels(records, count, labels, SWEEP_CONFIGS_MAX);
+    if (configs > 1 || (configs == 1 && labels[0][0]))
+        sweep_config_table(stdout, records, count, labels, NULL, configs, 0, NULL);
     long unexpected = sweep_summary(stdout, records, count, REPRO_DIR, "seeds");
     free(records);
     return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;

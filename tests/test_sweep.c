@@ -392,6 +392,8 @@ Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
         {"lock-order", "--set", "ordered=false..true", NULL},
         {"lock-order", "--set", "rounds=1..1000", NULL},
         {"test-variants", "--variant", "all", "--fail-nth", "model/heap/alloc", NULL},
+        {"test-variants", "--set", "fail_below=1,2", "--set", "fail_below=3", NULL},
+        {"test-variants", "--set", "fail_below=1,2", "--set", "fail_below=3,4", NULL},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_sweep(&c, cases[i]);
@@ -488,4 +490,53 @@ Test(sweep_files, sweep_results_count_fires_by_failpoint, .timeout = 120)
         }
     cr_assert_gt(sends, 0, "p=0.3 over 20 seeds fires");
     free(records);
+}
+
+Test(sweep_files, a_long_replay_command_is_refused_not_overflowed, .timeout = 60)
+{
+    static struct captured c;
+    const char *args[64] = {"test-variants", "--count", "2"};
+    int n = 3;
+    for (int i = 0; i < 25; i++) {
+        args[n++] = "--set";
+        args[n++] = "fail_below=0000000000000000000000000";
+    }
+    args[n] = NULL;
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 2, "%s%s", c.out, c.err);
+    cr_assert(strstr(c.err, "too long"), "%s", c.err);
+}
+
+Test(sweep_files, junit_and_resume_know_the_configurations, .timeout = 60)
+{
+    static struct captured c;
+    char junit[128], json[128];
+    snprintf(junit, sizeof junit, "%s/j.xml", work);
+    snprintf(json, sizeof json, "%s/c.jsonl", work);
+    const char *args[] = {"test-variants", "--variant", "all", "--count", "10", "--quiet",
+                          "--junit", junit, "--json", json, NULL};
+    run_sweep(&c, args);
+    cr_assert_eq(c.status, 1);
+    FILE *f = fopen(junit, "r");
+    cr_assert_not_null(f);
+    static char xml[65536];
+    size_t bytes = fread(xml, 1, sizeof xml - 1, f);
+    xml[bytes] = '\0';
+    fclose(f);
+    /* 40 seeds and 4 verdicts; lies and wrong-cause fail their verdicts */
+    cr_assert(strstr(xml, "tests=\"44\""), "%s", xml);
+    cr_assert(strstr(xml, "name=\"wrong-cause behaves as declared (assert)\">"), "%s", xml);
+    cr_assert(strstr(xml, "name=\"never behaves as declared (pass)\"/>"), "%s", xml);
+    /* resuming with other configurations is refused: the results would mix */
+    const char *other[] = {"test-variants", "--count", "10", "--quiet", "--json", json,
+                           "--resume", NULL};
+    run_sweep(&c, other);
+    cr_assert_eq(c.status, 2, "%s", c.out);
+    cr_assert(strstr(c.err, "configuration 'never'"), "%s", c.err);
+    /* a shard cannot judge a buggy variant that did not reproduce in its seeds */
+    const char *shard[] = {"test-variants", "--variant", "buggy", "--seeds", "0..9", "--shard",
+                           "1/10", "--quiet", NULL};
+    run_sweep(&c, shard);
+    cr_assert(strstr(c.out, "reproduces") || strstr(c.out, "not in this shard"), "%s", c.out);
+    cr_assert_eq(c.status, 0, "%s", c.out);
 }
