@@ -141,8 +141,8 @@ determinism:
 # process, summary in reports/out/memcheck/summary.txt; fails on any error or
 # definite/indirect leak.
 # MEMCHECK_FILTER: a Criterion --filter pattern, to check a subset of the suites
-# (CI checks every suite but the command-line ones, whose shells and detsim
-# processes cost the most under Valgrind; the sweep sample still runs detsim).
+# (.ci/run leaves out the suites that start a shell and a detsim process per case,
+# which cost the most under Valgrind; the sweep sample still runs detsim).
 memcheck: $(BUILD)/tests $(BUILD)/detsim
 	sh reports/memcheck.sh reports/out/memcheck $(BUILD)/detsim $(BUILD)/tests \
 	    $(if $(MEMCHECK_FILTER),--filter '$(MEMCHECK_FILTER)')
