@@ -36,21 +36,6 @@ struct report_chrome {
     int failed;        /* no memory for a task's state: its intervals are missing */
 };
 
-static void write_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 /* ts and dur are microseconds; virtual time is in ns: three decimals. */
 static void write_us(FILE *out, uint64_t ns)
 {
@@ -63,7 +48,7 @@ static void begin_event(struct report_chrome *c, const char *name, const char *c
 {
     fputs(c->written++ ? ",\n" : "\n", c->out);
     fputs("{\"name\":", c->out);
-    write_string(c->out, name);
+    trace_write_json_string(c->out, name);
     fprintf(c->out, ",\"cat\":\"%s\",\"ph\":\"%s\"", cat, ph);
     if (ph[0] == 'i')
         fputs(",\"s\":\"t\"", c->out);
@@ -79,7 +64,7 @@ static void write_metadata(struct report_chrome *c, uint32_t pid, const char *na
         fprintf(c->out, "{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
                         ",\"args\":{\"name\":",
                 kinds[i], pid, pid);
-        write_string(c->out, name);
+        trace_write_json_string(c->out, name);
         fputs("}}", c->out);
     }
     fputs(",\n", c->out);
@@ -131,9 +116,9 @@ static void close_interval(struct report_chrome *c, uint32_t pid, struct chrome_
     const char *object = t->blocked_object && view && view->names->object
                              ? view->names->object(view->names->context, t->blocked_object)
                              : NULL;
-    write_string(c->out, object ? object : t->blocked_on);
+    trace_write_json_string(c->out, object ? object : t->blocked_on);
     fputs(",\"ended_by\":", c->out);
-    write_string(c->out, ended_by);
+    trace_write_json_string(c->out, ended_by);
     fputs("}}", c->out);
     t->blocked = 0;
 }
@@ -178,7 +163,7 @@ static void chrome_event(void *context, const struct trace_event *e, const struc
                  "kernel resources (limits: %" PRIu32 " channels, %" PRIu32 " procs, %" PRIu32
                  " ports, %" PRIu64 " heap bytes)",
                  w->max_channels, w->max_procs, w->max_ports, w->heap.capacity_bytes);
-        write_string(c->out, name);
+        trace_write_json_string(c->out, name);
         fputs("}}", c->out);
     }
     /* A spawn names its child first: growing the table moves every task's state, so
@@ -249,7 +234,7 @@ static void chrome_event(void *context, const struct trace_event *e, const struc
                                  : NULL;
         if (object) {
             fputs(",\"object\":", c->out);
-            write_string(c->out, object);
+            trace_write_json_string(c->out, object);
         }
         fprintf(c->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
         write_result(c->out, e->result);
@@ -294,9 +279,9 @@ int report_chrome_finish(struct report_chrome *c, const struct run_options *opti
 {
     char name[64], strategy[64];
     fputs("\n],\"otherData\":{\"scenario\":", c->out);
-    write_string(c->out, scenario_name(options->scenario, name));
+    trace_write_json_string(c->out, scenario_name(options->scenario, name));
     fprintf(c->out, ",\"seed\":\"%" PRIu64 "\",\"strategy\":", options->seed);
-    write_string(c->out, options->replay ? "replay" : run_format_strategy(&options->strategy,
+    trace_write_json_string(c->out, options->replay ? "replay" : run_format_strategy(&options->strategy,
                                                                           strategy));
     fprintf(c->out, ",\"outcome\":\"%s\",\"steps\":\"%" PRIu64 "\",\"vtime_ns\":\"%" PRIu64
                     "\",\"hash\":\"0x%016" PRIx64 "\",\"detsim_version\":\"%s\"",

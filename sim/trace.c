@@ -103,7 +103,7 @@ static inline uint64_t mix(uint64_t x, uint64_t k)
     return x * 0x9e3779b97f4a7c15ULL;
 }
 
-static void write_string_json(FILE *out, const char *s)
+void trace_write_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -140,10 +140,10 @@ static void write_event(const struct trace *t, const struct trace_event *e)
         fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32,
                 e->step, e->vtime_ns, e->pid);
         fputs(",\"task\":", t->out);
-        write_string_json(t->out, task ? task : "");
+        trace_write_json_string(t->out, task ? task : "");
         fprintf(t->out, ",\"op\":\"%s\",\"object_id\":%" PRIu64 ",\"object\":",
                 trace_op_name(e->op), e->object);
-        write_string_json(t->out, object ? object : "");
+        trace_write_json_string(t->out, object ? object : "");
         fprintf(t->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
         if (e->result == TRACE_RESULT_BLOCKED)
             fputs("\"blocked\"", t->out);
@@ -217,7 +217,7 @@ void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,
         fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32
                         ",\"note\":",
                 step, vtime_ns, pid);
-        write_string_json(t->out, message);
+        trace_write_json_string(t->out, message);
         fputs("}\n", t->out);
     } else {
         char when[32];

@@ -124,6 +124,10 @@ void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,
 uint64_t trace_hash(const struct trace *t);
 
 const char *trace_op_name(enum trace_op op);
+
+/* Writes s as a JSON string: quoted, '"' and '\\' escaped, control characters as
+ * \u00XX. */
+void trace_write_json_string(FILE *out, const char *s);
 const char *trace_wake_name(enum trace_wake wake);
 
 /* "-ETIMEDOUT" for a known negative errno, NULL otherwise. */

@@ -9,42 +9,10 @@
 
 #include "helpers.h"
 
-struct variant_run {
-    struct run_result result;
-    char *trace; /* the text trace, sys_log lines included */
-    size_t trace_bytes;
-};
-
-/* Runs a named variant of scenario at seed under strategy, with the trace captured. */
 static struct variant_run run_variant(const char *scenario, const char *variant, uint64_t seed,
                                       const char *strategy)
 {
-    struct run_options options = {0};
-    options.scenario = scenario_find(scenario);
-    cr_assert(options.scenario, "scenario %s is registered", scenario);
-    options.seed = seed;
-    char error[256];
-    cr_assert_eq(run_parse_strategy(strategy, &options.strategy, error, sizeof error), 0, "%s",
-                 error);
-    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
-    const struct scenario_variant *v = scenario_variant_find(options.scenario, variant);
-    cr_assert(v, "%s has a variant %s", scenario, variant);
-    cr_assert_eq(scenario_variant_apply(v, &options.config, error, sizeof error), 0, "%s", error);
-    struct variant_run run = {0};
-    options.trace_out = open_memstream(&run.trace, &run.trace_bytes);
-    cr_assert_not_null(options.trace_out);
-    options.trace_format = TRACE_FORMAT_TEXT;
-    cr_assert_eq(run_scenario(&options, &run.result), 0, "run of %s seed %" PRIu64, scenario,
-                 seed);
-    fclose(options.trace_out);
-    return run;
-}
-
-static void variant_run_free(struct variant_run *run)
-{
-    run_result_free(&run->result);
-    free(run->trace);
-    run->trace = NULL;
+    return run_variant_traced(scenario, variant, seed, strategy, NULL);
 }
 
 /* Calls visit on each line of text that contains both needles (b may be NULL). */

@@ -6,47 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers.h"
 #include "sim/run.h"
 
-struct ktest_run {
-    struct run_result result;
-    char *trace;
-    size_t trace_bytes;
-};
-
-/* Runs scenario's variant at seed, with one more "key=value" when extra is not
- * NULL, capturing the text trace (console lines included). */
-static struct ktest_run run_variant(const char *scenario, const char *variant, uint64_t seed,
-                                    const char *extra)
+static struct variant_run run_variant(const char *scenario, const char *variant, uint64_t seed,
+                                      const char *extra)
 {
-    struct run_options options = {0};
-    options.scenario = scenario_find(scenario);
-    cr_assert(options.scenario, "scenario %s is registered", scenario);
-    options.seed = seed;
-    char error[256];
-    cr_assert_eq(run_parse_strategy("random", &options.strategy, error, sizeof error), 0);
-    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
-    const struct scenario_variant *v = scenario_variant_find(options.scenario, variant);
-    cr_assert(v, "%s has a variant %s", scenario, variant);
-    cr_assert_eq(scenario_variant_apply(v, &options.config, error, sizeof error), 0, "%s", error);
-    if (extra)
-        cr_assert_eq(config_assign(&options.config, extra, error, sizeof error), 0, "%s", error);
-    struct ktest_run run = {0};
-    options.trace_out = open_memstream(&run.trace, &run.trace_bytes);
-    cr_assert_not_null(options.trace_out);
-    cr_assert_eq(run_scenario(&options, &run.result), 0, "run of %s seed %" PRIu64, scenario,
-                 seed);
-    fclose(options.trace_out);
-    return run;
+    return run_variant_traced(scenario, variant, seed, NULL, extra);
 }
 
-static void run_free(struct ktest_run *run)
-{
-    run_result_free(&run->result);
-    free(run->trace);
-}
-
-static const char *outcome_of(const struct ktest_run *run)
+static const char *outcome_of(const struct variant_run *run)
 {
     return sched_outcome_name(run->result.outcome);
 }
@@ -57,7 +26,7 @@ Test(catalog_ktest, buggy_hangs_in_cap_delivery_via_spawn_and_never_reaches_bloc
      .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
-        struct ktest_run run = run_variant(KTEST, "buggy", seed, NULL);
+        struct variant_run run = run_variant(KTEST, "buggy", seed, NULL);
         const char *report = text_str(&run.result.report);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "seed %" PRIu64 ": %s",
                      seed, outcome_of(&run));
@@ -84,14 +53,14 @@ Test(catalog_ktest, buggy_hangs_in_cap_delivery_via_spawn_and_never_reaches_bloc
         const char *exhausted = strstr(second, "all 64 slots exhausted");
         cr_assert(exhausted && strstr(exhausted, "hello-std["),
                   "seed %" PRIu64 ": children still print after the exhaustion", seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
 Test(catalog_ktest, fixed_completes_the_suite_without_exhausting_the_table, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
-        struct ktest_run run = run_variant(KTEST, "fixed", seed, NULL);
+        struct variant_run run = run_variant(KTEST, "fixed", seed, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_PASS, "seed %" PRIu64 ": %s\n%s", seed,
                      outcome_of(&run), text_str(&run.result.report));
         cr_assert(strstr(run.trace, "ktest: cap_delivery_via_spawn ... ok"), "seed %" PRIu64,
@@ -100,7 +69,7 @@ Test(catalog_ktest, fixed_completes_the_suite_without_exhausting_the_table, .tim
         cr_assert(strstr(run.trace, "ktest: == Results: 6 passed, 0 failed =="),
                   "seed %" PRIu64, seed);
         cr_assert_null(strstr(run.trace, "slots exhausted"), "seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
@@ -111,19 +80,19 @@ Test(catalog_ktest, only_the_larger_table_suffices_alone, .timeout = 60)
 {
     uint32_t drain_hangs = 0;
     for (uint64_t seed = 0; seed < 100; seed++) {
-        struct ktest_run run = run_variant(KTEST, "slots-1024", seed, NULL);
+        struct variant_run run = run_variant(KTEST, "slots-1024", seed, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_PASS, "slots-1024 seed %" PRIu64 ": %s",
                      seed, outcome_of(&run));
-        run_free(&run);
+        variant_run_free(&run);
         run = run_variant(KTEST, "per-process-limit", seed, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_HANG_DEADLOCK,
                      "per-process-limit seed %" PRIu64 ": %s", seed, outcome_of(&run));
         cr_assert(strstr(text_str(&run.result.report), "\"cap_delivery_via_spawn\" is blocked"),
                   "per-process-limit seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
         run = run_variant(KTEST, "drain", seed, NULL);
         drain_hangs += run.result.outcome == SCHED_OUTCOME_HANG_DEADLOCK;
-        run_free(&run);
+        variant_run_free(&run);
     }
     cr_assert(drain_hangs > 50 && drain_hangs < 100,
               "the drain alone should help some seeds, not most: %u of 100 hang", drain_hangs);
@@ -134,7 +103,7 @@ Test(catalog_ktest, only_the_larger_table_suffices_alone, .timeout = 60)
 Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
-        struct ktest_run run = run_variant(KTEST, "propagate", seed, NULL);
+        struct variant_run run = run_variant(KTEST, "propagate", seed, NULL);
         const char *report = text_str(&run.result.report);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_ASSERT, "seed %" PRIu64 ": %s", seed,
                      outcome_of(&run));
@@ -143,7 +112,7 @@ Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure, .t
                   "seed %" PRIu64, seed);
         cr_assert(strstr(run.trace, "ktest: == Block Device =="), "seed %" PRIu64, seed);
         cr_assert(strstr(run.trace, "ktest: == Results:"), "seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
@@ -152,16 +121,16 @@ Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure, .t
 Test(catalog_ktest, headroom_is_what_decides, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 30; seed++) {
-        struct ktest_run run = run_variant(KTEST, "buggy", seed, "max_channels=1024");
+        struct variant_run run = run_variant(KTEST, "buggy", seed, "max_channels=1024");
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_PASS, "1024 seed %" PRIu64 ": %s", seed,
                      outcome_of(&run));
-        run_free(&run);
+        variant_run_free(&run);
         run = run_variant(KTEST, "buggy", seed, "max_channels=32");
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "32 seed %" PRIu64 ": %s",
                      seed, outcome_of(&run));
         cr_assert(strstr(text_str(&run.result.report), "all 32 slots exhausted"),
                   "32 seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
@@ -170,7 +139,7 @@ Test(catalog_ktest, headroom_is_what_decides, .timeout = 60)
 Test(catalog_ktest, runaway_starves_the_workers_without_a_per_process_limit, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
-        struct ktest_run run = run_variant(LIMIT, "buggy", seed, NULL);
+        struct variant_run run = run_variant(LIMIT, "buggy", seed, NULL);
         const char *report = text_str(&run.result.report);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_ASSERT, "seed %" PRIu64 ": %s", seed,
                      outcome_of(&run));
@@ -179,14 +148,14 @@ Test(catalog_ktest, runaway_starves_the_workers_without_a_per_process_limit, .ti
         cr_assert(strstr(report, "exhausted by pid 3 \"runaway\""), "seed %" PRIu64 ": %s", seed,
                   report);
         cr_assert_null(strstr(run.trace, "-EMFILE"), "seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
 Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
-        struct ktest_run run = run_variant(LIMIT, "fixed", seed, NULL);
+        struct variant_run run = run_variant(LIMIT, "fixed", seed, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_PASS, "seed %" PRIu64 ": %s\n%s", seed,
                      outcome_of(&run), text_str(&run.result.report));
         cr_assert(strstr(run.trace, "runaway[3]: channel_create_pair failed with -EMFILE after "
@@ -195,7 +164,7 @@ Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .
         cr_assert(strstr(run.trace, "runaway[3]: exiting with 16 channels"), "seed %" PRIu64,
                   seed);
         cr_assert_null(strstr(run.trace, "slots exhausted"), "seed %" PRIu64, seed);
-        run_free(&run);
+        variant_run_free(&run);
     }
 }
 
@@ -204,9 +173,9 @@ Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .
 Test(catalog_ktest, the_hang_report_shows_the_full_table_and_the_console, .timeout = 60)
 {
     for (uint64_t seed = 0; seed < 20; seed++) {
-        struct ktest_run run = run_variant(KTEST, "buggy", seed, NULL);
+        struct variant_run run = run_variant(KTEST, "buggy", seed, NULL);
         if (run.result.outcome != SCHED_OUTCOME_HANG_DEADLOCK) {
-            run_free(&run);
+            variant_run_free(&run);
             continue;
         }
         const char *report = text_str(&run.result.report);
@@ -218,10 +187,10 @@ Test(catalog_ktest, the_hang_report_shows_the_full_table_and_the_console, .timeo
                   "seed %" PRIu64 ": ktest's progress is on the console: %s", seed, report);
         cr_assert(strstr(console, "[ipc] channel_create_pair: all 64 slots exhausted"),
                   "seed %" PRIu64 ": %s", seed, report);
-        run_free(&run);
+        variant_run_free(&run);
     }
     /* the fixed variant never comes near the top of its table */
-    struct ktest_run run = run_variant(KTEST, "fixed", 0, NULL);
+    struct variant_run run = run_variant(KTEST, "fixed", 0, NULL);
     cr_assert_null(strstr(text_str(&run.result.report), "Channel table peak"));
-    run_free(&run);
+    variant_run_free(&run);
 }

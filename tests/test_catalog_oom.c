@@ -12,41 +12,9 @@
 #define HEAP_BYTES (1024u * 1024u) /* every variant's heap_bytes */
 #define QUOTA_BYTES (256u * 1024u) /* the quota variant's proc_quota_bytes */
 
-struct variant_run {
-    struct run_result result;
-    char *trace; /* the text trace, sys_log lines and console notes included */
-    size_t trace_bytes;
-};
-
-/* Runs a named variant of oom-policies at seed under strategy, trace captured. */
 static struct variant_run run_variant(const char *variant, uint64_t seed, const char *strategy)
 {
-    struct run_options options = {0};
-    options.scenario = scenario_find("oom-policies");
-    cr_assert(options.scenario, "oom-policies is registered");
-    options.seed = seed;
-    char error[256];
-    cr_assert_eq(run_parse_strategy(strategy, &options.strategy, error, sizeof error), 0, "%s",
-                 error);
-    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
-    const struct scenario_variant *v = scenario_variant_find(options.scenario, variant);
-    cr_assert(v, "oom-policies has a variant %s", variant);
-    cr_assert_eq(scenario_variant_apply(v, &options.config, error, sizeof error), 0, "%s", error);
-    struct variant_run run = {0};
-    options.trace_out = open_memstream(&run.trace, &run.trace_bytes);
-    cr_assert_not_null(options.trace_out);
-    options.trace_format = TRACE_FORMAT_TEXT;
-    cr_assert_eq(run_scenario(&options, &run.result), 0, "run of %s seed %" PRIu64, variant,
-                 seed);
-    fclose(options.trace_out);
-    return run;
-}
-
-static void variant_run_free(struct variant_run *run)
-{
-    run_result_free(&run->result);
-    free(run->trace);
-    run->trace = NULL;
+    return run_variant_traced("oom-policies", variant, seed, strategy, NULL);
 }
 
 /* The lines of text containing needle a (and b, when not NULL): how many, and a copy
