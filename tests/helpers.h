@@ -10,20 +10,30 @@
 
 #include "sim/run.h"
 
+/* Fills options for scenario at seed under strategy (NULL: random), config at its
+ * defaults; asserts each step succeeded. */
+static inline void options_for(struct run_options *options, const char *scenario, uint64_t seed,
+                               const char *strategy)
+{
+    *options = (struct run_options){0};
+    options->scenario = scenario_find(scenario);
+    cr_assert(options->scenario, "scenario %s is registered", scenario);
+    options->seed = seed;
+    char error[256];
+    cr_assert_eq(run_parse_strategy(strategy ? strategy : "random", &options->strategy, error,
+                                    sizeof error),
+                 0, "%s", error);
+    cr_assert_eq(run_config_init(&options->config, options->scenario), 0);
+}
+
 /* Runs scenario at seed with strategy and NULL-terminated "key=value" settings;
  * asserts the harness itself succeeded. The caller frees the result. */
 static inline struct run_result run_with(const char *scenario, uint64_t seed,
                                          const char *strategy, int record, ...)
 {
-    struct run_options options = {0};
-    options.scenario = scenario_find(scenario);
-    cr_assert(options.scenario, "scenario %s is registered", scenario);
-    options.seed = seed;
+    struct run_options options;
+    options_for(&options, scenario, seed, strategy);
     char error[256];
-    cr_assert_eq(run_parse_strategy(strategy ? strategy : "random", &options.strategy, error,
-                                    sizeof error),
-                 0, "%s", error);
-    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
     va_list args;
     va_start(args, record);
     for (const char *set = va_arg(args, const char *); set; set = va_arg(args, const char *))
@@ -51,15 +61,9 @@ static inline struct variant_run run_variant_traced(const char *scenario, const 
                                                     uint64_t seed, const char *strategy,
                                                     const char *extra)
 {
-    struct run_options options = {0};
-    options.scenario = scenario_find(scenario);
-    cr_assert(options.scenario, "scenario %s is registered", scenario);
-    options.seed = seed;
+    struct run_options options;
+    options_for(&options, scenario, seed, strategy);
     char error[256];
-    cr_assert_eq(run_parse_strategy(strategy ? strategy : "random", &options.strategy, error,
-                                    sizeof error),
-                 0, "%s", error);
-    cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
     const struct scenario_variant *v = scenario_variant_find(options.scenario, variant);
     cr_assert(v, "%s has a variant %s", scenario, variant);
     cr_assert_eq(scenario_variant_apply(v, &options.config, error, sizeof error), 0, "%s", error);
