@@ -27,9 +27,9 @@ LDFLAGS := $(EXTRA_LDFLAGS)
 # Debian packages the build, the tests and the checks need.
 DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
-LIB_SOURCES := $(sort $(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c scenarios/lib/*.c \
-                 reports/*.c))
-LIB_SOURCES := $(filter-out sim/cli.c reports/gcov_exit.c,$(LIB_SOURCES))
+LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c scenarios/*.c scenarios/lib/*.c \
+                 reports/*.c cli/*.c))
+LIB_SOURCES := $(filter-out cli/main.c reports/gcov_exit.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +66,7 @@ $(BUILD)/libdetsim.a: $(LIB_OBJECTS)
 	ar rcs $@ $^
 
 # Scenarios register through a linker section, so their objects are linked directly.
-$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/sim/cli.o $(EXTRA_OBJECTS)
+$(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/cli/main.o $(EXTRA_OBJECTS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS) $(EXTRA_OBJECTS)
@@ -164,5 +164,5 @@ bench: $(BUILD)/bench
 clean:
 	rm -rf build reports/out
 
--include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/sim/cli.d $(EXTRA_OBJECTS:.o=.d) \
+-include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/cli/main.d $(EXTRA_OBJECTS:.o=.d) \
     $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/config.h"
+#include "util/config.h"
 
 #ifdef FIU_ENABLE
 #include <fiu-control.h>

@@ -39,7 +39,7 @@
 
 #include <fiu.h>
 
-#include "sim/choice.h"
+#include "util/choice.h"
 
 /* The failpoints. The id of a point is part of the trace hash (it is the argument
  * of a fault event): never renumber one, only append. */

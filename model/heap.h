@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "sim/text.h"
+#include "util/text.h"
 
 enum heap_oom_policy {
     HEAP_OOM_HALT,         /* the whole system stops: outcome panic */

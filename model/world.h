@@ -17,9 +17,9 @@
 
 #include "faults/fault.h"
 #include "model/heap.h"
-#include "sim/config.h"
+#include "util/config.h"
 #include "sim/sched.h"
-#include "sim/text.h"
+#include "util/text.h"
 
 #define MODEL_WOULD_BLOCK 1 /* a positive result: park on w->block_on, then retry */
 

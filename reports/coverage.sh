@@ -153,7 +153,8 @@ sed -n 's/^never fired:/  never fired:/p' "$out/failpoints.txt"
 # are not counted).
 echo "coverage: gcovr"
 gcovr --root . "$build/obj" -j 2 \
-    --filter 'sim/' --filter 'model/' --filter 'faults/' --filter 'scenarios/' --filter 'reports/' \
+    --filter 'util/' --filter 'faults/' --filter 'model/' --filter 'sim/' --filter 'scenarios/' \
+    --filter 'reports/' --filter 'cli/' \
     --exclude 'tests/' --exclude 'reports/gcov_exit\.c' --exclude-unreachable-branches \
     --html-details "$out/index.html" --html-title 'detsim coverage' \
     --csv "$out/coverage.csv" > "$out/gcovr.log" 2>&1 ||

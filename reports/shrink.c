@@ -17,7 +17,7 @@
 
 #include "model/world.h"
 #include "sim/coro.h"
-#include "sim/options.h"
+#include "cli/options.h"
 #include "sim/repro.h"
 #include "sweep.h"
 

@@ -20,7 +20,7 @@
 
 #include "model/world.h"
 #include "sim/coro.h"
-#include "sim/options.h"
+#include "cli/options.h"
 #include "report.h"
 #include "sim/repro.h"
 #include "sweep.h"

@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "choice.h"
-#include "config.h"
+#include "util/choice.h"
+#include "util/config.h"
 #include "faults/fault.h"
 #include "scenario.h"
 #include "sched.h"
-#include "text.h"
+#include "util/text.h"
 #include "trace.h"
 
 #define DETSIM_VERSION "0.1.0"

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "util/config.h"
 
 /* A named preset of config keys: the buggy configuration of a bug, or one of its
  * fixes. A variant declares what it does: a fixed variant passes every seed

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "choice.h"
-#include "config.h"
-#include "text.h"
+#include "util/choice.h"
+#include "util/config.h"
+#include "util/text.h"
 #include "trace.h"
 
 enum sched_strategy_kind {

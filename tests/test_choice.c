@@ -1,7 +1,7 @@
 /* The choice stream: PRNG known answers, uniform draws, recording and replay. */
 #include <criterion/criterion.h>
 
-#include "sim/choice.h"
+#include "util/choice.h"
 
 Test(choice, splitmix64_known_answers)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sim/config.h"
+#include "util/config.h"
 #include "sim/run.h"
 
 Test(config, u64_accepts_decimal_and_hex_and_nothing_else)

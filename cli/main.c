@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coro.h"
-#include "options.h"
-#include "repro.h"
-#include "run.h"
+#include "sim/coro.h"
+#include "cli/options.h"
+#include "sim/repro.h"
+#include "sim/run.h"
 #include "model/world.h"
 #include "reports/report.h"
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trace.h"
 
 int config_add(struct config *config, const struct config_key *keys)
 {
