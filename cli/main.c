@@ -493,7 +493,7 @@ static int command_run(int argc, char **argv)
     if (!scenario)
         return options_usage_error("run needs a scenario (see 'detsim list')");
 
-    run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    run.strategy = SCHED_STRATEGY_DEFAULT;
     struct repro schedule = {0}; /* --strategy replay:FILE */
     struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
     const struct scenario_variant *variant = NULL;

@@ -810,7 +810,7 @@ int sweep_command(int argc, char **argv)
     if (!s.run.scenario)
         return options_usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
     run_config_init(&defaults, s.run.scenario);
-    s.run.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    s.run.strategy = SCHED_STRATEGY_DEFAULT;
     s.expect = SCHED_OUTCOME_PASS;
     s.time_limit = 60;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -173,7 +173,7 @@ int repro_read(const char *path, struct repro *repro, char *error, size_t error_
     int have_seed = 0, have_outcome = 0, have_strategy = 0;
     unsigned line_number = 0;
     char line[8192];
-    repro->options.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    repro->options.strategy = SCHED_STRATEGY_DEFAULT;
     while (fgets(line, sizeof line, in)) {
         line_number++;
         if (!strchr(line, '\n') && !feof(in))

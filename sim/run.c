@@ -41,7 +41,7 @@ int run_config_init(struct config *config, const struct scenario *scenario)
 int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
                        size_t error_bytes)
 {
-    struct sched_strategy s = {SCHED_RANDOM, 3, 1000};
+    struct sched_strategy s = SCHED_STRATEGY_DEFAULT;
     if (strcmp(text, "random") == 0 || strcmp(text, "rr") == 0) {
         s.kind = text[0] == 'r' && text[1] == 'r' ? SCHED_RR : SCHED_RANDOM;
         *strategy = s;
@@ -69,9 +69,10 @@ int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *
             }
             *equals = '\0';
             if (strcmp(part, "depth") == 0) {
-                if (value < 1 || value > 17) {
+                if (value < 1 || value > SCHED_PCT_DEPTH_MAX) {
                     snprintf(error, error_bytes,
-                             "bad strategy '%s': depth must be between 1 and 17", text);
+                             "bad strategy '%s': depth must be between 1 and %d", text,
+                             SCHED_PCT_DEPTH_MAX);
                     return -EINVAL;
                 }
                 s.pct_depth = (uint32_t)value;

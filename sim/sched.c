@@ -72,8 +72,8 @@ int sched_create(struct sched **out, const struct sched_options *options,
         uint32_t depth = options->strategy.pct_depth;
         uint64_t steps = options->strategy.pct_steps ? options->strategy.pct_steps : 1;
         s->pct_change_count = depth > 1 ? depth - 1 : 0;
-        if (s->pct_change_count > 16)
-            s->pct_change_count = 16;
+        if (s->pct_change_count > SCHED_PCT_DEPTH_MAX - 1)
+            s->pct_change_count = SCHED_PCT_DEPTH_MAX - 1;
         for (uint32_t i = 0; i < s->pct_change_count; i++)
             s->pct_change_points[i] = 1 + choice_draw(choices, CHOICE_PCT_CHANGE, steps);
     }

@@ -34,6 +34,17 @@ struct sched_strategy {
     uint64_t pct_steps;  /* k: change points are drawn from steps [1, k] */
 };
 
+/* PCT's bounds and defaults: depth 1..SCHED_PCT_DEPTH_MAX, so at most
+ * SCHED_PCT_DEPTH_MAX - 1 change points. */
+#define SCHED_PCT_DEPTH_MAX 17
+#define SCHED_PCT_DEPTH_DEFAULT 3
+#define SCHED_PCT_STEPS_DEFAULT 1000
+
+/* What a run gets without --strategy: random, with PCT's defaults kept for a later
+ * "pct" without parameters. */
+#define SCHED_STRATEGY_DEFAULT                                                           \
+    ((struct sched_strategy){SCHED_RANDOM, SCHED_PCT_DEPTH_DEFAULT, SCHED_PCT_STEPS_DEFAULT})
+
 enum sched_outcome {
     SCHED_OUTCOME_PASS,
     SCHED_OUTCOME_HANG_DEADLOCK,

@@ -75,7 +75,7 @@ struct sched {
 
     uint64_t step;
     uint64_t vtime_ns;
-    uint64_t pct_change_points[16];
+    uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1];
     uint32_t pct_change_count;
 
     int stopping; /* a check failed or an internal error: end the run */

@@ -81,7 +81,7 @@ ParameterizedTest(struct catalog_case *c, catalog, every_variant_behaves_as_decl
     int passing = declared == SCHED_OUTCOME_PASS;
     cr_assert(passing || (variant->cause && variant->cause[0]),
               "%s %s: a failing variant declares its cause", c->scenario, c->variant);
-    options.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    options.strategy = SCHED_STRATEGY_DEFAULT;
     uint64_t seeds = seeds_for(passing), reproduced = 0;
     for (uint64_t seed = 0; seed < seeds; seed++) {
         options.seed = seed;

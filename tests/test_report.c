@@ -793,7 +793,7 @@ static struct run_options options_for(const char *scenario, uint64_t seed)
     options.scenario = scenario_find(scenario);
     cr_assert_not_null(options.scenario);
     options.seed = seed;
-    options.strategy = (struct sched_strategy){SCHED_RANDOM, 3, 1000};
+    options.strategy = SCHED_STRATEGY_DEFAULT;
     cr_assert_eq(run_config_init(&options.config, options.scenario), 0);
     return options;
 }
