@@ -11,7 +11,7 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wwrite-strings -Wold-style-definition \
-            -Wno-missing-field-initializers
+            -Wno-missing-field-initializers -pedantic-errors
 FIU     ?= 1
 # FIU_ENABLE turns the models' libfiu failpoints on (faults/fault.h); every file
 # gets it, so that no object sees the failpoint macros compiled out.
@@ -30,7 +30,7 @@ DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gc
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))
 LIB_SOURCES := $(filter-out cli/main.c reports/gcov_exit.c,$(LIB_SOURCES))
-TEST_SOURCES := $(sort $(wildcard tests/test_*.c))
+TEST_SOURCES := $(sort $(wildcard tests/test_*.c)) tests/api/public_scenario.c
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 
@@ -60,6 +60,13 @@ help:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The scenario API's own check: a scenario that includes only sim/sys.h, compiled
+# with nothing but the standard and warnings (no feature macros, no -DFIU_ENABLE).
+API_CFLAGS := -std=c11 -pedantic-errors -Wall -Wextra -Werror $(OPT) -I. -MMD -MP $(EXTRA_CFLAGS)
+$(BUILD)/obj/tests/api/public_scenario.o: tests/api/public_scenario.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) -c $< -o $@
 
 $(BUILD)/libdetsim.a: $(LIB_OBJECTS)
 	@rm -f $@

@@ -197,7 +197,7 @@ static int command_faults(int argc, char **argv)
     }
     for (uint32_t id = 0; id < FAULT_POINT_COUNT; id++) {
         const struct fault_point *point = &fault_points[id];
-        const char *error = trace_errno_name(point->error);
+        const char *error = errno_name(point->error);
         printf("%-18s %-7s %s\n", point->name, error ? error : "?", point->description);
     }
     return EXIT_EXPECTED;

@@ -116,11 +116,11 @@ static void teardown(struct world *w, uint32_t endpoint)
             heap_free(&w->heap, m->heap_block);
         release_carried(w, m);
     }
-    world_wake(w, &e->readers, TRACE_WAKE_CLOSE);
-    world_wake(w, &e->writers, TRACE_WAKE_CLOSE);
+    world_wake(w, &e->readers, WAITQ_WAKE_CLOSE);
+    world_wake(w, &e->writers, WAITQ_WAKE_CLOSE);
     if (!w->bug_close_no_wake) {
-        world_wake(w, &peer->readers, TRACE_WAKE_HUP);
-        world_wake(w, &peer->writers, TRACE_WAKE_HUP);
+        world_wake(w, &peer->readers, WAITQ_WAKE_HUP);
+        world_wake(w, &peer->writers, WAITQ_WAKE_HUP);
     }
     if (peer->state == ENDPOINT_OPEN)
         port_post(w, peer, PORT_EVENT_PEER_CLOSED);
@@ -203,8 +203,8 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
         ep->queue = queue;
         char name[48];
         uint32_t id = slot * 2 + e;
-        waitq_init(&ep->readers, "channel", chan_endpoint_name(id, name));
-        waitq_init(&ep->writers, "channel", name);
+        world_waitq_init(w, &ep->readers, "channel", chan_endpoint_name(id, name));
+        world_waitq_init(w, &ep->writers, "channel", name);
         ep->readers.owner = ep->writers.owner = w;
         ep->readers.owner_id = ep->writers.owner_id = id;
         ep->readers.holders = chan_readers_holders;
@@ -280,7 +280,7 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
         }
     }
     peer->queue_count++;
-    world_wake(w, &peer->readers, TRACE_WAKE_DATA);
+    world_wake(w, &peer->readers, WAITQ_WAKE_DATA);
     port_post(w, peer, PORT_EVENT_READABLE);
     return 0;
 }
@@ -324,7 +324,7 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
         heap_free(&w->heap, m->heap_block);
     e->queue_head = (e->queue_head + 1) % w->queue_depth;
     e->queue_count--;
-    world_wake(w, &e->writers, TRACE_WAKE_DATA);
+    world_wake(w, &e->writers, WAITQ_WAKE_DATA);
     return 0;
 }
 

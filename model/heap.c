@@ -1,7 +1,7 @@
 /* heap — the kernel heap model; see heap.h. */
 #include "heap.h"
 
-#include "faults/fault.h"
+#include "faults/failpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -37,7 +37,7 @@ int port_create(struct world *w, uint32_t pid)
     port->heap_block = (uint32_t)block;
     char name[32];
     snprintf(name, sizeof name, "%" PRIu32, slot);
-    waitq_init(&port->waiters, "port", name);
+    world_waitq_init(w, &port->waiters, "port", name);
     port->waiters.owner = w;
     port->waiters.owner_id = slot;
     port->waiters.holders = port_waiters_holders;
@@ -120,7 +120,7 @@ void port_post(struct world *w, const struct endpoint *e, enum port_event_kind k
     port->events[(port->event_head + port->event_count) % port->event_capacity] =
         (struct port_event){(uint8_t)kind, e->port_key};
     port->event_count++;
-    world_wake(w, &port->waiters, kind == PORT_EVENT_READABLE ? TRACE_WAKE_DATA : TRACE_WAKE_HUP);
+    world_wake(w, &port->waiters, kind == PORT_EVENT_READABLE ? WAITQ_WAKE_DATA : WAITQ_WAKE_HUP);
 }
 
 void port_put(struct world *w, uint32_t index)
@@ -133,7 +133,7 @@ void port_put(struct world *w, uint32_t index)
             if (w->channels[c].live && w->channels[c].ends[e].port == index + 1)
                 w->channels[c].ends[e].port = 0;
     heap_free(&w->heap, port->heap_block);
-    world_wake(w, &port->waiters, TRACE_WAKE_CLOSE);
+    world_wake(w, &port->waiters, WAITQ_WAKE_CLOSE);
     port->live = 0;
     port->bound = 0;
     w->ports_live--;

@@ -96,7 +96,7 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
     p->created_step = w->step;
     char queue_name[32];
     snprintf(queue_name, sizeof queue_name, "children of pid %" PRIu32, pid);
-    waitq_init(&p->child_wait, "task", queue_name);
+    world_waitq_init(w, &p->child_wait, "task", queue_name);
     p->child_wait.owner = w;
     p->child_wait.owner_id = pid;
     p->child_wait.holders = proc_children_holders;
@@ -154,11 +154,11 @@ void proc_exit(struct world *w, uint32_t pid, int status)
         }
     }
     if (init && adopted_zombie)
-        world_wake(w, &init->child_wait, TRACE_WAKE_EXIT);
+        world_wake(w, &init->child_wait, WAITQ_WAKE_EXIT);
     p->state = PROC_ZOMBIE;
     struct proc *parent = proc_get(w, p->parent);
     if (parent)
-        world_wake(w, &parent->child_wait, TRACE_WAKE_EXIT);
+        world_wake(w, &parent->child_wait, WAITQ_WAKE_EXIT);
 }
 
 static void reap(struct world *w, struct proc *p)
@@ -212,6 +212,50 @@ int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
     p->signals_pending |= 1u << sig;
     w->signals_sent = 1;
     return 0;
+}
+
+int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int on)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return -ESRCH;
+    if (sig != SIG_INT && sig != SIG_TERM)
+        return -EINVAL; /* SIGKILL cannot be caught */
+    if (on)
+        p->signals_caught |= 1u << sig;
+    else
+        p->signals_caught &= ~(1u << sig);
+    return 0;
+}
+
+uint32_t proc_signals_take_caught(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return 0;
+    uint32_t pending = p->signals_pending & p->signals_caught;
+    p->signals_pending &= ~pending;
+    return pending;
+}
+
+uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return 0;
+    uint32_t fatal = p->signals_pending & ~p->signals_caught &
+                     ((1u << SIG_INT) | (1u << SIG_TERM) | (1u << SIG_KILL));
+    if (!fatal)
+        return 0;
+    p->signals_pending &= ~fatal;
+    return fatal & (1u << SIG_KILL) ? SIG_KILL : fatal & (1u << SIG_INT) ? SIG_INT : SIG_TERM;
+}
+
+void proc_make_daemon(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (p)
+        p->daemon = 1;
 }
 
 int proc_close_handle(struct world *w, uint32_t pid, uint32_t index)

@@ -159,11 +159,36 @@ void world_destroy(struct world *w)
     free(w->procs);
     free(w->slot_by_pid);
     free(w->wakes);
+    free(w->waitqs);
     heap_free_all(&w->heap);
     *w = (struct world){0};
 }
 
-void world_wake(struct world *w, struct waitq *queue, enum trace_wake reason)
+void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name)
+{
+    *wq = (struct waitq){0};
+    wq->kind = kind;
+    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
+    if (w->waitq_count == w->waitq_capacity) {
+        uint64_t capacity = w->waitq_capacity ? w->waitq_capacity * 2 : 16;
+        struct waitq **grown = realloc(w->waitqs, capacity * sizeof *grown);
+        if (!grown) {
+            w->out_of_memory = 1;
+            return;
+        }
+        w->waitqs = grown;
+        w->waitq_capacity = capacity;
+    }
+    w->waitqs[w->waitq_count++] = wq;
+    wq->id = w->waitq_count;
+}
+
+const struct waitq *world_waitq(const struct world *w, uint64_t id)
+{
+    return id >= 1 && id <= w->waitq_count ? w->waitqs[id - 1] : NULL;
+}
+
+void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
 {
     if (!queue->count)
         return;

@@ -125,7 +125,7 @@ static void close_interval(struct report_chrome *c, uint32_t pid, struct chrome_
 
 static void write_result(FILE *out, int64_t result)
 {
-    const char *name = trace_errno_name(result);
+    const char *name = errno_name(result);
     if (result == TRACE_RESULT_BLOCKED)
         fputs("\"blocked\"", out);
     else if (name)
@@ -238,7 +238,7 @@ static void chrome_event(void *context, const struct trace_event *e, const struc
         }
         fprintf(c->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
         write_result(c->out, e->result);
-        if (e->wake != TRACE_WAKE_NONE)
+        if (e->wake != WAITQ_WAKE_NONE)
             fprintf(c->out, ",\"wake\":\"%s\"", trace_wake_name(e->wake));
         fputs("}}", c->out);
     }

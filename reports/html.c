@@ -785,7 +785,7 @@ static void write_faults(const struct page *p)
     for (uint32_t id = 0; id < FAULT_POINT_COUNT; id++) {
         if (!p->result->fault_fires[id])
             continue;
-        const char *error = trace_errno_name(fault_points[id].error);
+        const char *error = errno_name(fault_points[id].error);
         fputs("<tr><td><code>", out);
         report_html_escape(out, fault_points[id].name);
         fprintf(out, "</code></td><td>%s</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">",

@@ -6,6 +6,8 @@
  * for rr), so a recording of the stream replays the schedule. */
 #include "sched_int.h"
 
+#include "model/world.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -95,9 +97,9 @@ static const char *task_name(void *context, uint32_t pid)
 static const char *object_name(void *context, uint64_t id)
 {
     struct sched *s = context;
-    if (id == 0 || id > s->waitq_count)
+    const struct waitq *wq = s->world ? world_waitq(s->world, id) : NULL;
+    if (!wq)
         return NULL;
-    const struct waitq *wq = s->waitqs[id - 1];
     snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind, wq->name);
     return s->name_buffer;
 }
@@ -113,23 +115,6 @@ uint64_t sched_steps(const struct sched *s) { return s->step; }
 uint64_t sched_vtime(const struct sched *s) { return s->vtime_ns; }
 
 /* ---- wait queues ------------------------------------------------------------------ */
-
-void waitq_init(struct waitq *wq, const char *kind, const char *name)
-{
-    struct sched *s = sched_active;
-    *wq = (struct waitq){0};
-    wq->kind = kind;
-    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
-    if (!s)
-        return; /* a model used without a scheduler: no trace names needed */
-    if (grow(&s->waitqs, &s->waitq_capacity, s->waitq_count, sizeof s->waitqs[0]) != 0) {
-        s->out_of_memory = 1;
-        wq->id = 0;
-        return;
-    }
-    s->waitqs[s->waitq_count++] = wq;
-    wq->id = s->waitq_count;
-}
 
 static void waitq_append(struct sched *s, struct waitq *wq, struct task *t)
 {
@@ -253,7 +238,7 @@ static void drop_stale_timers(struct sched *s)
         timer_pop(s);
 }
 
-static void wake_task(struct sched *s, struct task *t, enum trace_wake reason)
+static void wake_task(struct sched *s, struct task *t, enum waitq_wake reason)
 {
     assert(t->state == TASK_BLOCKED);
     if (t->waiting_on)
@@ -273,11 +258,11 @@ static void fire_due_timers(struct sched *s)
             return;
         struct task *t = sched_task(s, s->timers[0].pid);
         timer_pop(s);
-        wake_task(s, t, t->waiting_on ? TRACE_WAKE_TIMEOUT : TRACE_WAKE_TIMER);
+        wake_task(s, t, t->waiting_on ? WAITQ_WAKE_TIMEOUT : WAITQ_WAKE_TIMER);
     }
 }
 
-uint32_t waitq_wake_one(struct waitq *wq, enum trace_wake reason)
+uint32_t waitq_wake_one(struct waitq *wq, enum waitq_wake reason)
 {
     struct sched *s = sched_active;
     if (!wq->first)
@@ -288,7 +273,7 @@ uint32_t waitq_wake_one(struct waitq *wq, enum trace_wake reason)
     return t->pid;
 }
 
-uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason)
+uint32_t waitq_wake_all(struct waitq *wq, enum waitq_wake reason)
 {
     uint32_t count = 0;
     while (waitq_wake_one(wq, reason))
@@ -301,7 +286,7 @@ uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason)
 static void task_entry(void *arg)
 {
     struct task *t = arg;
-    sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, WAITQ_WAKE_NONE);
     t->fn(t->arg);
     sched_exit_current(0);
 }
@@ -383,7 +368,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     if (!t->daemon && !t->detached)
         s->live_count--;
     /* Its stack is kept until the run ends: children may still point into it. */
-    struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, TRACE_WAKE_NONE,
+    struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, WAITQ_WAKE_NONE,
                             0, s->current ? s->current->pid : 0, status};
     trace_emit(s->trace, &e);
     if (s->hooks.on_exit)
@@ -404,8 +389,8 @@ void sched_interrupt(struct sched *s, uint32_t pid)
     struct task *t = sched_task(s, pid);
     if (!t || t->state != TASK_BLOCKED)
         return;
-    wake_task(s, t, TRACE_WAKE_SIGNAL);
-    sched_emit(TRACE_OP_WAKE, 0, pid, 0, TRACE_WAKE_SIGNAL);
+    wake_task(s, t, WAITQ_WAKE_SIGNAL);
+    sched_emit(TRACE_OP_WAKE, 0, pid, 0, WAITQ_WAKE_SIGNAL);
 }
 
 /* ---- the task side of a switch ------------------------------------------------------ */
@@ -420,10 +405,10 @@ void sched_point(void)
         s->hooks.on_resume(t->pid);
 }
 
-static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
+static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
                              uint64_t timeout_ns, int interruptible);
 
-enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
+enum waitq_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
                             uint64_t timeout_ns)
 {
     return block(wq, op, arg, timeout_ns, 1);
@@ -435,20 +420,20 @@ void sched_sleep_uninterruptible(uint64_t ns)
         block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns, 0);
 }
 
-static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
+static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
                              uint64_t timeout_ns, int interruptible)
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
     if (interruptible && s->hooks.interrupted && s->hooks.interrupted(t->pid))
-        return TRACE_WAKE_SIGNAL; /* a caught signal is pending: do not park */
+        return WAITQ_WAKE_SIGNAL; /* a caught signal is pending: do not park */
     t->state = TASK_BLOCKED;
     t->waiting_on = wq;
     t->blocked_op = op;
     t->blocked_arg = arg;
     t->blocked_since_step = s->step;
     t->blocked_since_vtime = s->vtime_ns;
-    t->wake_reason = TRACE_WAKE_NONE;
+    t->wake_reason = WAITQ_WAKE_NONE;
     if (wq)
         waitq_append(s, wq, t);
     if (timeout_ns) {
@@ -458,7 +443,7 @@ static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
         if (timer_arm(s, t, deadline) != 0)
             sched_stop(SCHED_OUTCOME_CRASH, "out of memory arming a timer");
     }
-    sched_emit(op, wq ? wq->id : 0, arg, TRACE_RESULT_BLOCKED, TRACE_WAKE_NONE);
+    sched_emit(op, wq ? wq->id : 0, arg, TRACE_RESULT_BLOCKED, WAITQ_WAKE_NONE);
     coro_switch(&t->coro, &s->main_coro);
     if (s->hooks.on_resume)
         s->hooks.on_resume(t->pid);
@@ -466,7 +451,7 @@ static enum trace_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
 }
 
 void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum trace_wake wake)
+                enum waitq_wake wake)
 {
     struct sched *s = sched_active;
     struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
@@ -479,7 +464,7 @@ void sched_exit_current(int status)
     struct sched *s = sched_active;
     struct task *t = s->current;
     t->exit_status = status;
-    sched_emit(TRACE_OP_EXIT, 0, status, 0, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_EXIT, 0, status, 0, WAITQ_WAKE_NONE);
     if (s->hooks.on_exit)
         s->hooks.on_exit(t->pid, status);
     t->state = TASK_EXITED;
@@ -607,7 +592,6 @@ void sched_destroy(struct sched *s)
     free(s->tasks);
     free(s->ready);
     free(s->timers);
-    free(s->waitqs);
     free(s->objects);
     text_free(&s->stop_message);
     free(s);

@@ -8,19 +8,20 @@
  * no timer is pending while tasks are blocked (a deadlock), when a budget runs out,
  * or when a scenario check fails.
  *
- * Wait queues are how a task says "I wait on this object". The models of later
- * issues own wait queues; the scheduler parks and wakes tasks on them and asks them
- * who holds or could signal the object, for hang reports. */
+ * Wait queues (model/waitq.h) are how a task says "I wait on this object". The
+ * models and the sys layer own them; the scheduler parks and wakes tasks on them
+ * and asks them who holds or could signal the object, for hang reports. */
 #ifndef DETSIM_SCHED_H
 #define DETSIM_SCHED_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/waitq.h"
+#include "sim/trace.h"
 #include "util/choice.h"
 #include "util/config.h"
 #include "util/text.h"
-#include "trace.h"
 
 enum sched_strategy_kind {
     SCHED_RANDOM, /* uniform choice among ready tasks at every step */
@@ -83,27 +84,6 @@ struct sched_hooks {
     int (*interrupted)(uint32_t pid);           /* a caught signal is pending */
 };
 
-/* Who holds or could signal a wait queue's object: fills up to max pids and
- * returns how many there are; writes the relation ("held by", ...) to *relation. */
-typedef uint32_t (*waitq_holders_fn)(const struct waitq *wq, uint32_t *pids, uint32_t max,
-                                     const char **relation);
-/* Appends a model-level description of the object's state to out ("count 0, last
- * posted by pid 3 at step 12"). */
-typedef void (*waitq_describe_fn)(const struct waitq *wq, struct text *out);
-
-struct waitq {
-    uint64_t id;       /* object id in the trace; assigned by waitq_init */
-    const char *kind;  /* "mutex", "semaphore", "task" */
-    char name[32];
-    uint32_t first;    /* pid of the longest waiter, 0 when empty */
-    uint32_t last;
-    uint32_t count;
-    waitq_holders_fn holders;
-    waitq_describe_fn describe;
-    void *owner;       /* the object the queue belongs to, for the callbacks */
-    uint64_t owner_id; /* which one, when owner is a table */
-};
-
 /* Creates a scheduler. Returns 0, or -ENOMEM. The choice stream and trace are
  * borrowed. */
 int sched_create(struct sched **out, const struct sched_options *options,
@@ -116,7 +96,7 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
 
 void sched_set_hooks(struct sched *s, const struct sched_hooks *hooks);
 
-/* Makes s the scheduler that sys_* calls and waitq_init use; returns the previous. */
+/* Makes s the scheduler that sys_* calls use; returns the previous. */
 struct sched *sched_activate(struct sched *s);
 
 /* Ends the run from outside a task (an after_step hook): outcome and message. */
@@ -185,15 +165,12 @@ void sched_wait_graph_free(struct sched_wait_graph *graph);
 /* Frees the scheduler, its tasks and objects; stacks go back to the pool. */
 void sched_destroy(struct sched *s);
 
-/* ---- for the sys_* layer and the models; valid only inside a running task ------ */
-
-/* Gives the queue an id and a name; kind must be a string literal. */
-void waitq_init(struct waitq *wq, const char *kind, const char *name);
+/* ---- for the sys_* layer; valid only inside a running task ---------------------- */
 
 /* Wakes the longest waiter (returns its pid) or nobody (returns 0). */
-uint32_t waitq_wake_one(struct waitq *wq, enum trace_wake reason);
+uint32_t waitq_wake_one(struct waitq *wq, enum waitq_wake reason);
 
 /* Wakes every waiter; returns how many. */
-uint32_t waitq_wake_all(struct waitq *wq, enum trace_wake reason);
+uint32_t waitq_wake_all(struct waitq *wq, enum waitq_wake reason);
 
 #endif

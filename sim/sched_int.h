@@ -32,7 +32,7 @@ struct task {
     uint64_t timer_token;       /* the live timer's sequence number, 0 for none */
     uint32_t wait_previous;     /* neighbours in waiting_on's FIFO, by pid */
     uint32_t wait_next;
-    enum trace_wake wake_reason;
+    enum waitq_wake wake_reason;
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
     uint8_t detached;           /* a background job: never keeps a run alive */
 };
@@ -65,10 +65,6 @@ struct sched {
     uint32_t timer_capacity;
     uint64_t timer_sequence;
 
-    struct waitq **waitqs; /* by id - 1, for names in the trace */
-    uint64_t waitq_count;
-    uint64_t waitq_capacity;
-
     void **objects; /* sys-layer objects (mutexes, semaphores), by handle - 1 */
     uint32_t object_count;
     uint32_t object_capacity;
@@ -94,7 +90,7 @@ void sched_point(void);
 
 /* Parks the current task on wq (NULL: no queue, just a timer), in call op(arg), with
  * a deadline after timeout_ns (0: none). Returns the wake reason. */
-enum trace_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
+enum waitq_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
                             uint64_t timeout_ns);
 
 /* Sleeps ns of virtual time even with a caught signal pending (a wait the kernel
@@ -103,7 +99,7 @@ void sched_sleep_uninterruptible(uint64_t ns);
 
 /* Emits a trace event for the current task at the current step. */
 void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum trace_wake wake);
+                enum waitq_wake wake);
 
 /* Ends the current task for good. */
 void sched_exit_current(int status) __attribute__((noreturn));

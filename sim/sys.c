@@ -9,6 +9,7 @@
 
 #include "sched_int.h"
 #include "sys_int.h"
+#include "util/errno_name.h"
 
 enum object_kind { OBJECT_MUTEX, OBJECT_SEMAPHORE };
 
@@ -72,16 +73,16 @@ static void semaphore_describe(const struct waitq *wq, struct text *out)
 void sys_yield(void)
 {
     sched_point();
-    sched_emit(TRACE_OP_YIELD, 0, 0, 0, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_YIELD, 0, 0, 0, WAITQ_WAKE_NONE);
 }
 
 int sys_sleep(uint64_t ns)
 {
     sched_point();
-    enum trace_wake wake = TRACE_WAKE_NONE;
+    enum waitq_wake wake = WAITQ_WAKE_NONE;
     if (ns > 0)
         wake = sched_block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns);
-    int result = wake == TRACE_WAKE_SIGNAL ? -EINTR : 0;
+    int result = wake == WAITQ_WAKE_SIGNAL ? -EINTR : 0;
     sched_emit(TRACE_OP_SLEEP, 0, (int64_t)ns, result, wake);
     return result;
 }
@@ -90,7 +91,7 @@ uint64_t sys_now(void)
 {
     sched_point();
     uint64_t now = sched_active->vtime_ns;
-    sched_emit(TRACE_OP_NOW, 0, 0, (int64_t)now, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_NOW, 0, 0, (int64_t)now, WAITQ_WAKE_NONE);
     return now;
 }
 
@@ -108,16 +109,18 @@ static int object_create(enum object_kind kind, const char *name, uint64_t initi
     enum trace_op op = kind == OBJECT_MUTEX ? TRACE_OP_MUTEX_CREATE : TRACE_OP_SEM_CREATE;
     if (!handle) {
         free(o);
-        sched_emit(op, 0, 0, -ENOMEM, TRACE_WAKE_NONE);
+        sched_emit(op, 0, 0, -ENOMEM, WAITQ_WAKE_NONE);
         return -ENOMEM;
     }
     o->kind = kind;
     o->count = initial;
-    waitq_init(&o->queue, kind == OBJECT_MUTEX ? "mutex" : "semaphore", name);
+    world_waitq_init(sys_model_begin(), &o->queue, kind == OBJECT_MUTEX ? "mutex" : "semaphore",
+                     name);
+    sys_model_end();
     o->queue.owner = o;
     o->queue.holders = kind == OBJECT_MUTEX ? mutex_holders : semaphore_holders;
     o->queue.describe = kind == OBJECT_MUTEX ? mutex_describe : semaphore_describe;
-    sched_emit(op, o->queue.id, (int64_t)initial, handle, TRACE_WAKE_NONE);
+    sched_emit(op, o->queue.id, (int64_t)initial, handle, WAITQ_WAKE_NONE);
     return (int)handle;
 }
 
@@ -134,7 +137,7 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
     uint32_t self = s->current->pid;
     uint64_t deadline = timeout_ns ? s->vtime_ns + timeout_ns : 0;
     int result = 0;
-    enum trace_wake wake = TRACE_WAKE_NONE;
+    enum waitq_wake wake = WAITQ_WAKE_NONE;
     if (!o)
         result = -EBADF;
     else if (o->owner_pid == self)
@@ -149,8 +152,8 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
             }
             wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex,
                                deadline ? deadline - s->vtime_ns : 0);
-            if (wake == TRACE_WAKE_TIMEOUT || wake == TRACE_WAKE_SIGNAL) {
-                result = wake == TRACE_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+            if (wake == WAITQ_WAKE_TIMEOUT || wake == WAITQ_WAKE_SIGNAL) {
+                result = wake == WAITQ_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
                 break;
             }
         }
@@ -178,10 +181,10 @@ int sys_mutex_unlock(uint32_t mutex)
         result = -EBADF;
     else if (o->owner_pid != s->current->pid)
         result = -EPERM;
-    sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, WAITQ_WAKE_NONE);
     if (result == 0) {
         o->owner_pid = 0;
-        waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
+        waitq_wake_one(&o->queue, WAITQ_WAKE_RELEASE);
     }
     return result;
 }
@@ -198,7 +201,7 @@ int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
     uint64_t deadline = timeout_ns ? s->vtime_ns + timeout_ns : 0;
     int result = 0;
-    enum trace_wake wake = TRACE_WAKE_NONE;
+    enum waitq_wake wake = WAITQ_WAKE_NONE;
     if (!o)
         result = -EBADF;
     else {
@@ -211,8 +214,8 @@ int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
             }
             wake = sched_block(&o->queue, TRACE_OP_SEM_WAIT, sem,
                                deadline ? deadline - s->vtime_ns : 0);
-            if (wake == TRACE_WAKE_TIMEOUT || wake == TRACE_WAKE_SIGNAL) {
-                result = wake == TRACE_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+            if (wake == WAITQ_WAKE_TIMEOUT || wake == WAITQ_WAKE_SIGNAL) {
+                result = wake == WAITQ_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
                 break;
             }
         }
@@ -234,14 +237,14 @@ int sys_sem_post(uint32_t sem)
     struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
     if (!o) {
-        sched_emit(TRACE_OP_SEM_POST, 0, sem, -EBADF, TRACE_WAKE_NONE);
+        sched_emit(TRACE_OP_SEM_POST, 0, sem, -EBADF, WAITQ_WAKE_NONE);
         return -EBADF;
     }
     o->last_post_pid = s->current->pid;
     o->last_post_step = s->step;
-    sched_emit(TRACE_OP_SEM_POST, o->queue.id, sem, 0, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_SEM_POST, o->queue.id, sem, 0, WAITQ_WAKE_NONE);
     o->count++;
-    waitq_wake_one(&o->queue, TRACE_WAKE_RELEASE);
+    waitq_wake_one(&o->queue, WAITQ_WAKE_RELEASE);
     return 0;
 }
 
@@ -268,7 +271,7 @@ void sys_check(int condition, const char *format, ...)
     char full[640];
     snprintf(full, sizeof full, "CHECK FAILED in pid %" PRIu32 " \"%s\" at step %" PRIu64 ": %s",
              s->current->pid, s->current->name, s->step, message);
-    sched_emit(TRACE_OP_CHECK_FAILED, 0, 0, 0, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_CHECK_FAILED, 0, 0, 0, WAITQ_WAKE_NONE);
     trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, full);
     sched_stop(SCHED_OUTCOME_ASSERT, full);
 }
@@ -280,9 +283,13 @@ void sys_console(const char *format, ...)
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    sys_model_begin();
-    world_console(sys_world(), message);
+    world_console(sys_model_begin(), message);
     sys_model_end();
+}
+
+const char *sys_error_name(int error)
+{
+    return errno_name(error);
 }
 
 void sys_log(const char *format, ...)

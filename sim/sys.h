@@ -7,14 +7,26 @@
  *
  * Handles (mutexes, semaphores) are small integers valid for one run. A bad handle
  * is -EBADF, never undefined behaviour. Scenario code must not keep C resources
- * (malloc, files) across sys_* calls: a run can end while a task is parked. */
+ * (malloc, files) across sys_* calls: a run can end while a task is parked, and
+ * must not read clocks, rand() or addresses: the seed is the only entropy.
+ *
+ * This header is the whole scenario API: a scenario file includes it (and
+ * scenarios/lib/ headers) and nothing else of detsim's. Errors are negative errno
+ * codes from <errno.h> (-EAGAIN, -EPIPE, ...; sys_error_name names them). The types
+ * and constants the calls take and return are in model/uapi.h, included here:
+ * struct chan_received (sys_chan_recv), struct port_event with PORT_EVENT_READABLE
+ * and PORT_EVENT_PEER_CLOSED (sys_port_wait), enum proc_spawn_mode with SPAWN_FORK,
+ * SPAWN_FORK_EXEC and SPAWN_EXPLICIT (sys_spawn_with), SIG_INT, SIG_TERM and
+ * SIG_KILL, MESSAGE_HANDLES_MAX. SCENARIO and its config keys and variants are in
+ * sim/scenario.h, included here. */
 #ifndef DETSIM_SYS_H
 #define DETSIM_SYS_H
 
+#include <errno.h>
 #include <stdint.h>
 
-#include "model/world.h"
-#include "scenario.h"
+#include "model/uapi.h"
+#include "sim/scenario.h"
 
 #define SYS_NS_PER_US 1000ULL
 #define SYS_NS_PER_MS 1000000ULL
@@ -185,5 +197,9 @@ void sys_console(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes a line to the trace output (not hashed): a console message. */
 void sys_log(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* "-EAGAIN" for an error code a sys_* call returns, NULL for anything else. Not a
+ * scheduling point. */
+const char *sys_error_name(int error);
 
 #endif

@@ -1,7 +1,9 @@
-/* sys_int — shared by the sys_* files: calling into the models. */
+/* sys_int — shared by the sys_* files: the glue between the scheduler and the
+ * models (sys_model.c). */
 #ifndef DETSIM_SYS_INT_H
 #define DETSIM_SYS_INT_H
 
+#include "faults/fault.h"
 #include "model/world.h"
 #include "sched_int.h"
 
@@ -11,14 +13,28 @@ static inline struct world *sys_world(void)
     return sched_active->world;
 }
 
-/* Brackets every model call: tells the world the step and the caller, then carries
- * out the wake-ups the call queued and copies new console lines to the trace. */
-void sys_model_begin(void);
+/* The bracket around every model call and every change to model state: begin tells
+ * the world the step and the caller (and puts in force the slot faults whose step
+ * has come) and returns it; end writes the faults the call fired to the trace,
+ * carries out the wake-ups it queued, in order, and copies new console lines to the
+ * trace. */
+struct world *sys_model_begin(void);
 void sys_model_end(void);
 
-/* Parks the caller on the queue a model call named (w->block_on) until woken or
- * until deadline_ns (0: none). Returns the wake reason. */
-enum trace_wake sys_model_block(enum trace_op op, int64_t arg, uint64_t deadline_ns);
+/* A model call that may answer MODEL_WOULD_BLOCK (naming w->block_on), made for the
+ * calling task pid; context carries its arguments. */
+typedef int (*sys_model_call_fn)(struct world *w, uint32_t pid, void *context);
+
+/* Makes call inside the bracket; while it answers MODEL_WOULD_BLOCK, parks the caller
+ * on the queue it named (traced as op with arg) and calls again when woken. Returns
+ * the call's result, or -ETIMEDOUT once deadline_ns passes (0: no deadline), or
+ * -EINTR when a caught signal interrupts the wait; *wake gets the last wake reason
+ * (WAITQ_WAKE_NONE when it never blocked). */
+int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
+                      enum waitq_wake *wake, sys_model_call_fn call, void *context);
+
+/* The virtual time timeout_ns from now, saturating; 0 for a timeout of 0 (none). */
+uint64_t sys_deadline_after(uint64_t timeout_ns);
 
 /* The hooks run.c installs. */
 void sys_on_resume(uint32_t pid);

@@ -6,34 +6,6 @@
 #include "sys.h"
 #include "sys_int.h"
 
-/* Runs a model call that may say "would block": parks and retries until it gives a
- * result, the deadline passes (-ETIMEDOUT) or a signal interrupts it (-EINTR). */
-#define BLOCKING_CALL(op, arg, deadline, wake, call)                                    \
-    ({                                                                                  \
-        int rc_;                                                                        \
-        for (;;) {                                                                      \
-            sys_model_begin();                                                          \
-            rc_ = (call);                                                               \
-            sys_model_end();                                                            \
-            if (rc_ != MODEL_WOULD_BLOCK)                                               \
-                break;                                                                  \
-            (wake) = sys_model_block((op), (arg), (deadline));                          \
-            if ((wake) == TRACE_WAKE_TIMEOUT || (wake) == TRACE_WAKE_SIGNAL) {          \
-                rc_ = (wake) == TRACE_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;               \
-                break;                                                                  \
-            }                                                                           \
-        }                                                                               \
-        rc_;                                                                            \
-    })
-
-static uint64_t deadline_after(uint64_t timeout_ns)
-{
-    if (!timeout_ns)
-        return 0;
-    uint64_t now = sched_active->vtime_ns;
-    return now + timeout_ns < now ? UINT64_MAX : now + timeout_ns;
-}
-
 static uint64_t endpoint_object(uint32_t handle)
 {
     struct world *w = sys_world();
@@ -47,44 +19,67 @@ static uint64_t endpoint_object(uint32_t handle)
 int sys_chan_create(uint32_t ends[2])
 {
     sched_point();
-    sys_model_begin();
     uint32_t got[2] = {0, 0};
-    int rc = chan_create(sys_world(), sys_getpid(), got);
+    int rc = chan_create(sys_model_begin(), sys_getpid(), got);
     sys_model_end();
     if (rc == 0) {
         ends[0] = got[0];
         ends[1] = got[1];
     }
     sched_emit(TRACE_OP_CHAN_CREATE, rc == 0 ? endpoint_object(got[0]) : 0, 0, rc,
-               TRACE_WAKE_NONE);
+               WAITQ_WAKE_NONE);
     return rc;
+}
+
+struct send_call {
+    uint32_t handle;
+    uint64_t bytes;
+    const uint32_t *carried;
+    uint32_t count;
+    int nonblocking;
+};
+
+static int send_call(struct world *w, uint32_t pid, void *context)
+{
+    const struct send_call *c = context;
+    return chan_send(w, pid, c->handle, c->bytes, c->carried, c->count, c->nonblocking);
 }
 
 int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint32_t count,
                   int flags)
 {
     sched_point();
-    enum trace_wake wake = TRACE_WAKE_NONE;
+    enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
-    int rc = BLOCKING_CALL(TRACE_OP_CHAN_SEND, handle, 0, wake,
-                           chan_send(sys_world(), sys_getpid(), handle, bytes, handles, count,
-                                     flags & SYS_NONBLOCK));
+    struct send_call call = {handle, bytes, handles, count, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_CHAN_SEND, handle, 0, &wake, send_call, &call);
     sched_emit(TRACE_OP_CHAN_SEND, object, (int64_t)bytes, rc, wake);
     return rc;
+}
+
+struct recv_call {
+    uint32_t handle;
+    struct chan_received *out;
+    int nonblocking;
+};
+
+static int recv_call(struct world *w, uint32_t pid, void *context)
+{
+    const struct recv_call *c = context;
+    return chan_recv(w, pid, c->handle, c->out, c->nonblocking);
 }
 
 int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns)
 {
     sched_point();
-    enum trace_wake wake = TRACE_WAKE_NONE;
+    enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
-    uint64_t deadline = deadline_after(timeout_ns);
     struct chan_received ignored;
     if (!out)
         out = &ignored;
-    int rc = BLOCKING_CALL(TRACE_OP_CHAN_RECV, handle, deadline, wake,
-                           chan_recv(sys_world(), sys_getpid(), handle, out,
-                                     flags & SYS_NONBLOCK));
+    struct recv_call call = {handle, out, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_CHAN_RECV, handle, sys_deadline_after(timeout_ns),
+                               &wake, recv_call, &call);
     /* The trace shows EOF as result 1, a message as 0. */
     sched_emit(TRACE_OP_CHAN_RECV, object, handle, rc == 0 && out->eof ? 1 : rc, wake);
     return rc;
@@ -93,43 +88,52 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
 int sys_fd_from_handle(uint32_t handle)
 {
     sched_point();
-    sys_model_begin();
-    int rc = chan_fd_from_handle(sys_world(), sys_getpid(), handle);
+    int rc = chan_fd_from_handle(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
-    sched_emit(TRACE_OP_FD_FROM_HANDLE, endpoint_object(handle), handle, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_FD_FROM_HANDLE, endpoint_object(handle), handle, rc, WAITQ_WAKE_NONE);
     return rc;
 }
 
 int sys_port_create(void)
 {
     sched_point();
-    sys_model_begin();
-    int rc = port_create(sys_world(), sys_getpid());
+    int rc = port_create(sys_model_begin(), sys_getpid());
     sys_model_end();
-    sched_emit(TRACE_OP_PORT_CREATE, 0, 0, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_PORT_CREATE, 0, 0, rc, WAITQ_WAKE_NONE);
     return rc;
 }
 
 int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
 {
     sched_point();
-    sys_model_begin();
-    int rc = port_bind(sys_world(), sys_getpid(), port, endpoint, key);
+    int rc = port_bind(sys_model_begin(), sys_getpid(), port, endpoint, key);
     sys_model_end();
-    sched_emit(TRACE_OP_PORT_BIND, endpoint_object(endpoint), (int64_t)key, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_PORT_BIND, endpoint_object(endpoint), (int64_t)key, rc, WAITQ_WAKE_NONE);
     return rc;
+}
+
+struct port_wait_call {
+    uint32_t port;
+    struct port_event *out;
+    int nonblocking;
+};
+
+static int port_wait_call(struct world *w, uint32_t pid, void *context)
+{
+    const struct port_wait_call *c = context;
+    return port_wait(w, pid, c->port, c->out, c->nonblocking);
 }
 
 int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns)
 {
     sched_point();
-    enum trace_wake wake = TRACE_WAKE_NONE;
-    uint64_t deadline = deadline_after(timeout_ns);
+    enum waitq_wake wake;
     struct port_event ignored;
     if (!out)
         out = &ignored;
-    int rc = BLOCKING_CALL(TRACE_OP_PORT_WAIT, port, deadline, wake,
-                           port_wait(sys_world(), sys_getpid(), port, out, flags & SYS_NONBLOCK));
+    struct port_wait_call call = {port, out, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_PORT_WAIT, port, sys_deadline_after(timeout_ns), &wake,
+                               port_wait_call, &call);
     sched_emit(TRACE_OP_PORT_WAIT, 0, port, rc == 0 ? out->kind : rc, wake);
     return rc;
 }
@@ -137,11 +141,10 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
 int64_t sys_try_alloc(uint64_t bytes)
 {
     sched_point();
-    sys_model_begin();
-    struct world *w = sys_world();
+    struct world *w = sys_model_begin();
     int64_t rc = heap_try_alloc(&w->heap, bytes, "user", sys_getpid(), w->step, 1);
     sys_model_end();
-    sched_emit(TRACE_OP_TRY_ALLOC, 0, (int64_t)bytes, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_TRY_ALLOC, 0, (int64_t)bytes, rc, WAITQ_WAKE_NONE);
     return rc;
 }
 
@@ -156,7 +159,7 @@ int64_t sys_alloc(uint64_t bytes)
     uint64_t reserve_before = w->heap.reserve_releases;
     int64_t rc = heap_alloc(&w->heap, bytes, "user", pid, w->step, 1, &action);
     sys_model_end();
-    sched_emit(TRACE_OP_ALLOC, 0, (int64_t)bytes, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_ALLOC, 0, (int64_t)bytes, rc, WAITQ_WAKE_NONE);
     if (rc > 0)
         return rc;
     char line[200];
@@ -167,7 +170,7 @@ int64_t sys_alloc(uint64_t bytes)
     sys_model_begin();
     world_console(w, line);
     sys_model_end();
-    sched_emit(TRACE_OP_OOM, 0, (int64_t)bytes, action, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_OOM, 0, (int64_t)bytes, action, WAITQ_WAKE_NONE);
     if (action == HEAP_OOM_ACTION_HALT) {
         char message[320];
         snprintf(message, sizeof message, "%s: system halted (oom_policy=%s%s)", line,
@@ -182,8 +185,7 @@ int64_t sys_alloc(uint64_t bytes)
 int sys_free(uint32_t block)
 {
     sched_point();
-    sys_model_begin();
-    struct world *w = sys_world();
+    struct world *w = sys_model_begin();
     int rc = -EINVAL;
     /* Only the caller's own sys_alloc blocks: kernel objects are not the user's. */
     if (block && block <= w->heap.block_count && w->heap.blocks[block - 1].live &&
@@ -191,6 +193,6 @@ int sys_free(uint32_t block)
         w->heap.blocks[block - 1].freed_at_exit)
         rc = heap_free(&w->heap, block);
     sys_model_end();
-    sched_emit(TRACE_OP_FREE, 0, block, rc, TRACE_WAKE_NONE);
+    sched_emit(TRACE_OP_FREE, 0, block, rc, WAITQ_WAKE_NONE);
     return rc;
 }

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "faults/fault.h"
+#include "faults/failpoint.h"
 
 static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SPAWN] = "spawn",         [TRACE_OP_EXIT] = "exit",
@@ -29,12 +29,12 @@ static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_FAULT] = "fault",
 };
 
-static const char *const wake_names[TRACE_WAKE_COUNT] = {
-    [TRACE_WAKE_NONE] = "none",       [TRACE_WAKE_DATA] = "data",
-    [TRACE_WAKE_HUP] = "hup",         [TRACE_WAKE_CLOSE] = "close",
-    [TRACE_WAKE_SIGNAL] = "signal",   [TRACE_WAKE_TIMEOUT] = "timeout",
-    [TRACE_WAKE_RELEASE] = "release", [TRACE_WAKE_EXIT] = "exit",
-    [TRACE_WAKE_TIMER] = "timer",
+static const char *const wake_names[WAITQ_WAKE_COUNT] = {
+    [WAITQ_WAKE_NONE] = "none",       [WAITQ_WAKE_DATA] = "data",
+    [WAITQ_WAKE_HUP] = "hup",         [WAITQ_WAKE_CLOSE] = "close",
+    [WAITQ_WAKE_SIGNAL] = "signal",   [WAITQ_WAKE_TIMEOUT] = "timeout",
+    [WAITQ_WAKE_RELEASE] = "release", [WAITQ_WAKE_EXIT] = "exit",
+    [WAITQ_WAKE_TIMER] = "timer",
 };
 
 const char *trace_op_name(enum trace_op op)
@@ -42,30 +42,9 @@ const char *trace_op_name(enum trace_op op)
     return (unsigned)op < TRACE_OP_COUNT && op_names[op] ? op_names[op] : "?";
 }
 
-const char *trace_wake_name(enum trace_wake wake)
+const char *trace_wake_name(enum waitq_wake wake)
 {
-    return (unsigned)wake < TRACE_WAKE_COUNT ? wake_names[wake] : "?";
-}
-
-const char *trace_errno_name(int64_t result)
-{
-    switch (result) {
-    case -ENFILE: return "-ENFILE";
-    case -EMFILE: return "-EMFILE";
-    case -EAGAIN: return "-EAGAIN";
-    case -EPIPE: return "-EPIPE";
-    case -ENOMEM: return "-ENOMEM";
-    case -ETIMEDOUT: return "-ETIMEDOUT";
-    case -EINTR: return "-EINTR";
-    case -ECHILD: return "-ECHILD";
-    case -EBADF: return "-EBADF";
-    case -EINVAL: return "-EINVAL";
-    case -EDEADLK: return "-EDEADLK";
-    case -EPERM: return "-EPERM";
-    case -ESRCH: return "-ESRCH";
-    case -E2BIG: return "-E2BIG";
-    default: return NULL;
-    }
+    return (unsigned)wake < WAITQ_WAKE_COUNT ? wake_names[wake] : "?";
 }
 
 const char *trace_format_duration(uint64_t ns, char buf[32])
@@ -120,7 +99,7 @@ void trace_write_json_string(FILE *out, const char *s)
 
 static void write_result_text(FILE *out, int64_t result)
 {
-    const char *name = trace_errno_name(result);
+    const char *name = errno_name(result);
     if (result == TRACE_RESULT_BLOCKED)
         fputs("blocked", out);
     else if (name)
@@ -147,8 +126,8 @@ static void write_event(const struct trace *t, const struct trace_event *e)
         fprintf(t->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
         if (e->result == TRACE_RESULT_BLOCKED)
             fputs("\"blocked\"", t->out);
-        else if (trace_errno_name(e->result))
-            fprintf(t->out, "\"%s\"", trace_errno_name(e->result));
+        else if (errno_name(e->result))
+            fprintf(t->out, "\"%s\"", errno_name(e->result));
         else
             fprintf(t->out, "%" PRId64, e->result);
         fprintf(t->out, ",\"wake\":\"%s\"}\n", trace_wake_name(e->wake));
@@ -185,7 +164,7 @@ static void write_event(const struct trace *t, const struct trace_event *e)
     }
     fputc(' ', t->out);
     write_result_text(t->out, e->result);
-    if (e->wake != TRACE_WAKE_NONE)
+    if (e->wake != WAITQ_WAKE_NONE)
         fprintf(t->out, "  (woken: %s)", trace_wake_name(e->wake));
     fputc('\n', t->out);
 }

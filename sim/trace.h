@@ -7,8 +7,8 @@
  * (multiplications by odd constants, shifts, rotations), so it is the same for every
  * compiler, optimisation level and platform. The words are mixed in three pairs:
  * (step, vtime), (pid/op/wake, object), (arg, result); each pair as
- * first ^ rotl(second, 32). Names are not hashed: they are fixed by the code, and ids
- * and op codes already distinguish events.
+ * first ^ rotl(second, 32). Names are not hashed: they are fixed by the code, and
+ * ids, op codes and wake reasons (model/waitq.h) already distinguish events.
  *
  * Text and JSON Lines output are optional and never change the hash. */
 #ifndef DETSIM_TRACE_H
@@ -16,6 +16,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include "model/waitq.h"
+#include "util/errno_name.h"
 
 /* Op codes are part of the hash: never renumber one, only append. */
 enum trace_op {
@@ -61,20 +64,6 @@ enum trace_op {
     TRACE_OP_COUNT
 };
 
-/* Wake reasons are part of the hash too. */
-enum trace_wake {
-    TRACE_WAKE_NONE = 0,
-    TRACE_WAKE_DATA = 1,    /* something to read arrived */
-    TRACE_WAKE_HUP = 2,     /* the peer hung up */
-    TRACE_WAKE_CLOSE = 3,   /* the object itself was closed */
-    TRACE_WAKE_SIGNAL = 4,  /* a signal interrupted the wait */
-    TRACE_WAKE_TIMEOUT = 5, /* the wait's deadline passed */
-    TRACE_WAKE_RELEASE = 6, /* a lock or semaphore unit was handed over */
-    TRACE_WAKE_EXIT = 7,    /* the task waited for exited */
-    TRACE_WAKE_TIMER = 8,   /* a sleep ended */
-    TRACE_WAKE_COUNT
-};
-
 /* result value of an event that records a task blocking */
 #define TRACE_RESULT_BLOCKED INT64_MIN
 
@@ -83,7 +72,7 @@ struct trace_event {
     uint64_t vtime_ns;
     uint32_t pid;
     enum trace_op op;
-    enum trace_wake wake;
+    enum waitq_wake wake;
     uint64_t object; /* object id, 0 for none */
     int64_t arg;
     int64_t result;
@@ -128,10 +117,7 @@ const char *trace_op_name(enum trace_op op);
 /* Writes s as a JSON string: quoted, '"' and '\\' escaped, control characters as
  * \u00XX. */
 void trace_write_json_string(FILE *out, const char *s);
-const char *trace_wake_name(enum trace_wake wake);
-
-/* "-ETIMEDOUT" for a known negative errno, NULL otherwise. */
-const char *trace_errno_name(int64_t result);
+const char *trace_wake_name(enum waitq_wake wake);
 
 /* Formats a duration in ns with the largest unit that keeps it readable:
  * "0ns", "950ns", "12.500us", "3.000ms", "90.000s". buf needs 32 bytes. */

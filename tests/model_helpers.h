@@ -56,7 +56,7 @@ static void park(struct waitq *wq, uint32_t pid)
 }
 
 /* Whether a wake-up of wq for reason is queued. */
-static int woken(const struct waitq *wq, enum trace_wake reason)
+static int woken(const struct waitq *wq, enum waitq_wake reason)
 {
     for (uint32_t i = 0; i < w.wake_count; i++)
         if (w.wakes[i].queue == wq && w.wakes[i].reason == reason)

@@ -215,7 +215,7 @@ Test(chan, full_queue_blocks_the_sender_on_the_peers_writers)
     park(&endpoint(1)->writers, APP);
     struct chan_received got = recv_ok(APP, ends[1]);
     cr_assert_eq(got.bytes, 1, "oldest first");
-    cr_assert(woken(&endpoint(1)->writers, TRACE_WAKE_DATA), "the receive wakes the sender");
+    cr_assert(woken(&endpoint(1)->writers, WAITQ_WAKE_DATA), "the receive wakes the sender");
     send_ok(APP, ends[0], 3);
     cr_assert_eq(recv_ok(APP, ends[1]).bytes, 2);
     cr_assert_eq(recv_ok(APP, ends[1]).bytes, 3);
@@ -235,7 +235,7 @@ Test(chan, empty_queue_blocks_the_receiver_on_its_readers)
 
     park(&endpoint(1)->readers, APP);
     send_ok(APP, ends[0], 8);
-    cr_assert(woken(&endpoint(1)->readers, TRACE_WAKE_DATA), "a send wakes the reader");
+    cr_assert(woken(&endpoint(1)->readers, WAITQ_WAKE_DATA), "a send wakes the reader");
     check_world();
 }
 
@@ -299,8 +299,8 @@ Test(chan, close_wakes_the_peers_readers_with_hup)
     park(&endpoint(1)->readers, APP);
     park(&endpoint(1)->writers, APP);
     close_ok(APP, ends[0]);
-    cr_assert(woken(&endpoint(1)->readers, TRACE_WAKE_HUP));
-    cr_assert(woken(&endpoint(1)->writers, TRACE_WAKE_HUP));
+    cr_assert(woken(&endpoint(1)->readers, WAITQ_WAKE_HUP));
+    cr_assert(woken(&endpoint(1)->writers, WAITQ_WAKE_HUP));
     cr_assert_eq(w.wake_count, 2, "nobody else was parked");
     check_world();
 }
@@ -312,7 +312,7 @@ Test(chan, close_no_wake_bug_leaves_the_peers_readers_asleep)
     create(APP, ends);
     park(&endpoint(1)->readers, APP);
     close_ok(APP, ends[0]);
-    cr_assert(!woken(&endpoint(1)->readers, TRACE_WAKE_HUP), "the bug: no wake-up");
+    cr_assert(!woken(&endpoint(1)->readers, WAITQ_WAKE_HUP), "the bug: no wake-up");
     cr_assert_eq(w.wake_count, 0);
     cr_assert_eq(endpoint(0)->state, ENDPOINT_CLOSED, "the close itself still happens");
     check_world();
@@ -605,7 +605,7 @@ Test(chan, port_hears_readable_and_peer_closed)
     park(&w.ports[0].waiters, APP);
     send_ok(APP, ends[0], 1);
     send_ok(APP, ends[0], 1);
-    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_DATA));
+    cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_DATA));
     cr_assert_eq(w.ports[0].event_count, 1, "one pending READABLE per key");
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
     cr_assert_eq(ev.kind, PORT_EVENT_READABLE);
@@ -614,7 +614,7 @@ Test(chan, port_hears_readable_and_peer_closed)
 
     w.wake_count = 0;
     close_ok(APP, ends[0]);
-    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_HUP));
+    cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_HUP));
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
     cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED);
     cr_assert_eq(ev.key, 7);
@@ -656,7 +656,7 @@ Test(chan, port_is_freed_with_its_last_handle)
     cr_assert(!w.ports[0].live);
     cr_assert_eq(w.ports_live, 0);
     cr_assert_eq(endpoint(1)->port, 0, "the endpoint is unbound");
-    cr_assert(woken(&w.ports[0].waiters, TRACE_WAKE_CLOSE));
+    cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_CLOSE));
     cr_assert_eq(w.heap.used_bytes, used, "the port's heap is freed");
     check_world();
     send_ok(APP, ends[0], 1); /* no port to post to any more */

@@ -310,7 +310,7 @@ Test(faults, every_failpoint_fires_its_error_and_leaves_the_world_consistent)
             cr_assert_eq(r->fault_fires[c->point], 1, "%s seed %" PRIu64, c->spec, seed);
             char line[128];
             snprintf(line, sizeof line, "fault         %s fired -> %s", fault_points[c->point].name,
-                     trace_errno_name(c->error));
+                     errno_name(c->error));
             cr_assert_eq(count_lines_with(run.trace, line), 1, "%s seed %" PRIu64 ":\n%s", c->spec,
                          seed, run.trace);
             faulted_free(&run);

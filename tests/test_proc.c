@@ -238,7 +238,7 @@ Test(proc, exit_closes_frees_zombifies_and_wakes_the_parent)
     cr_assert_eq(w.channels_live, 1, "its own channel is gone; the shared one lives on");
     cr_assert_eq(chan_endpoint(&w, 0)->state, ENDPOINT_CLOSED);
     cr_assert_eq(w.heap.used_bytes, used, "the channel and the exit-freed block are freed");
-    cr_assert(woken(&proc_get(&w, APP)->child_wait, TRACE_WAKE_EXIT));
+    cr_assert(woken(&proc_get(&w, APP)->child_wait, WAITQ_WAKE_EXIT));
     struct chan_received got;
     cr_assert_eq(chan_recv(&w, APP, shared[1], &got, 0), 0);
     cr_assert(got.eof, "the parent sees its peer gone");
@@ -310,7 +310,7 @@ Test(proc, orphans_are_reparented_to_init)
     cr_assert_eq(proc_get(&w, running)->parent, INIT);
     cr_assert_eq(proc_get(&w, dead)->parent, INIT);
     cr_assert_eq(proc_get(&w, middle)->parent, APP, "the dead parent stays APP's child");
-    cr_assert(woken(&proc_get(&w, INIT)->child_wait, TRACE_WAKE_EXIT),
+    cr_assert(woken(&proc_get(&w, INIT)->child_wait, WAITQ_WAKE_EXIT),
               "init adopted a zombie: it is woken to reap it");
     check_world();
 

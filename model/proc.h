@@ -1,0 +1,116 @@
+/* proc — the process table and each process's handle table; see proc.c.
+ *
+ * A process is its pid; a handle is an index into its process's handle table,
+ * naming a channel endpoint, a bridged fd onto one, or a port. */
+#ifndef DETSIM_PROC_H
+#define DETSIM_PROC_H
+
+#include <stdint.h>
+
+#include "model/uapi.h"
+#include "model/waitq.h"
+
+struct world;
+
+enum handle_kind {
+    HANDLE_FREE = 0,
+    HANDLE_ENDPOINT,    /* a channel endpoint */
+    HANDLE_ENDPOINT_FD, /* a bridged fd onto a channel endpoint (003_...) */
+    HANDLE_PORT
+};
+
+struct handle {
+    uint8_t kind;    /* enum handle_kind */
+    uint8_t cloexec; /* closed by fork-exec */
+    uint32_t object; /* endpoint: channel * 2 + end; port: port index */
+};
+
+enum proc_state { PROC_FREE, PROC_RUNNABLE, PROC_BLOCKED, PROC_ZOMBIE };
+
+struct proc {
+    enum proc_state state;
+    uint32_t pid;
+    uint32_t parent;
+    uint32_t group;
+    char name[32];
+    struct handle *handles; /* max_handles entries */
+    uint32_t handle_count;
+    uint32_t heap_block; /* the process struct itself */
+    int exit_status;
+    uint32_t signals_pending; /* bit per signal number */
+    uint32_t signals_caught;  /* handler installed: the signal interrupts, never kills */
+    uint32_t channels_live;   /* channels it created that still hold a slot */
+    uint64_t created_step;
+    uint64_t exited_step;
+    uint8_t daemon;       /* init: never counted as hung */
+    uint8_t kept_handles; /* zombie still holding handles (release-at-reap bug) */
+    uint32_t handle_limit;   /* entries it may use: max_handles, lower under slots/handles */
+    struct waitq child_wait; /* its waits for children park here */
+};
+
+struct proc *proc_get(const struct world *w, uint32_t pid);
+
+/* Creates a process as a child of parent (0 for none), in group (0: parent's),
+ * inheriting handles by mode; for SPAWN_EXPLICIT, handles[0..count) of the parent
+ * land at the same indices in the child. Returns the pid, or -EAGAIN (table full),
+ * -ENOMEM (heap), -EBADF (a listed handle is not open). Nothing changes on error. */
+int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spawn_mode mode,
+               const uint32_t *handles, uint32_t count, uint32_t group);
+
+/* Ends pid: closes its handles (unless the release-at-reap bug keeps them), frees
+ * its heap, reparents its children to init, and makes it a zombie for its parent. */
+void proc_exit(struct world *w, uint32_t pid, int status);
+
+/* Reaps a zombie child of parent: pid (0 for any). Returns the pid reaped and its
+ * status in *status, MODEL_WOULD_BLOCK (block_on = parent's child_wait) when
+ * children exist but none has exited, or -ECHILD. */
+int proc_wait(struct world *w, uint32_t parent, uint32_t pid, int *status);
+
+/* Sends signal sig to pid. Returns 0, -ESRCH, or -EINVAL. SIGKILL is only marked
+ * pending here: the sys layer ends the task and calls proc_exit. */
+int proc_signal(struct world *w, uint32_t pid, uint32_t sig);
+
+/* Installs (on) or removes a handler for sig in pid: a caught signal interrupts a
+ * blocked call and never terminates. Returns 0, -EINVAL for a signal that cannot be
+ * caught (only SIG_INT and SIG_TERM can), or -ESRCH. */
+int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int on);
+
+/* Takes the caught signals pending in pid: returns them as a bit mask (1 << sig)
+ * and clears them. 0 when none, or when pid does not exist. */
+uint32_t proc_signals_take_caught(struct world *w, uint32_t pid);
+
+/* Takes the fatal signal pending in pid (one it has no handler for): clears every
+ * pending fatal one and returns the one that acts, SIG_KILL before SIG_INT before
+ * SIG_TERM; 0 when none. */
+uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid);
+
+/* Makes pid a daemon (init): never counted as hung or leaked, never signalled, and
+ * its waits block even without children. */
+void proc_make_daemon(struct world *w, uint32_t pid);
+
+/* Closes handle index of pid. Returns 0 or -EBADF. */
+int proc_close_handle(struct world *w, uint32_t pid, uint32_t index);
+
+/* Closes every open handle in [low, high]. Returns how many were closed. */
+uint32_t proc_closerange(struct world *w, uint32_t pid, uint32_t low, uint32_t high);
+
+/* Marks a handle close-on-exec. Returns 0 or -EBADF. */
+int proc_set_cloexec(struct world *w, uint32_t pid, uint32_t index, int on);
+
+/* Whether p's table has room for count more handles. Returns 0, or -EMFILE when it
+ * has not, or when the model/proc/handle failpoint or a slots/handles fault refuses
+ * (count 0 always fits). Nothing changes. */
+int proc_handle_room(struct world *w, const struct proc *p, uint32_t count);
+
+/* Puts a handle into pid's table at the lowest free index. Returns the index, or
+ * -EMFILE when the table is full. Takes over the reference the caller holds. */
+int proc_install_handle(struct world *w, uint32_t pid, struct handle h);
+
+/* For hang reports: the children a waiting parent could be woken by. */
+uint32_t proc_children_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
+                               const char **relation);
+
+/* A new process group id. */
+uint32_t proc_group_create(struct world *w);
+
+#endif

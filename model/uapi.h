@@ -1,0 +1,45 @@
+/* uapi — the model's types and constants that scenario code sees (through
+ * sim/sys.h): what a receive returns, port events, spawn modes, signal numbers.
+ * As a kernel's uapi headers, they are the contract: the rest of the model stays
+ * behind the sys_* calls. */
+#ifndef DETSIM_UAPI_H
+#define DETSIM_UAPI_H
+
+#include <stdint.h>
+
+/* Handles one message carries at most. */
+#define MESSAGE_HANDLES_MAX 4
+
+/* What sys_chan_recv returns. */
+struct chan_received {
+    int eof; /* the peer closed and the queue is drained: no message */
+    uint64_t bytes;
+    uint32_t sender; /* the sending pid */
+    uint32_t handle_count;
+    uint32_t handles[MESSAGE_HANDLES_MAX]; /* indices in the receiver's table */
+};
+
+/* What sys_port_wait returns: an event on an endpoint bound under key. */
+enum port_event_kind {
+    PORT_EVENT_READABLE = 1,   /* a message arrived */
+    PORT_EVENT_PEER_CLOSED = 2 /* the peer end went away */
+};
+
+struct port_event {
+    uint8_t kind; /* enum port_event_kind */
+    uint64_t key;
+};
+
+/* Which handles a spawned child gets (sys_spawn_with). */
+enum proc_spawn_mode {
+    SPAWN_FORK,      /* a copy of every handle */
+    SPAWN_FORK_EXEC, /* every handle not marked close-on-exec */
+    SPAWN_EXPLICIT   /* only the listed handles, like posix_spawn file actions */
+};
+
+/* Signal numbers (Linux's). */
+#define SIG_INT 2
+#define SIG_KILL 9
+#define SIG_TERM 15
+
+#endif
