@@ -38,7 +38,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism clean help
+.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism layers clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -54,6 +54,7 @@ help:
 	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
 	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
+	@echo "make layers       check that includes point down the layers (tests/layers.sh)"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
 
@@ -164,6 +165,10 @@ coverage:
 	    EXTRA_OBJECTS=$(COVERAGE_BUILD)/obj/reports/gcov_exit.o \
 	    $(COVERAGE_BUILD)/detsim $(COVERAGE_BUILD)/tests
 	sh reports/coverage.sh $(COVERAGE_BUILD) reports/out/coverage
+
+# Includes point down: util <- faults <- model <- sim <- scenarios, reports <- cli.
+layers:
+	sh tests/layers.sh
 
 bench: $(BUILD)/bench
 	$(BUILD)/bench
