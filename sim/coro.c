@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "util/assert.h"
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -51,6 +53,7 @@ static size_t page_bytes(void)
 
 static struct coro_stack *stack_take(size_t stack_bytes)
 {
+    ASSERT(stack_bytes > 0);
     size_t page = page_bytes();
     size_t bytes = (stack_bytes + page - 1) / page * page;
 
@@ -93,6 +96,7 @@ static struct coro_stack *stack_take(size_t stack_bytes)
 
 static void stack_give_back(struct coro_stack *s)
 {
+    ASSERT(s->next_free == NULL && s != pool_free_list);
     s->next_free = pool_free_list;
     pool_free_list = s;
     pool_free++;
@@ -331,8 +335,16 @@ void coro_init_thread(struct coro *c)
     c->state = CORO_STATE_RUNNING;
 }
 
+/* The states a switch starts from: from runs, to is ready to run. */
+static inline void switch_check(const struct coro *from, const struct coro *to)
+{
+    ASSERT(from->state == CORO_STATE_RUNNING);
+    ASSERT(to->state == CORO_STATE_IDLE || to->state == CORO_STATE_SUSPENDED);
+}
+
 void coro_switch(struct coro *from, struct coro *to)
 {
+    switch_check(from, to);
     from->state = CORO_STATE_SUSPENDED;
     to->state = CORO_STATE_RUNNING;
     asan_before(from, to, 0);
@@ -342,7 +354,8 @@ void coro_switch(struct coro *from, struct coro *to)
 
 void coro_switch_final(struct coro *from, struct coro *to)
 {
-    from->state = CORO_STATE_SUSPENDED;
+    switch_check(from, to);
+    from->state = CORO_STATE_FINISHED;
     to->state = CORO_STATE_RUNNING;
     asan_before(from, to, 1);
     raw_switch(from, to);
@@ -351,6 +364,7 @@ void coro_switch_final(struct coro *from, struct coro *to)
 
 void coro_release(struct coro *c)
 {
+    ASSERT(c->state != CORO_STATE_RUNNING);
     if (c->stack) {
         stack_give_back(c->stack);
         c->stack = NULL;

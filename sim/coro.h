@@ -23,9 +23,10 @@
 #endif
 
 enum coro_state {
-    CORO_STATE_IDLE,     /* made, never switched to */
-    CORO_STATE_RUNNING,  /* its stack is the one in use */
-    CORO_STATE_SUSPENDED /* switched away from; can be resumed */
+    CORO_STATE_IDLE,      /* made, never switched to */
+    CORO_STATE_RUNNING,   /* its stack is the one in use */
+    CORO_STATE_SUSPENDED, /* switched away from; can be resumed */
+    CORO_STATE_FINISHED   /* left by coro_switch_final: never resumed again */
 };
 
 struct coro_stack {
@@ -59,14 +60,14 @@ int coro_init(struct coro *c, size_t stack_bytes, void (*entry)(void *), void *a
  * and back to. */
 void coro_init_thread(struct coro *c);
 
-/* Suspends from (the running coroutine) and resumes to. Returns when some later
- * switch resumes from. */
+/* Suspends from (the running coroutine) and resumes to (one that is idle or
+ * suspended; anything else aborts). Returns when some later switch resumes from. */
 void coro_switch(struct coro *from, struct coro *to);
 
 /* Like coro_switch, but from will never be resumed: its stack may be reused. */
 void coro_switch_final(struct coro *from, struct coro *to);
 
-/* Returns c's stack to the pool. c must not be running. */
+/* Returns c's stack to the pool. c must not be running (that aborts). */
 void coro_release(struct coro *c);
 
 /* Unmaps every pooled stack. Returns how many were unmapped. */

@@ -7,8 +7,8 @@
 #include "sched_int.h"
 
 #include "model/world.h"
+#include "util/assert.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -118,6 +118,8 @@ uint64_t sched_vtime(const struct sched *s) { return s->vtime_ns; }
 
 static void waitq_append(struct sched *s, struct waitq *wq, struct task *t)
 {
+    ASSERT(t->wait_previous == 0 && t->wait_next == 0);
+    ASSERT((wq->first == 0) == (wq->count == 0));
     t->wait_previous = wq->last;
     t->wait_next = 0;
     if (wq->last)
@@ -139,13 +141,15 @@ static void waitq_remove(struct sched *s, struct waitq *wq, struct task *t)
     else
         wq->last = t->wait_previous;
     t->wait_previous = t->wait_next = 0;
-    assert(wq->count > 0);
+    ASSERT(wq->count > 0);
     wq->count--;
+    ASSERT((wq->first == 0) == (wq->count == 0));
 }
 
 /* ---- ready queue and strategies ----------------------------------------------------- */
 
-static void ready_push(struct sched *s, struct task *t)
+/* Appends t to the ready queue, in arrival order. */
+static void ready_append(struct sched *s, struct task *t)
 {
     if (grow32(&s->ready, &s->ready_capacity, s->ready_count, sizeof s->ready[0]) != 0) {
         /* Never drop a task: a lost task would be a silent wrong result. */
@@ -155,9 +159,18 @@ static void ready_push(struct sched *s, struct task *t)
     s->ready[s->ready_count++] = t;
 }
 
+/* A task that ran or waited goes back to the ready queue. */
+static void ready_push(struct sched *s, struct task *t)
+{
+    ASSERT(t->state == TASK_RUNNING || t->state == TASK_BLOCKED);
+    ready_append(s, t);
+}
+
 static struct task *ready_take(struct sched *s, uint32_t index)
 {
+    ASSERT(index < s->ready_count);
     struct task *t = s->ready[index];
+    ASSERT(t->state == TASK_READY);
     memmove(&s->ready[index], &s->ready[index + 1],
             (s->ready_count - index - 1) * sizeof s->ready[0]);
     s->ready_count--;
@@ -208,6 +221,7 @@ static int timer_arm(struct sched *s, struct task *t, uint64_t deadline_ns)
 
 static void timer_pop(struct sched *s)
 {
+    ASSERT(s->timer_count > 0);
     struct timer last = s->timers[--s->timer_count];
     uint32_t i = 0;
     for (;;) {
@@ -240,7 +254,7 @@ static void drop_stale_timers(struct sched *s)
 
 static void wake_task(struct sched *s, struct task *t, enum waitq_wake reason)
 {
-    assert(t->state == TASK_BLOCKED);
+    ASSERT(t->state == TASK_BLOCKED);
     if (t->waiting_on)
         waitq_remove(s, t->waiting_on, t);
     t->waiting_on = NULL;
@@ -268,6 +282,7 @@ uint32_t waitq_wake_one(struct waitq *wq, enum waitq_wake reason)
     if (!wq->first)
         return 0;
     struct task *t = sched_task(s, wq->first);
+    ASSERT(t && t->waiting_on == wq);
     wake_task(s, t, reason);
     sched_emit(TRACE_OP_WAKE, wq->id, t->pid, 0, reason);
     return t->pid;
@@ -294,6 +309,7 @@ static void task_entry(void *arg)
 int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void *), void *arg,
                 uint32_t parent, int daemon)
 {
+    ASSERT(fn != NULL);
     if (pid != s->task_count + 1)
         return -EINVAL; /* the process model hands out pids in order */
     if (grow32(&s->tasks, &s->task_capacity, s->task_count, sizeof s->tasks[0]) != 0)
@@ -318,7 +334,7 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
         /* Initial priorities sit above every change-point priority (1..d-1). */
         t->pct_priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
     }
-    ready_push(s, t);
+    ready_append(s, t);
     return 0;
 }
 
@@ -357,6 +373,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     struct task *t = sched_task(s, pid);
     if (!t || t == s->current || t->state == TASK_EXITED)
         return;
+    ASSERT(t->state == TASK_READY || t->state == TASK_BLOCKED);
     if (t->state == TASK_READY)
         ready_remove(s, t);
     else if (t->state == TASK_BLOCKED && t->waiting_on)
@@ -399,6 +416,7 @@ void sched_point(void)
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
+    ASSERT(t && t->state == TASK_RUNNING);
     ready_push(s, t);
     coro_switch(&t->coro, &s->main_coro);
     if (s->hooks.on_resume)
@@ -425,6 +443,8 @@ static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
+    ASSERT(t && t->state == TASK_RUNNING);
+    ASSERT(wq || timeout_ns); /* with neither, nothing could ever wake it */
     if (interruptible && s->hooks.interrupted && s->hooks.interrupted(t->pid))
         return WAITQ_WAKE_SIGNAL; /* a caught signal is pending: do not park */
     t->state = TASK_BLOCKED;
@@ -463,6 +483,7 @@ void sched_exit_current(int status)
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
+    ASSERT(t && t->state == TASK_RUNNING);
     t->exit_status = status;
     sched_emit(TRACE_OP_EXIT, 0, status, 0, WAITQ_WAKE_NONE);
     if (s->hooks.on_exit)
@@ -501,17 +522,91 @@ uint32_t sched_object_add(struct sched *s, void *object)
 
 static void pct_after_step(struct sched *s, struct task *t)
 {
+    ASSERT(s->pct_change_count < SCHED_PCT_DEPTH_MAX);
     for (uint32_t i = 0; i < s->pct_change_count; i++)
         if (s->pct_change_points[i] == s->step)
             t->pct_priority = i + 1; /* below every initial priority */
 }
 
+/* No task is ready: jumps the clock to the next live timer and returns 0, or ends
+ * the run and returns 1: pass when every task has exited, a deadlock when tasks are
+ * blocked with no timer to wake them, the budget when the next timer is past it
+ * (*outcome set, the hang report written). */
+static int idle(struct sched *s, enum sched_outcome *outcome, struct text *report)
+{
+    ASSERT(s->ready_count == 0);
+    drop_stale_timers(s);
+    if (s->timer_count > 0) {
+        uint64_t next = s->timers[0].deadline_ns;
+        ASSERT(next > s->vtime_ns); /* fire_due_timers took the due ones */
+        if (next <= s->options.max_vtime_ns) {
+            s->vtime_ns = next; /* nothing to do until then: jump */
+            return 0;
+        }
+        char limit[32], at[32], why[160];
+        snprintf(why, sizeof why,
+                 "the virtual-time budget of %s ran out: the next timer is due at %s",
+                 trace_format_duration(s->options.max_vtime_ns, limit),
+                 trace_format_duration(next, at));
+        *outcome = SCHED_OUTCOME_HANG_BUDGET;
+        sched_hang_report(s, *outcome, why, report);
+        return 1;
+    }
+    *outcome = s->live_count == 0 ? SCHED_OUTCOME_PASS : SCHED_OUTCOME_HANG_DEADLOCK;
+    if (*outcome == SCHED_OUTCOME_HANG_DEADLOCK)
+        sched_hang_report(s, *outcome, NULL, report);
+    return 1;
+}
+
+/* Whether the step or the virtual-time budget is spent; if so, writes the hang
+ * report saying which. */
+static int over_budget(struct sched *s, struct text *report)
+{
+    if (s->step < s->options.max_steps && s->vtime_ns <= s->options.max_vtime_ns)
+        return 0;
+    char limit[32], why[160];
+    if (s->step >= s->options.max_steps)
+        snprintf(why, sizeof why, "the step budget of %" PRIu64 " steps ran out",
+                 s->options.max_steps);
+    else
+        snprintf(why, sizeof why, "the virtual-time budget of %s ran out",
+                 trace_format_duration(s->options.max_vtime_ns, limit));
+    sched_hang_report(s, SCHED_OUTCOME_HANG_BUDGET, why, report);
+    return 1;
+}
+
+/* One step: the strategy picks a ready task, which runs until its next scheduling
+ * point (back to the ready queue, blocked, or exited); then PCT's change points,
+ * the after-step hook and the harness's own memory are seen to. */
+static void step(struct sched *s)
+{
+    struct task *t = ready_take(s, pick(s));
+    s->step++;
+    s->vtime_ns += s->options.step_ns;
+    s->current = t;
+    t->state = TASK_RUNNING;
+    coro_switch(&s->main_coro, &t->coro);
+    s->current = NULL;
+    ASSERT(t->state != TASK_RUNNING); /* it yielded, blocked, stopped or exited */
+    if (t->state == TASK_EXITED)
+        coro_release(&t->coro);
+    if (s->pct_change_count)
+        pct_after_step(s, t);
+    if (s->hooks.after_step && !s->stopping)
+        s->hooks.after_step(s);
+    if (s->out_of_memory && !s->stopping) {
+        s->stopping = 1;
+        s->stop_outcome = SCHED_OUTCOME_CRASH;
+        text_printf(&s->stop_message, "the harness ran out of memory");
+    }
+}
+
 enum sched_outcome sched_run(struct sched *s, struct text *report)
 {
+    ASSERT(s->current == NULL);
     struct sched *previous = sched_active;
     sched_active = s;
     enum sched_outcome outcome = SCHED_OUTCOME_PASS;
-    char budget_why[160];
     for (;;) {
         if (s->stopping) {
             outcome = s->stop_outcome;
@@ -520,60 +615,15 @@ enum sched_outcome sched_run(struct sched *s, struct text *report)
         }
         fire_due_timers(s);
         if (s->ready_count == 0) {
-            drop_stale_timers(s);
-            if (s->timer_count > 0) {
-                uint64_t next = s->timers[0].deadline_ns;
-                if (next > s->options.max_vtime_ns) {
-                    char limit[32], at[32];
-                    snprintf(budget_why, sizeof budget_why,
-                             "the virtual-time budget of %s ran out: the next timer is due "
-                             "at %s",
-                             trace_format_duration(s->options.max_vtime_ns, limit),
-                             trace_format_duration(next, at));
-                    outcome = SCHED_OUTCOME_HANG_BUDGET;
-                    sched_hang_report(s, outcome, budget_why, report);
-                    break;
-                }
-                s->vtime_ns = next; /* nothing to do until then: jump */
-                continue;
-            }
-            if (s->live_count == 0)
-                break; /* everyone exited: pass */
-            outcome = SCHED_OUTCOME_HANG_DEADLOCK;
-            sched_hang_report(s, outcome, NULL, report);
-            break;
+            if (idle(s, &outcome, report))
+                break;
+            continue;
         }
-        if (s->step >= s->options.max_steps || s->vtime_ns > s->options.max_vtime_ns) {
-            char limit[32];
-            if (s->step >= s->options.max_steps)
-                snprintf(budget_why, sizeof budget_why,
-                         "the step budget of %" PRIu64 " steps ran out", s->options.max_steps);
-            else
-                snprintf(budget_why, sizeof budget_why,
-                         "the virtual-time budget of %s ran out",
-                         trace_format_duration(s->options.max_vtime_ns, limit));
+        if (over_budget(s, report)) {
             outcome = SCHED_OUTCOME_HANG_BUDGET;
-            sched_hang_report(s, outcome, budget_why, report);
             break;
         }
-        struct task *t = ready_take(s, pick(s));
-        s->step++;
-        s->vtime_ns += s->options.step_ns;
-        s->current = t;
-        t->state = TASK_RUNNING;
-        coro_switch(&s->main_coro, &t->coro);
-        s->current = NULL;
-        if (t->state == TASK_EXITED)
-            coro_release(&t->coro);
-        if (s->pct_change_count)
-            pct_after_step(s, t);
-        if (s->hooks.after_step && !s->stopping)
-            s->hooks.after_step(s);
-        if (s->out_of_memory && !s->stopping) {
-            s->stopping = 1;
-            s->stop_outcome = SCHED_OUTCOME_CRASH;
-            text_printf(&s->stop_message, "the harness ran out of memory");
-        }
+        step(s);
     }
     sched_active = previous;
     return outcome;

@@ -255,6 +255,8 @@ uint64_t sys_param(const char *key)
 
 uint64_t sys_choose(uint64_t range)
 {
+    if (range == 0)
+        return 0; /* nothing to choose from: no draw, as for a range of 1 */
     return choice_draw(sched_active->choices, CHOICE_KNOB, range);
 }
 

@@ -183,7 +183,8 @@ int sys_sem_post(uint32_t sem);
 /* The value of config key (a core key or one of the scenario's params). */
 uint64_t sys_param(const char *key);
 
-/* A value in [0, range) drawn from the choice stream, recorded and replayed. */
+/* A value in [0, range) drawn from the choice stream, recorded and replayed; 0,
+ * with no draw, for a range of 0 or 1. */
 uint64_t sys_choose(uint64_t range);
 
 /* Fails the run with outcome assert and message when condition is false. */

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "util/assert.h"
+
 uint64_t choice_splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -40,6 +42,7 @@ void choice_init_seed(struct choice_stream *cs, uint64_t seed)
 void choice_init_replay(struct choice_stream *cs, const struct choice_record *records,
                         size_t count)
 {
+    ASSERT(records || count == 0);
     *cs = (struct choice_stream){0};
     cs->replay = records;
     cs->replay_count = count;
@@ -80,7 +83,9 @@ static void log_append(struct choice_stream *cs, enum choice_kind kind, uint64_t
 
 uint64_t choice_draw(struct choice_stream *cs, enum choice_kind kind, uint64_t range)
 {
-    if (range <= 1)
+    ASSERT(range >= 1);
+    ASSERT((unsigned)kind < CHOICE_KIND_COUNT);
+    if (range == 1)
         return 0;
     uint64_t value;
     if (cs->replay) {
@@ -96,6 +101,7 @@ uint64_t choice_draw(struct choice_stream *cs, enum choice_kind kind, uint64_t r
     } else {
         value = uniform(cs->state, range);
     }
+    ASSERT(value < range);
     cs->draws++;
     if (cs->recording)
         log_append(cs, kind, range, value);

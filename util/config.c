@@ -1,19 +1,20 @@
 /* config — typed keys and strict parsing; see config.h. */
 #include "config.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "util/assert.h"
 
 int config_add(struct config *config, const struct config_key *keys)
 {
     for (const struct config_key *k = keys; k && k->name; k++) {
         if (config->count == CONFIG_KEYS_MAX || config_find(config, k->name) >= 0)
             return -EINVAL;
-        assert(k->min <= k->default_value && k->default_value <= k->max);
+        ASSERT(k->min <= k->default_value && k->default_value <= k->max);
+        ASSERT(k->type != CONFIG_ENUM || k->choices);
         config->keys[config->count] = k;
         config->values[config->count] = k->default_value;
         config->count++;
@@ -41,7 +42,8 @@ int config_find(const struct config *config, const char *name)
 uint64_t config_get(const struct config *config, const char *name)
 {
     int i = config_find(config, name);
-    assert(i >= 0 && "config_get: unknown key");
+    ASSERT(i >= 0); /* a key the run does not have: a bug in the caller */
+    ASSERT((uint32_t)i < config->count);
     return config->values[i];
 }
 
