@@ -524,16 +524,12 @@ static void write_lane_label(const struct page *p, const struct report_lane *lan
     fputs("</text>\n", out);
 }
 
-static void write_timeline(struct page *p)
+/* The heading and the paragraph that say how to read the timeline: its axis, the
+ * width of a column, and which lanes come first when not all are shown. */
+static void write_timeline_intro(const struct page *p, uint32_t hidden)
 {
     FILE *out = p->out;
     const struct report_collector *c = p->c;
-    uint32_t hidden = 0;
-    for (uint32_t pid = 1; pid <= c->lane_count; pid++)
-        hidden += c->lanes[pid - 1].events > 0;
-    hidden -= p->shown;
-    uint32_t rows = p->shown + (hidden ? 1 : 0);
-    double height = AXIS_HEIGHT + rows * LANE_HEIGHT + 8;
     fputs("<h2 id=\"timeline\">Timeline</h2>\n", out);
     fprintf(out, "<p>One lane per process, over %s in %" PRIu32 " column%s of ",
             c->axis_steps ? "steps (step_time is 0: virtual time stands still)" : "virtual time",
@@ -550,20 +546,27 @@ static void write_timeline(struct page *p)
         fprintf(out, "; the %" PRIu32 " shown first are the blocked and failed ones, then by pid",
                 p->shown);
     fputs(". Hover over a name or a marker for details.</p>\n", out);
-    fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                 "aria-label=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-            LABEL_WIDTH + PLOT_WIDTH + 10, height, LABEL_WIDTH + PLOT_WIDTH + 10, height);
-    write_axis(p, AXIS_HEIGHT, height - 6, 1);
+}
+
+/* The most events in one cell of the lanes shown (at least 1): the top of the
+ * activity scale. */
+static uint32_t busiest_cell(const struct page *p)
+{
     uint32_t max_events = 1;
     for (uint32_t i = 0; i < p->shown; i++) {
-        const struct report_lane *lane = &c->lanes[p->order[i] - 1];
+        const struct report_lane *lane = &p->c->lanes[p->order[i] - 1];
         for (uint32_t column = 0; lane->cells && column < p->columns; column++)
             if (lane->cells[column].events > max_events)
                 max_events = lane->cells[column].events;
     }
-    struct report_cell *rest = calloc(REPORT_COLUMNS, sizeof *rest);
-    for (uint32_t i = 0; rest && i < REPORT_COLUMNS; i++)
-        rest[i] = c->all[i];
+    return max_events;
+}
+
+/* Draws the lanes shown, one a row, and takes their events out of rest (every
+ * process's events per column, for the row of the others); rest may be NULL. */
+static void write_shown_lanes(const struct page *p, uint32_t max_events, struct report_cell *rest)
+{
+    const struct report_collector *c = p->c;
     for (uint32_t i = 0; i < p->shown; i++) {
         const struct report_lane *lane = &c->lanes[p->order[i] - 1];
         double y = AXIS_HEIGHT + i * LANE_HEIGHT;
@@ -577,35 +580,43 @@ static void write_timeline(struct page *p)
                 rest[column].events -= lane->cells[column].events;
         }
     }
-    if (hidden && rest) {
-        /* Everything not shown, in one row; its markers are the hidden lanes'. */
-        uint32_t rest_max = 1;
-        for (uint32_t column = 0; column < REPORT_COLUMNS; column++) {
-            rest[column].marks = 0;
-            rest[column].blocked = 0;
-        }
-        for (uint32_t pid = 1; pid <= c->lane_count; pid++) {
-            const struct report_lane *lane = &c->lanes[pid - 1];
-            int shown = 0;
-            for (uint32_t i = 0; i < p->shown && !shown; i++)
-                shown = p->order[i] == pid;
-            for (uint32_t column = 0; !shown && lane->cells && column < REPORT_COLUMNS; column++)
-                rest[column].marks |= lane->cells[column].marks &
-                                      (REPORT_MARK_KILLED | REPORT_MARK_FAULT | REPORT_MARK_OOM |
-                                       REPORT_MARK_CHECK | REPORT_MARK_SIGNAL);
-        }
-        for (uint32_t column = 0; column < p->columns; column++)
-            if (rest[column].events > rest_max)
-                rest_max = rest[column].events;
-        double y = AXIS_HEIGHT + p->shown * LANE_HEIGHT;
-        fprintf(out, "<text x=\"4\" y=\"%.1f\" class=\"more\">+%" PRIu32 " more process%s</text>\n",
-                y + LANE_HEIGHT / 2 + 4, hidden, hidden == 1 ? "" : "es");
-        char who[64];
-        snprintf(who, sizeof who, "%" PRIu32 " more processes", hidden);
-        write_lane_cells(p, rest, rest_max, p->columns, 0, y, who);
+}
+
+/* Everything not shown, in one row below the lanes: rest holds the hidden lanes'
+ * events (write_shown_lanes took the others out); its markers are their telling
+ * ones, and it has no blocked background. */
+static void write_hidden_row(const struct page *p, struct report_cell *rest, uint32_t hidden)
+{
+    const struct report_collector *c = p->c;
+    uint32_t rest_max = 1;
+    for (uint32_t column = 0; column < REPORT_COLUMNS; column++) {
+        rest[column].marks = 0;
+        rest[column].blocked = 0;
     }
-    free(rest);
-    fputs("</svg>\n", out);
+    for (uint32_t pid = 1; pid <= c->lane_count; pid++) {
+        const struct report_lane *lane = &c->lanes[pid - 1];
+        int shown = 0;
+        for (uint32_t i = 0; i < p->shown && !shown; i++)
+            shown = p->order[i] == pid;
+        for (uint32_t column = 0; !shown && lane->cells && column < REPORT_COLUMNS; column++)
+            rest[column].marks |= lane->cells[column].marks &
+                                  (REPORT_MARK_KILLED | REPORT_MARK_FAULT | REPORT_MARK_OOM |
+                                   REPORT_MARK_CHECK | REPORT_MARK_SIGNAL);
+    }
+    for (uint32_t column = 0; column < p->columns; column++)
+        if (rest[column].events > rest_max)
+            rest_max = rest[column].events;
+    double y = AXIS_HEIGHT + p->shown * LANE_HEIGHT;
+    fprintf(p->out, "<text x=\"4\" y=\"%.1f\" class=\"more\">+%" PRIu32 " more process%s</text>\n",
+            y + LANE_HEIGHT / 2 + 4, hidden, hidden == 1 ? "" : "es");
+    char who[64];
+    snprintf(who, sizeof who, "%" PRIu32 " more processes", hidden);
+    write_lane_cells(p, rest, rest_max, p->columns, 0, y, who);
+}
+
+/* The key to the timeline's colours and markers. */
+static void write_legend(FILE *out)
+{
     fputs("<p class=\"legend muted\">", out);
     static const char *const legend[][2] = {
         {"<rect class=\"a2\" x=\"0\" y=\"4\" width=\"14\" height=\"6\"/>", "ran (darker: busier)"},
@@ -625,6 +636,34 @@ static void write_timeline(struct page *p)
         fprintf(out, "<svg width=\"14\" height=\"14\" viewBox=\"0 0 14 14\">%s</svg>%s",
                 legend[i][0], legend[i][1]);
     fputs("</p>\n", out);
+}
+
+/* The timeline: the lanes shown, a row for the rest, and the legend below. */
+static void write_timeline(struct page *p)
+{
+    FILE *out = p->out;
+    const struct report_collector *c = p->c;
+    uint32_t hidden = 0;
+    for (uint32_t pid = 1; pid <= c->lane_count; pid++)
+        hidden += c->lanes[pid - 1].events > 0;
+    hidden -= p->shown;
+    uint32_t rows = p->shown + (hidden ? 1 : 0);
+    double height = AXIS_HEIGHT + rows * LANE_HEIGHT + 8;
+    write_timeline_intro(p, hidden);
+    fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                 "aria-label=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+            LABEL_WIDTH + PLOT_WIDTH + 10, height, LABEL_WIDTH + PLOT_WIDTH + 10, height);
+    write_axis(p, AXIS_HEIGHT, height - 6, 1);
+    uint32_t max_events = busiest_cell(p);
+    struct report_cell *rest = calloc(REPORT_COLUMNS, sizeof *rest);
+    for (uint32_t i = 0; rest && i < REPORT_COLUMNS; i++)
+        rest[i] = c->all[i];
+    write_shown_lanes(p, max_events, rest);
+    if (hidden && rest)
+        write_hidden_row(p, rest, hidden);
+    free(rest);
+    fputs("</svg>\n", out);
+    write_legend(out);
 }
 
 /* ---- resources --------------------------------------------------------------------- */
