@@ -695,26 +695,54 @@ static void write_step(FILE *out, double x, double y_before, double y_after, int
         fprintf(out, " %.1f,%.1f %.1f,%.1f", x, y_before, x, y_after);
 }
 
-static void write_chart(const struct page *p, enum series series, const char *title,
-                        const char *limit_key, uint64_t limit, const char *unit)
+/* One chart: the series against its limit, what the legend says of it, and the
+ * scale that turns a level into a y on the plot. */
+struct chart {
+    enum series series;
+    uint64_t limit;
+    uint64_t peak;           /* the highest level in a column */
+    uint64_t last;           /* the level in the last column with events */
+    uint64_t lowest_ceiling; /* the fewest slots a slot fault left; limit when none */
+    uint64_t top;            /* the level at plot_top: limit or peak, at least 1 */
+    double plot_top, plot_bottom, span;
+};
+
+/* Measures series over the columns drawn: its peak, last level and lowest ceiling,
+ * and from them the chart's scale. */
+static struct chart measure_chart(const struct page *p, enum series series, uint64_t limit)
 {
-    FILE *out = p->out;
-    const struct report_collector *c = p->c;
-    uint64_t peak = 0, last = 0, lowest_ceiling = limit;
+    struct chart g = {.series = series, .limit = limit, .lowest_ceiling = limit};
     for (uint32_t column = 0; column < p->columns; column++) {
-        const struct report_usage *u = &c->usage[column];
+        const struct report_usage *u = &p->c->usage[column];
         if (!u->sampled)
             continue;
         uint64_t v = usage_value(u, series);
-        peak = v > peak ? v : peak;
-        last = v;
-        if (ceiling_value(u, series) && ceiling_value(u, series) < lowest_ceiling)
-            lowest_ceiling = ceiling_value(u, series);
+        g.peak = v > g.peak ? v : g.peak;
+        g.last = v;
+        if (ceiling_value(u, series) && ceiling_value(u, series) < g.lowest_ceiling)
+            g.lowest_ceiling = ceiling_value(u, series);
     }
-    uint64_t top = limit > peak ? limit : peak;
-    if (top == 0)
-        top = 1;
-    double plot_top = 14, plot_bottom = CHART_HEIGHT - 8, span = plot_bottom - plot_top;
+    g.top = limit > g.peak ? limit : g.peak;
+    if (g.top == 0)
+        g.top = 1;
+    g.plot_top = 14;
+    g.plot_bottom = CHART_HEIGHT - 8;
+    g.span = g.plot_bottom - g.plot_top;
+    return g;
+}
+
+/* The y of a level on the chart. */
+static double chart_y(const struct chart *g, uint64_t level)
+{
+    return g->plot_bottom - g->span * (double)level / (double)g->top;
+}
+
+/* Opens the chart's SVG and writes its legend on the left: the title, the peak
+ * against the limit, the level at the end, and the peak as a share of the limit. */
+static void write_chart_head(const struct page *p, const struct chart *g, const char *title,
+                             const char *unit)
+{
+    FILE *out = p->out;
     fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
                  "aria-label=\"",
             LABEL_WIDTH + PLOT_WIDTH + 10, CHART_HEIGHT, LABEL_WIDTH + PLOT_WIDTH + 10,
@@ -724,50 +752,59 @@ static void write_chart(const struct page *p, enum series series, const char *ti
     fputs("<text x=\"4\" y=\"24\" style=\"font-weight:bold\">", out);
     report_html_escape(out, title);
     fprintf(out, "</text>\n<text x=\"4\" y=\"40\">peak %" PRIu64 " of %" PRIu64 "%s%s</text>\n",
-            peak, limit, unit[0] ? " " : "", unit);
-    fprintf(out, "<text x=\"4\" y=\"56\" class=\"muted\">at the end: %" PRIu64 "</text>\n", last);
+            g->peak, g->limit, unit[0] ? " " : "", unit);
+    fprintf(out, "<text x=\"4\" y=\"56\" class=\"muted\">at the end: %" PRIu64 "</text>\n",
+            g->last);
     fprintf(out, "<text x=\"4\" y=\"72\" class=\"muted\">peak: %" PRIu64 "%% of the limit</text>\n",
-            limit ? peak * 100 / limit : 0);
-    write_axis(p, plot_top, plot_bottom, 0);
-    fprintf(out, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-            LABEL_WIDTH, plot_bottom, LABEL_WIDTH + PLOT_WIDTH, plot_bottom);
-    /* use: one level per column, the peak; a column without events keeps the last */
-    fputs("<polyline class=\"use\" points=\"", out);
-    uint64_t value = 0;
+            g->limit ? g->peak * 100 / g->limit : 0);
+}
+
+/* The step line of one level per column, as a polyline: the use (a column's peak,
+ * from 0) or, with ceiling set, the slots a slot fault left usable (from the
+ * limit). A column without a level (no events; for the ceiling, no fault) keeps
+ * the one before. */
+static void write_levels(const struct page *p, const struct chart *g, int ceiling)
+{
+    FILE *out = p->out;
+    const struct report_usage *usage = p->c->usage;
+    uint64_t level = ceiling ? g->limit : 0;
+    fprintf(out, "<polyline class=\"%s\" points=\"", ceiling ? "ceiling" : "use");
     for (uint32_t column = 0; column < p->columns; column++) {
-        uint64_t previous = value;
-        if (c->usage[column].sampled)
-            value = usage_value(&c->usage[column], series);
-        if (column == 0 || value != previous)
-            write_step(out, column_x(p, column), plot_bottom - span * (double)previous / (double)top,
-                       plot_bottom - span * (double)value / (double)top, column == 0);
+        uint64_t previous = level;
+        uint64_t v = ceiling ? ceiling_value(&usage[column], g->series)
+                             : usage_value(&usage[column], g->series);
+        if (usage[column].sampled && (v || !ceiling))
+            level = v;
+        if (column == 0 || level != previous)
+            write_step(out, column_x(p, column), chart_y(g, previous), chart_y(g, level),
+                       column == 0);
     }
-    fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns),
-            plot_bottom - span * (double)value / (double)top);
-    double limit_y = plot_bottom - span * (double)limit / (double)top;
+    fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns), chart_y(g, level));
+}
+
+/* A resource chart: use over time against the limit (a dashed line), and what a
+ * slot fault left usable when it took slots away. */
+static void write_chart(const struct page *p, enum series series, const char *title,
+                        const char *limit_key, uint64_t limit, const char *unit)
+{
+    FILE *out = p->out;
+    struct chart g = measure_chart(p, series, limit);
+    write_chart_head(p, &g, title, unit);
+    write_axis(p, g.plot_top, g.plot_bottom, 0);
+    fprintf(out, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+            LABEL_WIDTH, g.plot_bottom, LABEL_WIDTH + PLOT_WIDTH, g.plot_bottom);
+    write_levels(p, &g, 0);
+    double limit_y = chart_y(&g, limit);
     fprintf(out, "<line class=\"limit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
             LABEL_WIDTH, limit_y, LABEL_WIDTH + PLOT_WIDTH, limit_y);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"bad\">%s = %" PRIu64
                  "</text>\n",
             LABEL_WIDTH + PLOT_WIDTH, limit_y - 3, limit_key, limit);
-    if (lowest_ceiling < limit) {
-        /* a slot fault took slots away: what was left usable */
-        fputs("<polyline class=\"ceiling\" points=\"", out);
-        uint64_t ceiling = limit;
-        for (uint32_t column = 0; column < p->columns; column++) {
-            uint64_t previous = ceiling;
-            if (c->usage[column].sampled && ceiling_value(&c->usage[column], series))
-                ceiling = ceiling_value(&c->usage[column], series);
-            if (column == 0 || ceiling != previous)
-                write_step(out, column_x(p, column),
-                           plot_bottom - span * (double)previous / (double)top,
-                           plot_bottom - span * (double)ceiling / (double)top, column == 0);
-        }
-        fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns),
-                plot_bottom - span * (double)ceiling / (double)top);
+    if (g.lowest_ceiling < limit) {
+        write_levels(p, &g, 1);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:#9467bd\">usable under a slot "
                      "fault: %" PRIu64 "</text>\n",
-                LABEL_WIDTH + 4, plot_top - 2, lowest_ceiling);
+                LABEL_WIDTH + 4, g.plot_top - 2, g.lowest_ceiling);
     }
     fputs("</svg>\n", out);
 }
