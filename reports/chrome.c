@@ -42,11 +42,17 @@ static void write_us(FILE *out, uint64_t ns)
     fprintf(out, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
 }
 
+/* Starts the next event's line: events are separated by commas. */
+static void next_event(struct report_chrome *c)
+{
+    fputs(c->written++ ? ",\n" : "\n", c->out);
+}
+
 /* Starts an event object: {"name":NAME,"cat":CAT,"ph":PH,"pid":P,"tid":P,"ts":T */
 static void begin_event(struct report_chrome *c, const char *name, const char *cat,
                         const char *ph, uint32_t pid, uint64_t ns)
 {
-    fputs(c->written++ ? ",\n" : "\n", c->out);
+    next_event(c);
     fputs("{\"name\":", c->out);
     trace_write_json_string(c->out, name);
     fprintf(c->out, ",\"cat\":\"%s\",\"ph\":\"%s\"", cat, ph);
@@ -60,15 +66,14 @@ static void write_metadata(struct report_chrome *c, uint32_t pid, const char *na
 {
     static const char *const kinds[] = {"process_name", "thread_name"};
     for (unsigned i = 0; i < 2; i++) {
-        fputs(c->written++ ? ",\n" : "\n", c->out);
+        next_event(c);
         fprintf(c->out, "{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
                         ",\"args\":{\"name\":",
                 kinds[i], pid, pid);
         trace_write_json_string(c->out, name);
         fputs("}}", c->out);
     }
-    fputs(",\n", c->out);
-    c->written++;
+    next_event(c);
     fprintf(c->out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%" PRIu32
                     ",\"tid\":%" PRIu32 ",\"args\":{\"sort_index\":%" PRIu32 "}}",
             pid, pid, pid);
@@ -102,6 +107,14 @@ static struct chrome_task *task_get(struct report_chrome *c, uint32_t pid,
     return t;
 }
 
+/* The name of an object (0: none), or NULL when the run has no name for it. */
+static const char *object_name(const struct run_view *view, uint64_t object)
+{
+    return object && view && view->names->object
+               ? view->names->object(view->names->context, object)
+               : NULL;
+}
+
 static void close_interval(struct report_chrome *c, uint32_t pid, struct chrome_task *t,
                            uint64_t ns, const char *ended_by, const struct run_view *view)
 {
@@ -113,9 +126,7 @@ static void close_interval(struct report_chrome *c, uint32_t pid, struct chrome_
     fputs(",\"dur\":", c->out);
     write_us(c->out, ns - t->blocked_since_ns);
     fprintf(c->out, ",\"args\":{\"since_step\":%" PRIu64 ",\"object\":", t->blocked_since_step);
-    const char *object = t->blocked_object && view && view->names->object
-                             ? view->names->object(view->names->context, t->blocked_object)
-                             : NULL;
+    const char *object = object_name(view, t->blocked_object);
     trace_write_json_string(c->out, object ? object : t->blocked_on);
     fputs(",\"ended_by\":", c->out);
     trace_write_json_string(c->out, ended_by);
@@ -149,99 +160,127 @@ static void write_counters(struct report_chrome *c, uint64_t ns, const struct wo
     c->counters_written = 1;
 }
 
+/* Names the resource counters' process (pid 0) after the world's limits; written
+ * once, before the first counter. */
+static void write_kernel_name(struct report_chrome *c, const struct world *w)
+{
+    next_event(c);
+    fputs("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"tid\":0,\"args\":{\"name\":",
+          c->out);
+    char name[160];
+    snprintf(name, sizeof name,
+             "kernel resources (limits: %" PRIu32 " channels, %" PRIu32 " procs, %" PRIu32
+             " ports, %" PRIu64 " heap bytes)",
+             w->max_channels, w->max_procs, w->max_ports, w->heap.capacity_bytes);
+    trace_write_json_string(c->out, name);
+    fputs("}}", c->out);
+}
+
+/* The pid a wake-up woke; 0 when its argument names none. */
+static uint32_t woken_pid(const struct trace_event *e)
+{
+    return e->arg > 0 && e->arg <= UINT32_MAX ? (uint32_t)e->arg : 0;
+}
+
+/* Writes the name of e's instant event to name; returns its category. */
+static const char *event_name(const struct trace_event *e, char *name, size_t name_bytes)
+{
+    switch (e->op) {
+    case TRACE_OP_WAKE:
+        snprintf(name, name_bytes, "wake pid %" PRIu32, woken_pid(e));
+        return "wake";
+    case TRACE_OP_KILLED:
+        snprintf(name, name_bytes, "killed");
+        return "signal";
+    case TRACE_OP_FAULT:
+        snprintf(name, name_bytes, "fault %s", fault_point_name(e->arg));
+        return "fault";
+    case TRACE_OP_KILL:
+    case TRACE_OP_GROUP_KILL:
+    case TRACE_OP_GROUP_SHUTDOWN:
+    case TRACE_OP_SIGNAL_CATCH:
+        snprintf(name, name_bytes, "%s", trace_op_name(e->op));
+        return "signal";
+    case TRACE_OP_SPAWN:
+    case TRACE_OP_START:
+    case TRACE_OP_EXIT:
+        snprintf(name, name_bytes, "%s", trace_op_name(e->op));
+        return "process";
+    case TRACE_OP_OOM:
+        snprintf(name, name_bytes, "oom");
+        return "oom";
+    default:
+        snprintf(name, name_bytes, "%s", trace_op_name(e->op));
+        return "call";
+    }
+}
+
+/* Closes the blocked interval e ends: the woken task's for a wake-up, the task's
+ * own, ended by "killed", for its kill, and otherwise its own (it runs again). */
+static void close_ended_interval(struct report_chrome *c, const struct trace_event *e,
+                                 struct chrome_task *t, const struct run_view *view)
+{
+    if (e->op == TRACE_OP_WAKE) {
+        /* the woken task blocked before, so it is known: t stays where it is */
+        uint32_t woken = woken_pid(e);
+        close_interval(c, woken, woken <= c->task_count && woken ? &c->tasks[woken - 1] : NULL,
+                       e->vtime_ns, trace_wake_name(e->wake), view);
+    } else if (e->op == TRACE_OP_KILLED) {
+        close_interval(c, e->pid, t, e->vtime_ns, "killed", view);
+    } else {
+        close_interval(c, e->pid, t, e->vtime_ns, trace_wake_name(e->wake), view);
+    }
+}
+
+/* Opens t's blocked interval at e; close_interval writes it, as one "X" event. */
+static void open_interval(struct chrome_task *t, const struct trace_event *e,
+                          const struct run_view *view)
+{
+    t->blocked = 1;
+    t->blocked_op = e->op;
+    t->blocked_object = e->object;
+    t->blocked_since_ns = e->vtime_ns;
+    t->blocked_since_step = e->step;
+    const char *object = object_name(view, e->object);
+    snprintf(t->blocked_on, sizeof t->blocked_on, "%s", object ? object : "");
+}
+
+/* Writes e as an instant event: its step, object, argument, result and wake-up. */
+static void write_instant(struct report_chrome *c, const struct trace_event *e,
+                          const struct run_view *view)
+{
+    char name[96];
+    const char *cat = event_name(e, name, sizeof name);
+    begin_event(c, name, cat, "i", e->pid, e->vtime_ns);
+    fprintf(c->out, ",\"args\":{\"step\":%" PRIu64, e->step);
+    const char *object = object_name(view, e->object);
+    if (object) {
+        fputs(",\"object\":", c->out);
+        trace_write_json_string(c->out, object);
+    }
+    fprintf(c->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
+    write_result(c->out, e->result);
+    if (e->wake != WAITQ_WAKE_NONE)
+        fprintf(c->out, ",\"wake\":\"%s\"", trace_wake_name(e->wake));
+    fputs("}}", c->out);
+}
+
 static void chrome_event(void *context, const struct trace_event *e, const struct run_view *view)
 {
     struct report_chrome *c = context;
     c->last_ns = e->vtime_ns;
-    if (!c->counters_written) {
-        const struct world *w = view->world;
-        fputs(c->written++ ? ",\n" : "\n", c->out);
-        fputs("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"tid\":0,\"args\":{\"name\":",
-              c->out);
-        char name[160];
-        snprintf(name, sizeof name,
-                 "kernel resources (limits: %" PRIu32 " channels, %" PRIu32 " procs, %" PRIu32
-                 " ports, %" PRIu64 " heap bytes)",
-                 w->max_channels, w->max_procs, w->max_ports, w->heap.capacity_bytes);
-        trace_write_json_string(c->out, name);
-        fputs("}}", c->out);
-    }
+    if (!c->counters_written)
+        write_kernel_name(c, view->world);
     /* A spawn names its child first: growing the table moves every task's state, so
      * the event's own task is looked up after. */
     if (e->op == TRACE_OP_SPAWN && e->result > 0 && e->result <= UINT32_MAX)
         task_get(c, (uint32_t)e->result, view);
     struct chrome_task *t = task_get(c, e->pid, view);
-    char name[96];
-    const char *cat = "call";
-    switch (e->op) {
-    case TRACE_OP_WAKE: {
-        /* the woken task blocked before, so it is known: t stays where it is */
-        uint32_t woken = e->arg > 0 && e->arg <= UINT32_MAX ? (uint32_t)e->arg : 0;
-        close_interval(c, woken, woken <= c->task_count && woken ? &c->tasks[woken - 1] : NULL,
-                       e->vtime_ns, trace_wake_name(e->wake), view);
-        snprintf(name, sizeof name, "wake pid %" PRIu32, woken);
-        cat = "wake";
-        break;
-    }
-    case TRACE_OP_KILLED:
-        close_interval(c, e->pid, t, e->vtime_ns, "killed", view);
-        snprintf(name, sizeof name, "killed");
-        cat = "signal";
-        break;
-    case TRACE_OP_FAULT:
-        snprintf(name, sizeof name, "fault %s", fault_point_name(e->arg));
-        cat = "fault";
-        break;
-    case TRACE_OP_KILL:
-    case TRACE_OP_GROUP_KILL:
-    case TRACE_OP_GROUP_SHUTDOWN:
-    case TRACE_OP_SIGNAL_CATCH:
-        snprintf(name, sizeof name, "%s", trace_op_name(e->op));
-        cat = "signal";
-        break;
-    case TRACE_OP_SPAWN:
-    case TRACE_OP_START:
-    case TRACE_OP_EXIT:
-        snprintf(name, sizeof name, "%s", trace_op_name(e->op));
-        cat = "process";
-        break;
-    case TRACE_OP_OOM:
-        snprintf(name, sizeof name, "oom");
-        cat = "oom";
-        break;
-    default:
-        snprintf(name, sizeof name, "%s", trace_op_name(e->op));
-        break;
-    }
-    if (e->op != TRACE_OP_WAKE && e->op != TRACE_OP_KILLED)
-        close_interval(c, e->pid, t, e->vtime_ns, trace_wake_name(e->wake), view);
-    if (e->result == TRACE_RESULT_BLOCKED && t) {
-        /* the interval it opens is the event */
-        t->blocked = 1;
-        t->blocked_op = e->op;
-        t->blocked_object = e->object;
-        t->blocked_since_ns = e->vtime_ns;
-        t->blocked_since_step = e->step;
-        const char *object = e->object && view->names->object
-                                 ? view->names->object(view->names->context, e->object)
-                                 : NULL;
-        snprintf(t->blocked_on, sizeof t->blocked_on, "%s", object ? object : "");
-    } else {
-        begin_event(c, name, cat, "i", e->pid, e->vtime_ns);
-        fprintf(c->out, ",\"args\":{\"step\":%" PRIu64, e->step);
-        const char *object = e->object && view->names->object
-                                 ? view->names->object(view->names->context, e->object)
-                                 : NULL;
-        if (object) {
-            fputs(",\"object\":", c->out);
-            trace_write_json_string(c->out, object);
-        }
-        fprintf(c->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
-        write_result(c->out, e->result);
-        if (e->wake != WAITQ_WAKE_NONE)
-            fprintf(c->out, ",\"wake\":\"%s\"", trace_wake_name(e->wake));
-        fputs("}}", c->out);
-    }
+    close_ended_interval(c, e, t, view);
+    if (e->result == TRACE_RESULT_BLOCKED && t)
+        open_interval(t, e, view); /* the interval it opens is the event */
+    else
+        write_instant(c, e, view);
     write_counters(c, e->vtime_ns, view->world);
 }
 

@@ -524,16 +524,12 @@ static void write_lane_label(const struct page *p, const struct report_lane *lan
     fputs("</text>\n", out);
 }
 
-static void write_timeline(struct page *p)
+/* The heading and the paragraph that say how to read the timeline: its axis, the
+ * width of a column, and which lanes come first when not all are shown. */
+static void write_timeline_intro(const struct page *p, uint32_t hidden)
 {
     FILE *out = p->out;
     const struct report_collector *c = p->c;
-    uint32_t hidden = 0;
-    for (uint32_t pid = 1; pid <= c->lane_count; pid++)
-        hidden += c->lanes[pid - 1].events > 0;
-    hidden -= p->shown;
-    uint32_t rows = p->shown + (hidden ? 1 : 0);
-    double height = AXIS_HEIGHT + rows * LANE_HEIGHT + 8;
     fputs("<h2 id=\"timeline\">Timeline</h2>\n", out);
     fprintf(out, "<p>One lane per process, over %s in %" PRIu32 " column%s of ",
             c->axis_steps ? "steps (step_time is 0: virtual time stands still)" : "virtual time",
@@ -550,20 +546,27 @@ static void write_timeline(struct page *p)
         fprintf(out, "; the %" PRIu32 " shown first are the blocked and failed ones, then by pid",
                 p->shown);
     fputs(". Hover over a name or a marker for details.</p>\n", out);
-    fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                 "aria-label=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-            LABEL_WIDTH + PLOT_WIDTH + 10, height, LABEL_WIDTH + PLOT_WIDTH + 10, height);
-    write_axis(p, AXIS_HEIGHT, height - 6, 1);
+}
+
+/* The most events in one cell of the lanes shown (at least 1): the top of the
+ * activity scale. */
+static uint32_t busiest_cell(const struct page *p)
+{
     uint32_t max_events = 1;
     for (uint32_t i = 0; i < p->shown; i++) {
-        const struct report_lane *lane = &c->lanes[p->order[i] - 1];
+        const struct report_lane *lane = &p->c->lanes[p->order[i] - 1];
         for (uint32_t column = 0; lane->cells && column < p->columns; column++)
             if (lane->cells[column].events > max_events)
                 max_events = lane->cells[column].events;
     }
-    struct report_cell *rest = calloc(REPORT_COLUMNS, sizeof *rest);
-    for (uint32_t i = 0; rest && i < REPORT_COLUMNS; i++)
-        rest[i] = c->all[i];
+    return max_events;
+}
+
+/* Draws the lanes shown, one a row, and takes their events out of rest (every
+ * process's events per column, for the row of the others); rest may be NULL. */
+static void write_shown_lanes(const struct page *p, uint32_t max_events, struct report_cell *rest)
+{
+    const struct report_collector *c = p->c;
     for (uint32_t i = 0; i < p->shown; i++) {
         const struct report_lane *lane = &c->lanes[p->order[i] - 1];
         double y = AXIS_HEIGHT + i * LANE_HEIGHT;
@@ -577,35 +580,43 @@ static void write_timeline(struct page *p)
                 rest[column].events -= lane->cells[column].events;
         }
     }
-    if (hidden && rest) {
-        /* Everything not shown, in one row; its markers are the hidden lanes'. */
-        uint32_t rest_max = 1;
-        for (uint32_t column = 0; column < REPORT_COLUMNS; column++) {
-            rest[column].marks = 0;
-            rest[column].blocked = 0;
-        }
-        for (uint32_t pid = 1; pid <= c->lane_count; pid++) {
-            const struct report_lane *lane = &c->lanes[pid - 1];
-            int shown = 0;
-            for (uint32_t i = 0; i < p->shown && !shown; i++)
-                shown = p->order[i] == pid;
-            for (uint32_t column = 0; !shown && lane->cells && column < REPORT_COLUMNS; column++)
-                rest[column].marks |= lane->cells[column].marks &
-                                      (REPORT_MARK_KILLED | REPORT_MARK_FAULT | REPORT_MARK_OOM |
-                                       REPORT_MARK_CHECK | REPORT_MARK_SIGNAL);
-        }
-        for (uint32_t column = 0; column < p->columns; column++)
-            if (rest[column].events > rest_max)
-                rest_max = rest[column].events;
-        double y = AXIS_HEIGHT + p->shown * LANE_HEIGHT;
-        fprintf(out, "<text x=\"4\" y=\"%.1f\" class=\"more\">+%" PRIu32 " more process%s</text>\n",
-                y + LANE_HEIGHT / 2 + 4, hidden, hidden == 1 ? "" : "es");
-        char who[64];
-        snprintf(who, sizeof who, "%" PRIu32 " more processes", hidden);
-        write_lane_cells(p, rest, rest_max, p->columns, 0, y, who);
+}
+
+/* Everything not shown, in one row below the lanes: rest holds the hidden lanes'
+ * events (write_shown_lanes took the others out); its markers are their telling
+ * ones, and it has no blocked background. */
+static void write_hidden_row(const struct page *p, struct report_cell *rest, uint32_t hidden)
+{
+    const struct report_collector *c = p->c;
+    uint32_t rest_max = 1;
+    for (uint32_t column = 0; column < REPORT_COLUMNS; column++) {
+        rest[column].marks = 0;
+        rest[column].blocked = 0;
     }
-    free(rest);
-    fputs("</svg>\n", out);
+    for (uint32_t pid = 1; pid <= c->lane_count; pid++) {
+        const struct report_lane *lane = &c->lanes[pid - 1];
+        int shown = 0;
+        for (uint32_t i = 0; i < p->shown && !shown; i++)
+            shown = p->order[i] == pid;
+        for (uint32_t column = 0; !shown && lane->cells && column < REPORT_COLUMNS; column++)
+            rest[column].marks |= lane->cells[column].marks &
+                                  (REPORT_MARK_KILLED | REPORT_MARK_FAULT | REPORT_MARK_OOM |
+                                   REPORT_MARK_CHECK | REPORT_MARK_SIGNAL);
+    }
+    for (uint32_t column = 0; column < p->columns; column++)
+        if (rest[column].events > rest_max)
+            rest_max = rest[column].events;
+    double y = AXIS_HEIGHT + p->shown * LANE_HEIGHT;
+    fprintf(p->out, "<text x=\"4\" y=\"%.1f\" class=\"more\">+%" PRIu32 " more process%s</text>\n",
+            y + LANE_HEIGHT / 2 + 4, hidden, hidden == 1 ? "" : "es");
+    char who[64];
+    snprintf(who, sizeof who, "%" PRIu32 " more processes", hidden);
+    write_lane_cells(p, rest, rest_max, p->columns, 0, y, who);
+}
+
+/* The key to the timeline's colours and markers. */
+static void write_legend(FILE *out)
+{
     fputs("<p class=\"legend muted\">", out);
     static const char *const legend[][2] = {
         {"<rect class=\"a2\" x=\"0\" y=\"4\" width=\"14\" height=\"6\"/>", "ran (darker: busier)"},
@@ -625,6 +636,34 @@ static void write_timeline(struct page *p)
         fprintf(out, "<svg width=\"14\" height=\"14\" viewBox=\"0 0 14 14\">%s</svg>%s",
                 legend[i][0], legend[i][1]);
     fputs("</p>\n", out);
+}
+
+/* The timeline: the lanes shown, a row for the rest, and the legend below. */
+static void write_timeline(struct page *p)
+{
+    FILE *out = p->out;
+    const struct report_collector *c = p->c;
+    uint32_t hidden = 0;
+    for (uint32_t pid = 1; pid <= c->lane_count; pid++)
+        hidden += c->lanes[pid - 1].events > 0;
+    hidden -= p->shown;
+    uint32_t rows = p->shown + (hidden ? 1 : 0);
+    double height = AXIS_HEIGHT + rows * LANE_HEIGHT + 8;
+    write_timeline_intro(p, hidden);
+    fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                 "aria-label=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+            LABEL_WIDTH + PLOT_WIDTH + 10, height, LABEL_WIDTH + PLOT_WIDTH + 10, height);
+    write_axis(p, AXIS_HEIGHT, height - 6, 1);
+    uint32_t max_events = busiest_cell(p);
+    struct report_cell *rest = calloc(REPORT_COLUMNS, sizeof *rest);
+    for (uint32_t i = 0; rest && i < REPORT_COLUMNS; i++)
+        rest[i] = c->all[i];
+    write_shown_lanes(p, max_events, rest);
+    if (hidden && rest)
+        write_hidden_row(p, rest, hidden);
+    free(rest);
+    fputs("</svg>\n", out);
+    write_legend(out);
 }
 
 /* ---- resources --------------------------------------------------------------------- */
@@ -656,26 +695,54 @@ static void write_step(FILE *out, double x, double y_before, double y_after, int
         fprintf(out, " %.1f,%.1f %.1f,%.1f", x, y_before, x, y_after);
 }
 
-static void write_chart(const struct page *p, enum series series, const char *title,
-                        const char *limit_key, uint64_t limit, const char *unit)
+/* One chart: the series against its limit, what the legend says of it, and the
+ * scale that turns a level into a y on the plot. */
+struct chart {
+    enum series series;
+    uint64_t limit;
+    uint64_t peak;           /* the highest level in a column */
+    uint64_t last;           /* the level in the last column with events */
+    uint64_t lowest_ceiling; /* the fewest slots a slot fault left; limit when none */
+    uint64_t top;            /* the level at plot_top: limit or peak, at least 1 */
+    double plot_top, plot_bottom, span;
+};
+
+/* Measures series over the columns drawn: its peak, last level and lowest ceiling,
+ * and from them the chart's scale. */
+static struct chart measure_chart(const struct page *p, enum series series, uint64_t limit)
 {
-    FILE *out = p->out;
-    const struct report_collector *c = p->c;
-    uint64_t peak = 0, last = 0, lowest_ceiling = limit;
+    struct chart g = {.series = series, .limit = limit, .lowest_ceiling = limit};
     for (uint32_t column = 0; column < p->columns; column++) {
-        const struct report_usage *u = &c->usage[column];
+        const struct report_usage *u = &p->c->usage[column];
         if (!u->sampled)
             continue;
         uint64_t v = usage_value(u, series);
-        peak = v > peak ? v : peak;
-        last = v;
-        if (ceiling_value(u, series) && ceiling_value(u, series) < lowest_ceiling)
-            lowest_ceiling = ceiling_value(u, series);
+        g.peak = v > g.peak ? v : g.peak;
+        g.last = v;
+        if (ceiling_value(u, series) && ceiling_value(u, series) < g.lowest_ceiling)
+            g.lowest_ceiling = ceiling_value(u, series);
     }
-    uint64_t top = limit > peak ? limit : peak;
-    if (top == 0)
-        top = 1;
-    double plot_top = 14, plot_bottom = CHART_HEIGHT - 8, span = plot_bottom - plot_top;
+    g.top = limit > g.peak ? limit : g.peak;
+    if (g.top == 0)
+        g.top = 1;
+    g.plot_top = 14;
+    g.plot_bottom = CHART_HEIGHT - 8;
+    g.span = g.plot_bottom - g.plot_top;
+    return g;
+}
+
+/* The y of a level on the chart. */
+static double chart_y(const struct chart *g, uint64_t level)
+{
+    return g->plot_bottom - g->span * (double)level / (double)g->top;
+}
+
+/* Opens the chart's SVG and writes its legend on the left: the title, the peak
+ * against the limit, the level at the end, and the peak as a share of the limit. */
+static void write_chart_head(const struct page *p, const struct chart *g, const char *title,
+                             const char *unit)
+{
+    FILE *out = p->out;
     fprintf(out, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
                  "aria-label=\"",
             LABEL_WIDTH + PLOT_WIDTH + 10, CHART_HEIGHT, LABEL_WIDTH + PLOT_WIDTH + 10,
@@ -685,50 +752,59 @@ static void write_chart(const struct page *p, enum series series, const char *ti
     fputs("<text x=\"4\" y=\"24\" style=\"font-weight:bold\">", out);
     report_html_escape(out, title);
     fprintf(out, "</text>\n<text x=\"4\" y=\"40\">peak %" PRIu64 " of %" PRIu64 "%s%s</text>\n",
-            peak, limit, unit[0] ? " " : "", unit);
-    fprintf(out, "<text x=\"4\" y=\"56\" class=\"muted\">at the end: %" PRIu64 "</text>\n", last);
+            g->peak, g->limit, unit[0] ? " " : "", unit);
+    fprintf(out, "<text x=\"4\" y=\"56\" class=\"muted\">at the end: %" PRIu64 "</text>\n",
+            g->last);
     fprintf(out, "<text x=\"4\" y=\"72\" class=\"muted\">peak: %" PRIu64 "%% of the limit</text>\n",
-            limit ? peak * 100 / limit : 0);
-    write_axis(p, plot_top, plot_bottom, 0);
-    fprintf(out, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-            LABEL_WIDTH, plot_bottom, LABEL_WIDTH + PLOT_WIDTH, plot_bottom);
-    /* use: one level per column, the peak; a column without events keeps the last */
-    fputs("<polyline class=\"use\" points=\"", out);
-    uint64_t value = 0;
+            g->limit ? g->peak * 100 / g->limit : 0);
+}
+
+/* The step line of one level per column, as a polyline: the use (a column's peak,
+ * from 0) or, with ceiling set, the slots a slot fault left usable (from the
+ * limit). A column without a level (no events; for the ceiling, no fault) keeps
+ * the one before. */
+static void write_levels(const struct page *p, const struct chart *g, int ceiling)
+{
+    FILE *out = p->out;
+    const struct report_usage *usage = p->c->usage;
+    uint64_t level = ceiling ? g->limit : 0;
+    fprintf(out, "<polyline class=\"%s\" points=\"", ceiling ? "ceiling" : "use");
     for (uint32_t column = 0; column < p->columns; column++) {
-        uint64_t previous = value;
-        if (c->usage[column].sampled)
-            value = usage_value(&c->usage[column], series);
-        if (column == 0 || value != previous)
-            write_step(out, column_x(p, column), plot_bottom - span * (double)previous / (double)top,
-                       plot_bottom - span * (double)value / (double)top, column == 0);
+        uint64_t previous = level;
+        uint64_t v = ceiling ? ceiling_value(&usage[column], g->series)
+                             : usage_value(&usage[column], g->series);
+        if (usage[column].sampled && (v || !ceiling))
+            level = v;
+        if (column == 0 || level != previous)
+            write_step(out, column_x(p, column), chart_y(g, previous), chart_y(g, level),
+                       column == 0);
     }
-    fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns),
-            plot_bottom - span * (double)value / (double)top);
-    double limit_y = plot_bottom - span * (double)limit / (double)top;
+    fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns), chart_y(g, level));
+}
+
+/* A resource chart: use over time against the limit (a dashed line), and what a
+ * slot fault left usable when it took slots away. */
+static void write_chart(const struct page *p, enum series series, const char *title,
+                        const char *limit_key, uint64_t limit, const char *unit)
+{
+    FILE *out = p->out;
+    struct chart g = measure_chart(p, series, limit);
+    write_chart_head(p, &g, title, unit);
+    write_axis(p, g.plot_top, g.plot_bottom, 0);
+    fprintf(out, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+            LABEL_WIDTH, g.plot_bottom, LABEL_WIDTH + PLOT_WIDTH, g.plot_bottom);
+    write_levels(p, &g, 0);
+    double limit_y = chart_y(&g, limit);
     fprintf(out, "<line class=\"limit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
             LABEL_WIDTH, limit_y, LABEL_WIDTH + PLOT_WIDTH, limit_y);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"bad\">%s = %" PRIu64
                  "</text>\n",
             LABEL_WIDTH + PLOT_WIDTH, limit_y - 3, limit_key, limit);
-    if (lowest_ceiling < limit) {
-        /* a slot fault took slots away: what was left usable */
-        fputs("<polyline class=\"ceiling\" points=\"", out);
-        uint64_t ceiling = limit;
-        for (uint32_t column = 0; column < p->columns; column++) {
-            uint64_t previous = ceiling;
-            if (c->usage[column].sampled && ceiling_value(&c->usage[column], series))
-                ceiling = ceiling_value(&c->usage[column], series);
-            if (column == 0 || ceiling != previous)
-                write_step(out, column_x(p, column),
-                           plot_bottom - span * (double)previous / (double)top,
-                           plot_bottom - span * (double)ceiling / (double)top, column == 0);
-        }
-        fprintf(out, " %.1f,%.1f\"/>\n", column_x(p, p->columns),
-                plot_bottom - span * (double)ceiling / (double)top);
+    if (g.lowest_ceiling < limit) {
+        write_levels(p, &g, 1);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:#9467bd\">usable under a slot "
                      "fault: %" PRIu64 "</text>\n",
-                LABEL_WIDTH + 4, plot_top - 2, lowest_ceiling);
+                LABEL_WIDTH + 4, g.plot_top - 2, g.lowest_ceiling);
     }
     fputs("</svg>\n", out);
 }

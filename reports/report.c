@@ -186,19 +186,20 @@ static int is_error(const struct trace_event *e)
            e->op != TRACE_OP_EXIT;
 }
 
-static void collect_event(void *context, const struct trace_event *e, const struct run_view *view)
+/* The limits of the world, noted at the first event: the charts draw them. */
+static void note_limits(struct report_collector *c, const struct world *w)
 {
-    struct report_collector *c = context;
-    const struct world *w = view->world;
-    if (!c->limits_known) {
-        c->max_channels = w->max_channels;
-        c->max_procs = w->max_procs;
-        c->max_ports = w->max_ports;
-        c->heap_capacity_bytes = w->heap.capacity_bytes;
-        c->limits_known = 1;
-    }
-    uint64_t at = c->axis_steps ? e->step : e->vtime_ns;
-    uint32_t column = column_for(c, at);
+    c->max_channels = w->max_channels;
+    c->max_procs = w->max_procs;
+    c->max_ports = w->max_ports;
+    c->heap_capacity_bytes = w->heap.capacity_bytes;
+    c->limits_known = 1;
+}
+
+/* Counts an event in the run's totals and its column: events, resource use, calls. */
+static void count_event(struct report_collector *c, const struct trace_event *e, uint32_t column,
+                        uint64_t at, const struct world *w)
+{
     c->events++;
     c->last_at = at;
     c->last_step = e->step;
@@ -212,8 +213,15 @@ static void collect_event(void *context, const struct trace_event *e, const stru
         c->op_errors[e->op] += (uint64_t)is_error(e);
         c->op_blocked[e->op] += e->result == TRACE_RESULT_BLOCKED;
     }
-    struct report_lane *other = NULL; /* a process the event is about, beside its own */
-    uint16_t other_bits = 0;
+}
+
+/* The process an event is about beside its own (the child of a spawn, the task a
+ * wake-up wakes, the target of a kill), updated, with the mark it gets in *bits.
+ * NULL for other events, or when its lane cannot be had. */
+static struct report_lane *other_lane(struct report_collector *c, const struct trace_event *e,
+                                      const struct run_view *view, uint64_t at, uint16_t *bits)
+{
+    struct report_lane *other = NULL;
     switch (e->op) {
     case TRACE_OP_SPAWN:
         if (e->result > 0 && e->result <= UINT32_MAX) {
@@ -222,14 +230,14 @@ static void collect_event(void *context, const struct trace_event *e, const stru
                 other->spawn_at = at;
                 other->parent = e->pid;
             }
-            other_bits = REPORT_MARK_SPAWN;
+            *bits = REPORT_MARK_SPAWN;
         }
         break;
     case TRACE_OP_WAKE:
         if (e->arg > 0 && e->arg <= UINT32_MAX) {
             other = lane_get(c, (uint32_t)e->arg, view, at);
             unblock(c, other, at);
-            other_bits = REPORT_MARK_WAKE;
+            *bits = REPORT_MARK_WAKE;
         }
         break;
     case TRACE_OP_KILL:
@@ -237,12 +245,86 @@ static void collect_event(void *context, const struct trace_event *e, const stru
             other = lane_get(c, (uint32_t)((uint64_t)e->arg >> 8), view, at);
             if (other)
                 other->signals++;
-            other_bits = REPORT_MARK_SIGNAL;
+            *bits = REPORT_MARK_SIGNAL;
         }
         break;
     default:
         break;
     }
+    return other;
+}
+
+/* What a call's result does to its own lane: a block opens a blocked interval, an
+ * error is counted. Returns the marks it earns. */
+static uint16_t note_result(struct report_lane *lane, const struct trace_event *e, uint64_t at)
+{
+    if (e->result == TRACE_RESULT_BLOCKED) {
+        lane->state = REPORT_LANE_BLOCKED;
+        lane->blocked_op = e->op;
+        lane->blocked_object = e->object;
+        lane->blocked_since_at = at;
+        lane->blocked_since_step = e->step;
+        return REPORT_MARK_BLOCK;
+    }
+    if (is_error(e)) {
+        lane->errors++;
+        /* "try again" and "too late" are how nonblocking and timed calls say no:
+         * counted, but not marked, or a polling loop would be all markers */
+        if (e->result != -EAGAIN && e->result != -ETIMEDOUT)
+            return REPORT_MARK_ERROR;
+    }
+    return 0;
+}
+
+/* What the lifecycle events (start, exit, kill, fault, OOM, failed check) do to
+ * their own lane. Returns the marks they earn. */
+static uint16_t note_lifecycle(struct report_collector *c, struct report_lane *lane,
+                               const struct trace_event *e, const struct run_view *view,
+                               uint64_t at)
+{
+    switch (e->op) {
+    case TRACE_OP_START:
+        if (!lane->name[0]) {
+            const char *name = view->names->task(view->names->context, e->pid);
+            snprintf(lane->name, sizeof lane->name, "%s", name ? name : "");
+        }
+        return 0;
+    case TRACE_OP_EXIT:
+        lane->state = REPORT_LANE_EXITED;
+        lane->exit_status = e->arg;
+        lane->end_at = at;
+        return REPORT_MARK_EXIT;
+    case TRACE_OP_KILLED:
+        lane->state = REPORT_LANE_KILLED;
+        lane->exit_status = e->result;
+        lane->end_at = at;
+        return REPORT_MARK_KILLED;
+    case TRACE_OP_FAULT:
+        lane->faults++;
+        if ((uint64_t)e->arg < FAULT_POINT_COUNT && !c->fault_first_step[e->arg])
+            c->fault_first_step[e->arg] = e->step ? e->step : 1;
+        return REPORT_MARK_FAULT;
+    case TRACE_OP_OOM:
+        lane->ooms++;
+        return REPORT_MARK_OOM;
+    case TRACE_OP_CHECK_FAILED:
+        lane->checked = 1;
+        return REPORT_MARK_CHECK;
+    default:
+        return 0;
+    }
+}
+
+static void collect_event(void *context, const struct trace_event *e, const struct run_view *view)
+{
+    struct report_collector *c = context;
+    if (!c->limits_known)
+        note_limits(c, view->world);
+    uint64_t at = c->axis_steps ? e->step : e->vtime_ns;
+    uint32_t column = column_for(c, at);
+    count_event(c, e, column, at, view->world);
+    uint16_t other_bits = 0;
+    struct report_lane *other = other_lane(c, e, view, at, &other_bits);
     if (other) {
         mark(other, column, other_bits);
         c->all[column].marks |= other_bits;
@@ -254,59 +336,10 @@ static void collect_event(void *context, const struct trace_event *e, const stru
     if (e->op != TRACE_OP_WAKE)
         unblock(c, lane, at); /* its own event: it runs again */
     lane->events++;
-    uint16_t bits = 0;
     if (lane->cells && lane->cells[column].events < UINT32_MAX)
         lane->cells[column].events++;
-    if (e->result == TRACE_RESULT_BLOCKED) {
-        lane->state = REPORT_LANE_BLOCKED;
-        lane->blocked_op = e->op;
-        lane->blocked_object = e->object;
-        lane->blocked_since_at = at;
-        lane->blocked_since_step = e->step;
-        bits |= REPORT_MARK_BLOCK;
-    } else if (is_error(e)) {
-        lane->errors++;
-        /* "try again" and "too late" are how nonblocking and timed calls say no:
-         * counted, but not marked, or a polling loop would be all markers */
-        if (e->result != -EAGAIN && e->result != -ETIMEDOUT)
-            bits |= REPORT_MARK_ERROR;
-    }
-    switch (e->op) {
-    case TRACE_OP_START:
-        if (!lane->name[0]) {
-            const char *name = view->names->task(view->names->context, e->pid);
-            snprintf(lane->name, sizeof lane->name, "%s", name ? name : "");
-        }
-        break;
-    case TRACE_OP_EXIT:
-        lane->state = REPORT_LANE_EXITED;
-        lane->exit_status = e->arg;
-        lane->end_at = at;
-        bits |= REPORT_MARK_EXIT;
-        break;
-    case TRACE_OP_KILLED:
-        lane->state = REPORT_LANE_KILLED;
-        lane->exit_status = e->result;
-        lane->end_at = at;
-        bits |= REPORT_MARK_KILLED;
-        break;
-    case TRACE_OP_FAULT:
-        lane->faults++;
-        bits |= REPORT_MARK_FAULT;
-        if ((uint64_t)e->arg < FAULT_POINT_COUNT && !c->fault_first_step[e->arg])
-            c->fault_first_step[e->arg] = e->step ? e->step : 1;
-        break;
-    case TRACE_OP_OOM:
-        lane->ooms++;
-        bits |= REPORT_MARK_OOM;
-        break;
-    case TRACE_OP_CHECK_FAILED:
-        lane->checked = 1;
-        bits |= REPORT_MARK_CHECK;
-        break;
-    default:
-        break;
-    }
+    uint16_t bits = note_result(lane, e, at);
+    bits |= note_lifecycle(c, lane, e, view, at);
     mark(lane, column, bits);
     c->all[column].marks |= bits;
 }

@@ -240,20 +240,37 @@ long sweep_config_labels(const struct sweep_record *records, long count, const c
     return n;
 }
 
-long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
-                        const char *const *labels, const char *const *declared, long configs,
-                        int partial, int *held_out)
+/* What the table counts for each config: its seeds, by outcome and in all, how
+ * many reproduced the declared outcome, and its lowest failing seed. */
+struct tally {
+    long (*counts)[OUTCOMES + 1]; /* [config][outcome index], OUTCOMES: other */
+    long *seeds;
+    long *reproduced;
+    const struct sweep_record **first;
+    int shown[OUTCOMES + 1]; /* the outcome columns the table shows */
+};
+
+/* Allocates t's counters for configs configs. Returns 0, or -ENOMEM (tally_free
+ * releases what was allocated). */
+static int tally_alloc(struct tally *t, long configs)
 {
-    long (*counts)[OUTCOMES + 1] = calloc((size_t)configs + 1, sizeof *counts);
-    long *seeds = calloc((size_t)configs + 1, sizeof *seeds);
-    long *reproduced = calloc((size_t)configs + 1, sizeof *reproduced);
-    const struct sweep_record **first = calloc((size_t)configs + 1, sizeof *first);
-    if (!counts || !seeds || !reproduced || !first) {
-        free(counts), free(seeds), free(reproduced), free(first);
-        fprintf(out, "sweep: out of memory for the table\n");
-        return configs;
-    }
-    int shown[OUTCOMES + 1] = {0};
+    t->counts = calloc((size_t)configs + 1, sizeof *t->counts);
+    t->seeds = calloc((size_t)configs + 1, sizeof *t->seeds);
+    t->reproduced = calloc((size_t)configs + 1, sizeof *t->reproduced);
+    t->first = calloc((size_t)configs + 1, sizeof *t->first);
+    return t->counts && t->seeds && t->reproduced && t->first ? 0 : -ENOMEM;
+}
+
+static void tally_free(struct tally *t)
+{
+    free(t->counts), free(t->seeds), free(t->reproduced), free(t->first);
+}
+
+/* Counts each record under its config (records of other configs are skipped);
+ * the pass column is always shown, the others when some record has them. */
+static void tally_records(struct tally *t, const struct sweep_record *records, long count,
+                          const char *const *labels, long configs)
+{
     for (long i = 0; i < count; i++) {
         long c = 0;
         while (c < configs && strcmp(labels[c], records[i].config) != 0)
@@ -261,53 +278,97 @@ long sweep_config_table(FILE *out, const struct sweep_record *records, long coun
         if (c == configs)
             continue;
         unsigned o = outcome_index(records[i].outcome);
-        counts[c][o]++;
-        seeds[c]++;
-        shown[o] = 1;
-        reproduced[c] += records[i].reproduces;
-        if (o != 0 && (!first[c] || records[i].seed < first[c]->seed))
-            first[c] = &records[i];
+        t->counts[c][o]++;
+        t->seeds[c]++;
+        t->shown[o] = 1;
+        t->reproduced[c] += records[i].reproduces;
+        if (o != 0 && (!t->first[c] || records[i].seed < t->first[c]->seed))
+            t->first[c] = &records[i];
     }
-    shown[0] = 1;
-    int width = 8;
-    for (long c = 0; c < configs; c++)
-        if ((int)strlen(labels[c]) > width)
-            width = (int)strlen(labels[c]);
+    t->shown[0] = 1;
+}
+
+/* How a config is named in the table: its label, or "(default)" for none. */
+static const char *config_label(const char *label)
+{
+    return label[0] ? label : "(default)";
+}
+
+/* The table's header line, its first column width wide. */
+static void write_table_header(FILE *out, const struct tally *t, int width, int declared)
+{
     fprintf(out, "%-*s %7s", width, "config", "seeds");
     for (unsigned o = 0; o <= OUTCOMES; o++)
-        if (shown[o])
+        if (t->shown[o])
             fprintf(out, " %13s", o < OUTCOMES ? outcome_order[o] : "other");
     fprintf(out, " %7s %13s", "failed", "first failing");
     if (declared)
         fprintf(out, "  %-13s %s", "declared", "verdict");
     fputc('\n', out);
+}
+
+/* Config c's row up to its verdict: seeds, the count of each outcome shown, the
+ * failure rate and the first failing seed. Returns the seeds that did not pass. */
+static long write_config_row(FILE *out, const struct tally *t, long c, const char *label,
+                             int width)
+{
+    fprintf(out, "%-*s %7ld", width, config_label(label), t->seeds[c]);
+    for (unsigned o = 0; o <= OUTCOMES; o++)
+        if (t->shown[o])
+            fprintf(out, " %13ld", t->counts[c][o]);
+    long failed = t->seeds[c] - t->counts[c][0];
+    /* the rate in tenths of a percent, in integers */
+    long permille = t->seeds[c] ? (failed * 1000 + t->seeds[c] / 2) / t->seeds[c] : 0;
+    char seed_text[32] = "-";
+    if (t->first[c])
+        snprintf(seed_text, sizeof seed_text, "%" PRIu64, t->first[c]->seed);
+    fprintf(out, " %5ld.%ld%% %13s", permille / 10, permille % 10, seed_text);
+    return failed;
+}
+
+/* Config c's verdict against its declared outcome: a pass must never fail, any
+ * other outcome must reproduce on some seed (a shard may not hold that seed).
+ * Returns 1 when the declaration held. */
+static int write_verdict(FILE *out, const struct tally *t, long c, const char *declared,
+                         long failed, int partial)
+{
+    int is_pass = strcmp(declared, "pass") == 0;
+    int held = is_pass ? failed == 0 && t->seeds[c] > 0 : t->reproduced[c] > 0;
+    if (!held && !is_pass && partial) {
+        held = 1;
+        fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared);
+    } else if (is_pass) {
+        fprintf(out, "  %-13s %s", declared, held ? "ok" : "FAILS");
+    } else if (held) {
+        fprintf(out, "  %-13s reproduces (%ld of %ld)", declared, t->reproduced[c],
+                t->seeds[c]);
+    } else {
+        fprintf(out, "  %-13s NOT REPRODUCED", declared);
+    }
+    return held;
+}
+
+long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
+                        const char *const *labels, const char *const *declared, long configs,
+                        int partial, int *held_out)
+{
+    struct tally t = {0};
+    if (tally_alloc(&t, configs) != 0) {
+        tally_free(&t);
+        fprintf(out, "sweep: out of memory for the table\n");
+        return configs;
+    }
+    tally_records(&t, records, count, labels, configs);
+    int width = 8;
+    for (long c = 0; c < configs; c++)
+        if ((int)strlen(labels[c]) > width)
+            width = (int)strlen(labels[c]);
+    write_table_header(out, &t, width, declared != NULL);
     long broken = 0;
     for (long c = 0; c < configs; c++) {
-        fprintf(out, "%-*s %7ld", width, labels[c][0] ? labels[c] : "(default)", seeds[c]);
-        for (unsigned o = 0; o <= OUTCOMES; o++)
-            if (shown[o])
-                fprintf(out, " %13ld", counts[c][o]);
-        long failed = seeds[c] - counts[c][0];
-        /* the rate in tenths of a percent, in integers */
-        long permille = seeds[c] ? (failed * 1000 + seeds[c] / 2) / seeds[c] : 0;
-        char seed_text[32] = "-";
-        if (first[c])
-            snprintf(seed_text, sizeof seed_text, "%" PRIu64, first[c]->seed);
-        fprintf(out, " %5ld.%ld%% %13s", permille / 10, permille % 10, seed_text);
+        long failed = write_config_row(out, &t, c, labels[c], width);
         if (declared) {
-            int is_pass = strcmp(declared[c], "pass") == 0;
-            int held = is_pass ? failed == 0 && seeds[c] > 0 : reproduced[c] > 0;
-            if (!held && !is_pass && partial) {
-                held = 1;
-                fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared[c]);
-            } else if (is_pass) {
-                fprintf(out, "  %-13s %s", declared[c], held ? "ok" : "FAILS");
-            } else if (held) {
-                fprintf(out, "  %-13s reproduces (%ld of %ld)", declared[c], reproduced[c],
-                        seeds[c]);
-            } else {
-                fprintf(out, "  %-13s NOT REPRODUCED", declared[c]);
-            }
+            int held = write_verdict(out, &t, c, declared[c], failed, partial);
             broken += !held;
             if (held_out)
                 held_out[c] = held;
@@ -315,10 +376,9 @@ long sweep_config_table(FILE *out, const struct sweep_record *records, long coun
         fputc('\n', out);
     }
     for (long c = 0; c < configs; c++)
-        if (first[c])
-            fprintf(out, "  %s first fails: %s\n", labels[c][0] ? labels[c] : "(default)",
-                    first[c]->replay);
-    free(counts), free(seeds), free(reproduced), free(first);
+        if (t.first[c])
+            fprintf(out, "  %s first fails: %s\n", config_label(labels[c]), t.first[c]->replay);
+    tally_free(&t);
     return broken;
 }
 

@@ -180,6 +180,90 @@ static void actor_main(void *arg)
     }
 }
 
+/* pytest's nursery: the registry and the actors it watches, on port keys 0..count-1. */
+struct nursery {
+    uint32_t port;
+    uint32_t listener[2]; /* the registry: [0] bound under REGISTRY_KEY, [1] handed out */
+    uint32_t end[ACTORS_MAX];
+    int pid[ACTORS_MAX];
+    int open[ACTORS_MAX]; /* end[i] is open and watched */
+    uint32_t count;
+};
+
+/* Spawns the actors into their group, each watched on the port under its index. */
+static void spawn_actors(struct nursery *n, uint32_t actors)
+{
+    for (uint32_t i = 0; i < actors; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "actor-%u", i + 1);
+        n->pid[n->count] = spawn_actor(name, 1, n->listener[1], run.actor_group, &n->end[n->count]);
+        if (n->pid[n->count] < 0)
+            continue;
+        n->open[n->count] = sys_port_bind(n->port, n->end[n->count], n->count) == 0;
+        sys_check(n->open[n->count], "pytest: cannot watch %s", name);
+        n->count++;
+    }
+}
+
+/* Reads what actor i sent, without blocking. Returns 1 when it reported an error;
+ * an actor that is gone without a word is only dropped. */
+static int read_actor(struct nursery *n, uint32_t i)
+{
+    int failed = 0;
+    for (;;) {
+        struct chan_received m;
+        int rc = sys_chan_recv(n->end[i], &m, SYS_NONBLOCK, 0);
+        if (rc == -EAGAIN)
+            break;
+        sys_check(rc == 0, "pytest: recv from actor %u failed with %d", i + 1, rc);
+        if (m.eof) {
+            /* Gone without a word: only the registry entry goes. */
+            sys_close(n->end[i]);
+            n->open[i] = 0;
+            break;
+        }
+        failed |= m.bytes == MSG_ERROR;
+    }
+    return failed;
+}
+
+/* The test runs; the nursery waits for a result or an error, counting the actors
+ * that register on the way. */
+static void wait_for_error(struct nursery *n)
+{
+    for (int failed = 0; !failed;) {
+        struct port_event event;
+        int rc = sys_port_wait(n->port, &event, 0, 0);
+        sys_check(rc == 0, "pytest: port_wait failed with %d", rc);
+        if (event.key == REGISTRY_KEY) {
+            struct chan_received m;
+            while (sys_chan_recv(n->listener[0], &m, SYS_NONBLOCK, 0) == 0 && !m.eof)
+                run.registered += m.bytes == MSG_REGISTER;
+            continue;
+        }
+        uint32_t i = (uint32_t)event.key;
+        if (i >= n->count || !n->open[i])
+            continue;
+        failed |= read_actor(n, i);
+    }
+}
+
+/* The nursery's cancel path: cancel the other actors, reap every one, and close the
+ * registry. */
+static void cancel_actors(struct nursery *n)
+{
+    for (uint32_t i = 0; i < n->count; i++)
+        if (n->open[i])
+            sys_chan_send(n->end[i], MSG_CANCEL, NULL, 0, 0); /* -EPIPE: already gone */
+    for (uint32_t i = 0; i < n->count; i++) {
+        reap("pytest", n->pid[i]);
+        if (n->open[i])
+            sys_close(n->end[i]);
+    }
+    sys_close(n->listener[0]);
+    sys_close(n->port);
+}
+
 /* pytest: the test runner and root actor, a background job. */
 static void pytest_main(void *unused)
 {
@@ -189,73 +273,19 @@ static void pytest_main(void *unused)
     int port = sys_port_create();
     if (port < 0)
         sys_exit(2); /* no registry: the session fails to start (an injected fault) */
-    uint32_t listener[2];
-    if (sys_chan_create(listener) != 0) {
-        sys_close((uint32_t)port);
+    struct nursery n = {.port = (uint32_t)port};
+    if (sys_chan_create(n.listener) != 0) {
+        sys_close(n.port);
         sys_exit(2);
     }
-    sys_check(sys_port_bind((uint32_t)port, listener[0], REGISTRY_KEY) == 0,
+    sys_check(sys_port_bind(n.port, n.listener[0], REGISTRY_KEY) == 0,
               "pytest: cannot bind the registry on :1616");
     run.actor_group = sys_group_create();
-    uint32_t end[ACTORS_MAX];
-    int pid[ACTORS_MAX];
-    int open[ACTORS_MAX] = {0};
-    uint32_t count = 0;
-    for (uint32_t i = 0; i < actors; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "actor-%u", i + 1);
-        pid[count] = spawn_actor(name, 1, listener[1], run.actor_group, &end[count]);
-        if (pid[count] < 0)
-            continue;
-        open[count] = sys_port_bind((uint32_t)port, end[count], count) == 0;
-        sys_check(open[count], "pytest: cannot watch %s", name);
-        count++;
-    }
-    sys_close(listener[1]);
-
-    /* The test runs; the nursery waits for a result or an error. */
-    for (int failed = 0; !failed;) {
-        struct port_event event;
-        int rc = sys_port_wait((uint32_t)port, &event, 0, 0);
-        sys_check(rc == 0, "pytest: port_wait failed with %d", rc);
-        if (event.key == REGISTRY_KEY) {
-            struct chan_received m;
-            while (sys_chan_recv(listener[0], &m, SYS_NONBLOCK, 0) == 0 && !m.eof)
-                run.registered += m.bytes == MSG_REGISTER;
-            continue;
-        }
-        uint32_t i = (uint32_t)event.key;
-        if (i >= count || !open[i])
-            continue;
-        for (;;) {
-            struct chan_received m;
-            rc = sys_chan_recv(end[i], &m, SYS_NONBLOCK, 0);
-            if (rc == -EAGAIN)
-                break;
-            sys_check(rc == 0, "pytest: recv from actor %u failed with %d", i + 1, rc);
-            if (m.eof) {
-                /* Gone without a word: only the registry entry goes. */
-                sys_close(end[i]);
-                open[i] = 0;
-                break;
-            }
-            failed |= m.bytes == MSG_ERROR;
-        }
-    }
-
-    /* The nursery's cancel path: cancel the other actors, reap every one, close the
-     * registry, and end the (failed) session. */
-    for (uint32_t i = 0; i < count; i++)
-        if (open[i])
-            sys_chan_send(end[i], MSG_CANCEL, NULL, 0, 0); /* -EPIPE: already gone */
-    for (uint32_t i = 0; i < count; i++) {
-        reap("pytest", pid[i]);
-        if (open[i])
-            sys_close(end[i]);
-    }
-    sys_close(listener[0]);
-    sys_close((uint32_t)port);
-    sys_exit(1);
+    spawn_actors(&n, actors);
+    sys_close(n.listener[1]);
+    wait_for_error(&n);
+    cancel_actors(&n);
+    sys_exit(1); /* the session failed */
 }
 
 static const struct scenario_variant sigkill_skips_cancel_variants[] = {
