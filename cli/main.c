@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "sim/coro.h"
 #include "cli/options.h"
 #include "sim/repro.h"
@@ -16,8 +17,6 @@
 #include "model/world.h"
 #include "reports/report.h"
 
-int sweep_command(int argc, char **argv); /* reports/sweep_cli.c */
-int merge_command(int argc, char **argv);
 int shrink_command(int argc, char **argv); /* reports/shrink.c */
 
 /* ---- help ------------------------------------------------------------------------- */
@@ -725,9 +724,9 @@ int main(int argc, char **argv)
     else if (strcmp(command, "faults") == 0)
         status = command_faults(argc - 2, argv + 2);
     else if (strcmp(command, "sweep") == 0)
-        status = sweep_command(argc - 2, argv + 2);
+        status = cli_sweep(argc - 2, argv + 2);
     else if (strcmp(command, "merge") == 0)
-        status = merge_command(argc - 2, argv + 2);
+        status = cli_merge(argc - 2, argv + 2);
     else if (strcmp(command, "shrink") == 0)
         status = shrink_command(argc - 2, argv + 2);
     else

@@ -1,0 +1,21 @@
+/* commands — the detsim subcommands, one file each in cli/.
+ *
+ * Each takes the arguments after its name (argv[0] is the first of them), prints
+ * its result on stdout, and returns the exit status: EXIT_EXPECTED (0) when the
+ * outcome is the expected one, EXIT_UNEXPECTED (1) when not, EXIT_USAGE (2) after
+ * one line on stderr for bad usage or bad input, EXIT_INTERNAL (3) after one line
+ * on stderr for an internal error (cli/options.h). Nothing outside cli/ but the
+ * tests includes this header. */
+#ifndef DETSIM_COMMANDS_H
+#define DETSIM_COMMANDS_H
+
+/* detsim sweep SCENARIO [options]: many seeds in forked workers (it forks itself:
+ * call it where workers may be forked), or the fail-nth loop over one seed; 1 when
+ * a seed or a configuration did not behave as expected. */
+int cli_sweep(int argc, char **argv);
+
+/* detsim merge FILE...: the summary of several sweeps' --json results; 1 when a
+ * seed did not have its expected outcome. */
+int cli_merge(int argc, char **argv);
+
+#endif
