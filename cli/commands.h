@@ -18,4 +18,8 @@ int cli_sweep(int argc, char **argv);
  * seed did not have its expected outcome. */
 int cli_merge(int argc, char **argv);
 
+/* detsim shrink FILE [options]: a repro shrunk to the smallest run that fails the
+ * same way, written beside it (or to --output); 2 when it cannot be written. */
+int cli_shrink(int argc, char **argv);
+
 #endif

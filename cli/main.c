@@ -17,8 +17,6 @@
 #include "model/world.h"
 #include "reports/report.h"
 
-int shrink_command(int argc, char **argv); /* reports/shrink.c */
-
 /* ---- help ------------------------------------------------------------------------- */
 
 static const char main_help[] =
@@ -728,7 +726,7 @@ int main(int argc, char **argv)
     else if (strcmp(command, "merge") == 0)
         status = cli_merge(argc - 2, argv + 2);
     else if (strcmp(command, "shrink") == 0)
-        status = shrink_command(argc - 2, argv + 2);
+        status = cli_shrink(argc - 2, argv + 2);
     else
         status = options_usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
                              "shrink, faults; see 'detsim --help')",
