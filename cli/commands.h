@@ -9,6 +9,20 @@
 #ifndef DETSIM_COMMANDS_H
 #define DETSIM_COMMANDS_H
 
+/* detsim list [--names]: every scenario with its description and variants. */
+int cli_list(int argc, char **argv);
+
+/* detsim faults: every failpoint --fault can arm, with its error and description. */
+int cli_faults(int argc, char **argv);
+
+/* detsim run SCENARIO [options]: one seed, with its hang report and summary line;
+ * 1 when the outcome is not the --expect one. */
+int cli_run(int argc, char **argv);
+
+/* detsim replay FILE [options]: a repro file's run again; 1 when its outcome, hash
+ * or signature differs from the recorded one. */
+int cli_replay(int argc, char **argv);
+
 /* detsim sweep SCENARIO [options]: many seeds in forked workers (it forks itself:
  * call it where workers may be forked), or the fail-nth loop over one seed; 1 when
  * a seed or a configuration did not behave as expected. */
