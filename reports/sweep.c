@@ -1,5 +1,6 @@
 /* sweep — records, signatures, JSON Lines and the summary; see sweep.h. The
- * workers and the command live in sweep_cli.c. */
+ * workers are reports/pool.c, the engine reports/sweep_run.c, the command
+ * cli/sweep.c. */
 #include "sweep.h"
 
 #include "report.h"
@@ -240,6 +241,28 @@ long sweep_config_labels(const struct sweep_record *records, long count, const c
     return n;
 }
 
+/* Prints a config's declared outcome and whether it held, over seeds of which failed
+ * did not pass and reproduced showed the declared failure: a "pass" config passes
+ * every seed, another reproduces at least once (when partial, one that did not is
+ * not judged). Returns whether it held. */
+static int print_verdict(FILE *out, const char *declared, long seeds, long failed,
+                         long reproduced, int partial)
+{
+    int is_pass = strcmp(declared, "pass") == 0;
+    int held = is_pass ? failed == 0 && seeds > 0 : reproduced > 0;
+    if (!held && !is_pass && partial) {
+        held = 1;
+        fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared);
+    } else if (is_pass) {
+        fprintf(out, "  %-13s %s", declared, held ? "ok" : "FAILS");
+    } else if (held) {
+        fprintf(out, "  %-13s reproduces (%ld of %ld)", declared, reproduced, seeds);
+    } else {
+        fprintf(out, "  %-13s NOT REPRODUCED", declared);
+    }
+    return held;
+}
+
 long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
                         const char *const *labels, const char *const *declared, long configs,
                         int partial, int *held_out)
@@ -295,19 +318,7 @@ long sweep_config_table(FILE *out, const struct sweep_record *records, long coun
             snprintf(seed_text, sizeof seed_text, "%" PRIu64, first[c]->seed);
         fprintf(out, " %5ld.%ld%% %13s", permille / 10, permille % 10, seed_text);
         if (declared) {
-            int is_pass = strcmp(declared[c], "pass") == 0;
-            int held = is_pass ? failed == 0 && seeds[c] > 0 : reproduced[c] > 0;
-            if (!held && !is_pass && partial) {
-                held = 1;
-                fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared[c]);
-            } else if (is_pass) {
-                fprintf(out, "  %-13s %s", declared[c], held ? "ok" : "FAILS");
-            } else if (held) {
-                fprintf(out, "  %-13s reproduces (%ld of %ld)", declared[c], reproduced[c],
-                        seeds[c]);
-            } else {
-                fprintf(out, "  %-13s NOT REPRODUCED", declared[c]);
-            }
+            int held = print_verdict(out, declared[c], seeds[c], failed, reproduced[c], partial);
             broken += !held;
             if (held_out)
                 held_out[c] = held;
