@@ -1,5 +1,6 @@
 /* sweep — records, signatures, JSON Lines and the summary; see sweep.h. The
- * workers and the command live in sweep_cli.c. */
+ * workers are reports/pool.c, the engine reports/sweep_run.c, the command
+ * cli/sweep.c. */
 #include "sweep.h"
 
 #include "report.h"

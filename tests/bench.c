@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "faults/fault.h"
 #include "sim/coro.h"
 #include "sim/run.h"
@@ -278,8 +279,6 @@ static void bench_failpoints(void)
 
 /* ---- sweeps: seeds per second, whole command, at 1 and 2 jobs ------------------ */
 
-int sweep_command(int argc, char **argv);
-
 static double sweep_seeds_per_second(const char *scenario, const char *count, const char *jobs)
 {
     char count_flag[] = "--count", jobs_flag[] = "--jobs", quiet_flag[] = "--quiet";
@@ -289,7 +288,7 @@ static double sweep_seeds_per_second(const char *scenario, const char *count, co
     int saved = dup(1);
     FILE *null = freopen("/dev/null", "w", stdout);
     double start = now_seconds();
-    int status = sweep_command(6, argv);
+    int status = cli_sweep(6, argv);
     double elapsed = now_seconds() - start;
     fflush(stdout);
     dup2(saved, 1);

@@ -9,10 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "reports/sweep.h"
 #include "sim/sys.h"
-
-int sweep_command(int argc, char **argv);
 
 /* Crashes the C code itself on about half the seeds. */
 SCENARIO(test_crashy, "test: a scenario whose C code crashes on some seeds", NULL)
@@ -36,7 +35,7 @@ struct captured {
     char err[1024];
 };
 
-/* Runs sweep_command in a child with stdout to a file: it forks workers itself. */
+/* Runs cli_sweep in a child with stdout to a file: it forks workers itself. */
 static void run_sweep(struct captured *c, const char *const *args)
 {
     char path[] = "/tmp/detsim-sweep-XXXXXX", err_path[] = "/tmp/detsim-sweep-err-XXXXXX";
@@ -54,7 +53,7 @@ static void run_sweep(struct captured *c, const char *const *args)
             argv[argc] = (char *)args[argc];
             argc++;
         }
-        int status = sweep_command(argc, argv);
+        int status = cli_sweep(argc, argv);
         fflush(stdout);
         _exit(status);
     }
