@@ -60,6 +60,8 @@ check_file() {
     if [ $file_status -eq 0 ]; then
         if [ "$total" -eq 0 ]; then
             echo "readme: $file: no examples"
+        elif [ "$total" -eq 1 ]; then
+            echo "readme: $file: its one example matches"
         else
             echo "readme: $file: all $total examples match"
         fi
