@@ -46,7 +46,7 @@ help:
 	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
 	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
 	@echo "make run          deps + build + replay ktest's channel exhaustion at a seed that hangs"
-	@echo "make test         check the README examples, then run the Criterion suites"
+	@echo "make test         check the examples in README.md and docs/, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make asan         the suites and a few sweeps under ASan and UBSan (build/asan)"
@@ -99,9 +99,11 @@ run: deps
 	$(BUILD)/detsim run ktest-channel-exhaustion --variant buggy --seed $(RUN_SEED) \
 	    --expect hang-deadlock
 
-# The README's examples are checked first, so the output ends with Criterion's line.
+# The examples of README.md and docs/*.md are checked first, so the output ends with
+# Criterion's line.
+DOC_FILES := README.md $(sort $(wildcard docs/*.md))
 test: $(BUILD)/tests $(BUILD)/detsim
-	sh tests/readme_check.sh $(BUILD)/detsim README.md
+	sh tests/readme_check.sh $(BUILD)/detsim $(DOC_FILES)
 	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests $(TEST_FLAGS)
 
 # The stress tier: every fixed variant of the catalog over 10,000 seeds instead of 500
