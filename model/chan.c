@@ -7,7 +7,6 @@
  * (the peer's readers see EOF once they drain, its senders -EPIPE), and the peer's
  * port hears PEER_CLOSED. The slot is freed when both ends are closed and
  * unreferenced. */
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,9 +14,11 @@
 #include <string.h>
 
 #include "world.h"
+#include "util/assert.h"
 
 struct endpoint *chan_endpoint(const struct world *w, uint32_t endpoint)
 {
+    ASSERT(endpoint < w->max_channels * 2);
     return &w->channels[endpoint / 2].ends[endpoint % 2];
 }
 
@@ -70,6 +71,7 @@ static int resolve(const struct world *w, uint32_t pid, uint32_t handle, uint32_
 
 static void release_carried(struct world *w, struct message *m)
 {
+    ASSERT(m->handle_count <= MESSAGE_HANDLES_MAX);
     for (uint32_t k = 0; k < m->handle_count; k++) {
         const struct handle *h = &m->handles[k];
         if (w->bug_leak_undelivered_handles) {
@@ -90,9 +92,11 @@ static void release_carried(struct world *w, struct message *m)
 static void maybe_free_slot(struct world *w, uint32_t channel)
 {
     struct channel *ch = &w->channels[channel];
+    ASSERT(ch->live);
     for (int e = 0; e < 2; e++)
         if (ch->ends[e].state != ENDPOINT_CLOSED || chan_endpoint_refs(&ch->ends[e], 0))
             return;
+    ASSERT(w->channels_live > 0);
     heap_free(&w->heap, ch->heap_block);
     struct proc *creator = proc_get(w, ch->creator);
     if (creator && creator->channels_live)
@@ -105,7 +109,7 @@ static void teardown(struct world *w, uint32_t endpoint)
 {
     struct endpoint *e = chan_endpoint(w, endpoint);
     struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
-    assert(e->state == ENDPOINT_OPEN);
+    ASSERT(e->state == ENDPOINT_OPEN);
     e->state = ENDPOINT_CLOSING;
     /* Undelivered messages die here; what they carry is released (unless the bug). */
     while (e->queue_count) {
@@ -128,13 +132,15 @@ static void teardown(struct world *w, uint32_t endpoint)
         w->ports[e->port - 1].bound--;
         e->port = 0;
     }
-    assert(e->state == ENDPOINT_CLOSING);
+    ASSERT(e->state == ENDPOINT_CLOSING && e->queue_count == 0);
     e->state = ENDPOINT_CLOSED;
 }
 
 void chan_ref_get(struct world *w, uint32_t endpoint, enum ref_class owner)
 {
     struct endpoint *e = chan_endpoint(w, endpoint);
+    ASSERT(w->channels[endpoint / 2].live);
+    ASSERT((unsigned)owner < REF_CLASS_COUNT);
     e->refs[owner]++;
     history_add(w, e, REF_GET, owner);
 }
@@ -142,7 +148,8 @@ void chan_ref_get(struct world *w, uint32_t endpoint, enum ref_class owner)
 void chan_ref_put(struct world *w, uint32_t endpoint, enum ref_class owner)
 {
     struct endpoint *e = chan_endpoint(w, endpoint);
-    assert(e->refs[owner] > 0);
+    ASSERT(w->channels[endpoint / 2].live);
+    ASSERT(e->refs[owner] > 0);
     e->refs[owner]--;
     int last = e->state == ENDPOINT_OPEN &&
                chan_endpoint_refs(e, w->bug_liveness_handles_only) == 0;
@@ -212,8 +219,11 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
         ep->readers.describe = ep->writers.describe = chan_describe;
         ep->refs[REF_HANDLE] = 1;
         history_add(w, ep, REF_INIT, REF_HANDLE);
-        ends[e] = (uint32_t)proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT, 0, id});
+        int index = proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT, 0, id});
+        ASSERT(index >= 0); /* proc_handle_room said there was room for two */
+        ends[e] = (uint32_t)index;
     }
+    ASSERT(w->channels_live < w->max_channels);
     p->channels_live++;
     w->channels_live++;
     if (w->channels_live > w->channels_peak) {
@@ -262,6 +272,7 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
             return -ENOMEM;
         block = (uint32_t)id;
     }
+    ASSERT(peer->queue_count < w->queue_depth);
     struct message *m = &peer->queue[(peer->queue_head + peer->queue_count) % w->queue_depth];
     *m = (struct message){bytes, block, pid, count, {{0}}};
     /* Move semantics: each carried handle leaves the sender's table and travels as an
@@ -305,6 +316,7 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
         w->block_on = &e->readers;
         return MODEL_WOULD_BLOCK;
     }
+    ASSERT(e->state == ENDPOINT_OPEN && e->queue_count <= w->queue_depth);
     struct message *m = &e->queue[e->queue_head];
     int room = proc_handle_room(w, p, m->handle_count);
     if (room != 0)
@@ -314,7 +326,9 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
     out->handle_count = m->handle_count;
     for (uint32_t k = 0; k < m->handle_count; k++) {
         struct handle h = m->handles[k];
-        out->handles[k] = (uint32_t)proc_install_handle(w, pid, h);
+        int index = proc_install_handle(w, pid, h);
+        ASSERT(index >= 0); /* proc_handle_room said there was room */
+        out->handles[k] = (uint32_t)index;
         if (h.kind != HANDLE_PORT) {
             chan_ref_get(w, h.object, REF_HANDLE);
             chan_ref_put(w, h.object, REF_OTHER);

@@ -7,6 +7,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "util/assert.h"
+
 static struct heap_owner *owner_of(struct heap *h, uint32_t pid)
 {
     if (pid >= h->owner_count) {
@@ -63,6 +65,7 @@ static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t ow
         (struct heap_block){bytes, tag, owner, step, 1, (uint8_t)(freed_at_exit != 0)};
     h->used_bytes += bytes;
     h->live_blocks++;
+    ASSERT(h->used_bytes <= h->capacity_bytes);
     return h->block_count;
 }
 
@@ -113,6 +116,7 @@ int64_t heap_try_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t
 int64_t heap_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
                    uint64_t step, int freed_at_exit, enum heap_oom_action *action)
 {
+    ASSERT(action != NULL);
     *action = HEAP_OOM_ACTION_NONE;
     int64_t id = injected_failure(h) ? -ENOMEM : take(h, bytes, tag, owner, step, freed_at_exit);
     if (id > 0)
@@ -148,6 +152,8 @@ int heap_free(struct heap *h, uint32_t id)
     if (id == 0 || id > h->block_count || !h->blocks[id - 1].live)
         return -EINVAL;
     struct heap_block *b = &h->blocks[id - 1];
+    ASSERT(h->used_bytes >= b->bytes && h->live_blocks > 0);
+    ASSERT(b->owner_pid < h->owner_count);
     b->live = 0;
     h->used_bytes -= b->bytes;
     h->owners[b->owner_pid].bytes -= b->bytes;

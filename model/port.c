@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "world.h"
+#include "util/assert.h"
 
 int port_create(struct world *w, uint32_t pid)
 {
@@ -35,6 +36,7 @@ int port_create(struct world *w, uint32_t pid)
     port->creator = pid;
     port->created_step = w->step;
     port->heap_block = (uint32_t)block;
+    ASSERT(w->ports_live < w->max_ports);
     char name[32];
     snprintf(name, sizeof name, "%" PRIu32, slot);
     world_waitq_init(w, &port->waiters, "port", name);
@@ -63,6 +65,7 @@ int port_bind(struct world *w, uint32_t pid, uint32_t port_handle, uint32_t endp
          p->handles[endpoint_handle].kind != HANDLE_ENDPOINT_FD))
         return -EBADF;
     struct endpoint *e = chan_endpoint(w, p->handles[endpoint_handle].object);
+    ASSERT(port->live);
     if (e->port || e->state != ENDPOINT_OPEN)
         return -EINVAL;
     e->port = (uint32_t)(port - w->ports) + 1;
@@ -85,6 +88,7 @@ int port_wait(struct world *w, uint32_t pid, uint32_t port_handle, struct port_e
         w->block_on = &port->waiters;
         return MODEL_WOULD_BLOCK;
     }
+    ASSERT(port->live && port->event_count <= port->event_capacity);
     *out = port->events[port->event_head];
     port->event_head = (port->event_head + 1) % port->event_capacity;
     port->event_count--;
@@ -96,6 +100,7 @@ void port_post(struct world *w, const struct endpoint *e, enum port_event_kind k
     if (!e->port)
         return;
     struct port *port = &w->ports[e->port - 1];
+    ASSERT(port->live);
     /* One pending event of a kind per key is enough: a waiter drains the endpoint. */
     for (uint32_t i = 0; i < port->event_count; i++) {
         const struct port_event *ev = &port->events[(port->event_head + i) % port->event_capacity];
@@ -126,8 +131,10 @@ void port_post(struct world *w, const struct endpoint *e, enum port_event_kind k
 void port_put(struct world *w, uint32_t index)
 {
     struct port *port = &w->ports[index];
+    ASSERT(port->live && port->refs > 0);
     if (--port->refs)
         return;
+    ASSERT(w->ports_live > 0);
     for (uint32_t c = 0; c < w->max_channels; c++)
         for (int e = 0; e < 2; e++)
             if (w->channels[c].live && w->channels[c].ends[e].port == index + 1)

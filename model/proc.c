@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "world.h"
+#include "util/assert.h"
 
 struct proc *proc_get(const struct world *w, uint32_t pid)
 {
@@ -57,6 +58,7 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
                const uint32_t *handles, uint32_t count, uint32_t group)
 {
     const struct proc *from = proc_get(w, parent);
+    ASSERT(mode == SPAWN_FORK || mode == SPAWN_FORK_EXEC || mode == SPAWN_EXPLICIT);
     if (mode == SPAWN_EXPLICIT)
         for (uint32_t i = 0; i < count; i++)
             if (!from || handles[i] >= w->max_handles ||
@@ -118,6 +120,7 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
             p->handle_count++;
         }
     }
+    ASSERT(p->handle_count <= w->max_handles);
     p->handle_limit = w->max_handles;
     if (w->handle_free_max != UINT32_MAX && w->handle_free_max < w->max_handles - p->handle_count)
         p->handle_limit = p->handle_count + w->handle_free_max; /* slots/handles */
@@ -136,6 +139,7 @@ void proc_exit(struct world *w, uint32_t pid, int status)
     struct proc *p = proc_get(w, pid);
     if (!p || p->state == PROC_ZOMBIE)
         return;
+    ASSERT(p->state == PROC_RUNNABLE || p->state == PROC_BLOCKED);
     p->exit_status = status;
     p->exited_step = w->step;
     if (w->bug_release_at_reap && p->handle_count)
@@ -163,6 +167,8 @@ void proc_exit(struct world *w, uint32_t pid, int status)
 
 static void reap(struct world *w, struct proc *p)
 {
+    ASSERT(p->state == PROC_ZOMBIE);
+    ASSERT(w->procs_live > 0);
     if (p->kept_handles) {
         close_all_handles(w, p);
         p->kept_handles = 0;
@@ -178,6 +184,7 @@ static void reap(struct world *w, struct proc *p)
 
 int proc_wait(struct world *w, uint32_t parent, uint32_t pid, int *status)
 {
+    ASSERT(status != NULL);
     struct proc *self = proc_get(w, parent);
     if (!self)
         return -ECHILD;
@@ -264,6 +271,7 @@ int proc_close_handle(struct world *w, uint32_t pid, uint32_t index)
     if (!p || index >= w->max_handles || p->handles[index].kind == HANDLE_FREE)
         return -EBADF;
     struct handle h = p->handles[index];
+    ASSERT(p->handle_count > 0);
     p->handles[index] = (struct handle){0};
     p->handle_count--;
     handle_put(w, &h);
@@ -303,6 +311,7 @@ int proc_handle_room(struct world *w, const struct proc *p, uint32_t count)
 
 int proc_install_handle(struct world *w, uint32_t pid, struct handle h)
 {
+    ASSERT(h.kind != HANDLE_FREE);
     struct proc *p = proc_get(w, pid);
     if (!p)
         return -EBADF;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/assert.h"
+
 static const char *const oom_policy_names[] = {"halt", "kill-process", "reserve", NULL};
 
 const struct config_key world_config_keys[] = {
@@ -166,6 +168,8 @@ void world_destroy(struct world *w)
 
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name)
 {
+    ASSERT(kind != NULL);
+    ASSERT(wq->count == 0); /* never re-made while tasks wait on it */
     *wq = (struct waitq){0};
     wq->kind = kind;
     snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
@@ -190,6 +194,7 @@ const struct waitq *world_waitq(const struct world *w, uint64_t id)
 
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
 {
+    ASSERT(queue != NULL && (unsigned)reason < WAITQ_WAKE_COUNT);
     if (!queue->count)
         return;
     if (w->wake_count == w->wake_capacity) {
@@ -208,6 +213,7 @@ void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
 int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,
                          uint64_t after)
 {
+    ASSERT(kind == WORLD_SLOTS_CHANNELS || kind == WORLD_SLOTS_PROCS || kind == WORLD_SLOTS_HANDLES);
     if (w->slot_fault_count == WORLD_SLOT_FAULTS_MAX)
         return -E2BIG;
     w->slot_faults[w->slot_fault_count++] = (struct world_slot_fault){kind, free, after, 0};
@@ -273,6 +279,7 @@ uint32_t world_slot_faults_apply(struct world *w, struct text *notes)
         struct world_slot_fault *f = &w->slot_faults[i];
         if (f->active || w->step < f->after)
             continue;
+        ASSERT(w->slot_faults_pending > 0);
         if (notes && applied)
             text_printf(notes, "\n");
         slot_fault_apply(w, f, notes);
@@ -343,51 +350,55 @@ static int count_holders(const struct world *w, struct holders *h)
     return 0;
 }
 
-int world_check(const struct world *w, struct text *out)
+/* One channel slot's invariants against the holders counted: references by class,
+ * a free slot holding nothing, an open end referenced, a queue within its depth.
+ * Returns whether any is broken. */
+static int check_channel(const struct world *w, uint32_t c, struct holders *h, struct text *out)
 {
-    int broken = heap_check(&w->heap, out) != 0;
-    struct holders h = {0};
-    if (count_holders(w, &h) != 0) {
-        free(h.endpoint);
-        free(h.port);
-        text_printf(out, "world_check: out of memory\n");
-        return -1;
-    }
-    uint32_t live = 0;
-    for (uint32_t c = 0; c < w->max_channels; c++) {
-        const struct channel *ch = &w->channels[c];
-        live += ch->live;
-        for (int e = 0; e < 2; e++) {
-            const struct endpoint *ep = &ch->ends[e];
-            uint32_t id = c * 2 + (uint32_t)e;
-            char name[48];
-            h.endpoint[id][REF_OTHER] += ep->orphaned_refs; /* lost by the leak bug */
-            for (int k = 0; k < REF_CLASS_COUNT; k++)
-                if (ep->refs[k] != h.endpoint[id][k]) {
-                    text_printf(out, "%s: %" PRIu32 " references of class %d but %" PRIu32
-                                     " holders\n",
-                                chan_endpoint_name(id, name), ep->refs[k], k, h.endpoint[id][k]);
-                    broken = 1;
-                }
-            if (!ch->live && (ep->refs[0] || ep->refs[1] || ep->refs[2] || ep->queue_count)) {
-                text_printf(out, "%s: a free slot with references or messages\n",
-                            chan_endpoint_name(id, name));
+    const struct channel *ch = &w->channels[c];
+    int broken = 0;
+    for (int e = 0; e < 2; e++) {
+        const struct endpoint *ep = &ch->ends[e];
+        uint32_t id = c * 2 + (uint32_t)e;
+        char name[48];
+        h->endpoint[id][REF_OTHER] += ep->orphaned_refs; /* lost by the leak bug */
+        for (int k = 0; k < REF_CLASS_COUNT; k++)
+            if (ep->refs[k] != h->endpoint[id][k]) {
+                text_printf(out, "%s: %" PRIu32 " references of class %d but %" PRIu32
+                                 " holders\n",
+                            chan_endpoint_name(id, name), ep->refs[k], k, h->endpoint[id][k]);
                 broken = 1;
             }
-            if (ch->live && ep->state == ENDPOINT_OPEN && chan_endpoint_refs(ep, 0) == 0) {
-                text_printf(out, "%s: open with no references\n", chan_endpoint_name(id, name));
-                broken = 1;
-            }
-            if (ep->queue_count > w->queue_depth) {
-                text_printf(out, "%s: %" PRIu32 " queued, depth %" PRIu32 "\n",
-                            chan_endpoint_name(id, name), ep->queue_count, w->queue_depth);
-                broken = 1;
-            }
-        }
-        if (ch->live && ch->ends[0].state == ENDPOINT_CLOSED && ch->ends[1].state == ENDPOINT_CLOSED) {
-            text_printf(out, "channel %" PRIu32 ": both ends closed but the slot is held\n", c);
+        if (!ch->live && (ep->refs[0] || ep->refs[1] || ep->refs[2] || ep->queue_count)) {
+            text_printf(out, "%s: a free slot with references or messages\n",
+                        chan_endpoint_name(id, name));
             broken = 1;
         }
+        if (ch->live && ep->state == ENDPOINT_OPEN && chan_endpoint_refs(ep, 0) == 0) {
+            text_printf(out, "%s: open with no references\n", chan_endpoint_name(id, name));
+            broken = 1;
+        }
+        if (ep->queue_count > w->queue_depth) {
+            text_printf(out, "%s: %" PRIu32 " queued, depth %" PRIu32 "\n",
+                        chan_endpoint_name(id, name), ep->queue_count, w->queue_depth);
+            broken = 1;
+        }
+    }
+    if (ch->live && ch->ends[0].state == ENDPOINT_CLOSED && ch->ends[1].state == ENDPOINT_CLOSED) {
+        text_printf(out, "channel %" PRIu32 ": both ends closed but the slot is held\n", c);
+        broken = 1;
+    }
+    return broken;
+}
+
+/* The channel table and the ports against their holders and their counts. */
+static int check_channels_and_ports(const struct world *w, struct holders *h, struct text *out)
+{
+    int broken = 0;
+    uint32_t live = 0;
+    for (uint32_t c = 0; c < w->max_channels; c++) {
+        live += w->channels[c].live;
+        broken |= check_channel(w, c, h, out);
     }
     if (live != w->channels_live) {
         text_printf(out, "channels: %" PRIu32 " slots counted in use, %" PRIu32 " live\n",
@@ -397,10 +408,10 @@ int world_check(const struct world *w, struct text *out)
     uint32_t ports = 0;
     for (uint32_t p = 0; p < w->max_ports; p++) {
         ports += w->ports[p].live;
-        h.port[p] += w->ports[p].orphaned_refs; /* lost by the leak bug */
-        if (w->ports[p].refs != h.port[p]) {
+        h->port[p] += w->ports[p].orphaned_refs; /* lost by the leak bug */
+        if (w->ports[p].refs != h->port[p]) {
             text_printf(out, "port %" PRIu32 ": %" PRIu32 " references, %" PRIu32 " holders\n", p,
-                        w->ports[p].refs, h.port[p]);
+                        w->ports[p].refs, h->port[p]);
             broken = 1;
         }
     }
@@ -408,50 +419,70 @@ int world_check(const struct world *w, struct text *out)
         text_printf(out, "ports: %" PRIu32 " counted, %" PRIu32 " live\n", w->ports_live, ports);
         broken = 1;
     }
+    return broken;
+}
+
+/* Whether handle hd names an object that no longer exists (or, for an endpoint
+ * handle, one that is no longer open). */
+static int handle_dangles(const struct world *w, const struct handle *hd)
+{
+    if (hd->kind == HANDLE_PORT)
+        return hd->object >= w->max_ports || !w->ports[hd->object].live;
+    return hd->object >= w->max_channels * 2 || !w->channels[hd->object / 2].live ||
+           (hd->kind == HANDLE_ENDPOINT &&
+            w->channels[hd->object / 2].ends[hd->object % 2].state != ENDPOINT_OPEN);
+}
+
+/* One process slot in use: its handles name live objects, its counts agree, a
+ * zombie holds nothing (but under the release-at-reap bug), its pid finds it. */
+static int check_proc(const struct world *w, uint32_t slot, struct text *out)
+{
+    const struct proc *proc = &w->procs[slot];
+    int broken = 0;
+    uint32_t handles = 0;
+    for (uint32_t i = 0; i < w->max_handles; i++) {
+        const struct handle *hd = &proc->handles[i];
+        if (hd->kind == HANDLE_FREE)
+            continue;
+        handles++;
+        if (handle_dangles(w, hd)) {
+            text_printf(out, "pid %" PRIu32 " handle %" PRIu32 " names a dead object\n",
+                        proc->pid, i);
+            broken = 1;
+        }
+    }
+    if (proc->handle_count > proc->handle_limit) {
+        text_printf(out, "pid %" PRIu32 ": %" PRIu32 " handles, above its limit %" PRIu32 "\n",
+                    proc->pid, proc->handle_count, proc->handle_limit);
+        broken = 1;
+    }
+    if (handles != proc->handle_count) {
+        text_printf(out, "pid %" PRIu32 ": handle_count %" PRIu32 " but %" PRIu32 " open\n",
+                    proc->pid, proc->handle_count, handles);
+        broken = 1;
+    }
+    if (proc->state == PROC_ZOMBIE && handles && !proc->kept_handles) {
+        text_printf(out, "pid %" PRIu32 ": a zombie with %" PRIu32 " open handles\n",
+                    proc->pid, handles);
+        broken = 1;
+    }
+    if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != slot + 1) {
+        text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
+        broken = 1;
+    }
+    return broken;
+}
+
+/* The process table, its count and the slot-fault ceilings. */
+static int check_procs(const struct world *w, struct text *out)
+{
+    int broken = 0;
     uint32_t procs = 0;
     for (uint32_t p = 0; p < w->max_procs; p++) {
-        const struct proc *proc = &w->procs[p];
-        if (proc->state == PROC_FREE)
+        if (w->procs[p].state == PROC_FREE)
             continue;
         procs++;
-        uint32_t handles = 0;
-        for (uint32_t i = 0; i < w->max_handles; i++) {
-            const struct handle *hd = &proc->handles[i];
-            if (hd->kind == HANDLE_FREE)
-                continue;
-            handles++;
-            int dangling = hd->kind == HANDLE_PORT
-                               ? hd->object >= w->max_ports || !w->ports[hd->object].live
-                               : hd->object >= w->max_channels * 2 ||
-                                     !w->channels[hd->object / 2].live ||
-                                     (hd->kind == HANDLE_ENDPOINT &&
-                                      w->channels[hd->object / 2].ends[hd->object % 2].state !=
-                                          ENDPOINT_OPEN);
-            if (dangling) {
-                text_printf(out, "pid %" PRIu32 " handle %" PRIu32 " names a dead object\n",
-                            proc->pid, i);
-                broken = 1;
-            }
-        }
-        if (proc->handle_count > proc->handle_limit) {
-            text_printf(out, "pid %" PRIu32 ": %" PRIu32 " handles, above its limit %" PRIu32 "\n",
-                        proc->pid, proc->handle_count, proc->handle_limit);
-            broken = 1;
-        }
-        if (handles != proc->handle_count) {
-            text_printf(out, "pid %" PRIu32 ": handle_count %" PRIu32 " but %" PRIu32 " open\n",
-                        proc->pid, proc->handle_count, handles);
-            broken = 1;
-        }
-        if (proc->state == PROC_ZOMBIE && handles && !proc->kept_handles) {
-            text_printf(out, "pid %" PRIu32 ": a zombie with %" PRIu32 " open handles\n",
-                        proc->pid, handles);
-            broken = 1;
-        }
-        if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != p + 1) {
-            text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
-            broken = 1;
-        }
+        broken |= check_proc(w, p, out);
     }
     if (w->channels_live > w->channel_ceiling || w->procs_live > w->proc_ceiling) {
         text_printf(out, "slot faults: %" PRIu32 " channels in use, ceiling %" PRIu32 "; %" PRIu32
@@ -463,6 +494,21 @@ int world_check(const struct world *w, struct text *out)
         text_printf(out, "procs: %" PRIu32 " counted, %" PRIu32 " in use\n", w->procs_live, procs);
         broken = 1;
     }
+    return broken;
+}
+
+int world_check(const struct world *w, struct text *out)
+{
+    int broken = heap_check(&w->heap, out) != 0;
+    struct holders h = {0};
+    if (count_holders(w, &h) != 0) {
+        free(h.endpoint);
+        free(h.port);
+        text_printf(out, "world_check: out of memory\n");
+        return -1;
+    }
+    broken |= check_channels_and_ports(w, &h, out);
+    broken |= check_procs(w, out);
     free(h.endpoint);
     free(h.port);
     return broken ? -1 : 0;
@@ -504,7 +550,9 @@ static void write_holders(const struct world *w, uint32_t endpoint, struct text 
         }
 }
 
-uint32_t world_audit(const struct world *w, struct text *out)
+/* Every channel still holding a slot, each end with its references, holders and
+ * reference history. Returns how many. */
+static uint32_t audit_channels(const struct world *w, struct text *out)
 {
     uint32_t leaks = 0;
     for (uint32_t c = 0; c < w->max_channels; c++) {
@@ -534,6 +582,13 @@ uint32_t world_audit(const struct world *w, struct text *out)
             chan_write_history(ep, out, "      ");
         }
     }
+    return leaks;
+}
+
+/* Every port still existing. Returns how many. */
+static uint32_t audit_ports(const struct world *w, struct text *out)
+{
+    uint32_t leaks = 0;
     for (uint32_t p = 0; p < w->max_ports; p++)
         if (w->ports[p].live) {
             leaks++;
@@ -546,6 +601,14 @@ uint32_t world_audit(const struct world *w, struct text *out)
                                  "never released\n",
                             w->ports[p].orphaned_refs, w->ports[p].orphaned_refs == 1 ? "" : "s");
         }
+    return leaks;
+}
+
+/* Every process left (alive or an unreaped zombie), then init if it holds handles.
+ * Returns how many. */
+static uint32_t audit_procs(const struct world *w, struct text *out)
+{
+    uint32_t leaks = 0;
     for (uint32_t p = 0; p < w->max_procs; p++) {
         const struct proc *proc = &w->procs[p];
         if (proc->state == PROC_FREE || proc->daemon)
@@ -567,6 +630,14 @@ uint32_t world_audit(const struct world *w, struct text *out)
                         proc->name, proc->handle_count, proc->handle_count == 1 ? "" : "s");
         }
     }
+    return leaks;
+}
+
+/* Every heap block still live, but the reserve and init's own process struct.
+ * Returns how many. */
+static uint32_t audit_heap(const struct world *w, struct text *out)
+{
+    uint32_t leaks = 0;
     for (uint32_t b = 0; b < w->heap.block_count; b++) {
         const struct heap_block *block = &w->heap.blocks[b];
         if (!block->live || b + 1 == w->heap.reserve_block)
@@ -579,5 +650,14 @@ uint32_t world_audit(const struct world *w, struct text *out)
                          ", made at step %" PRIu64 "\n",
                     b + 1, block->bytes, block->tag, block->owner_pid, block->step);
     }
+    return leaks;
+}
+
+uint32_t world_audit(const struct world *w, struct text *out)
+{
+    uint32_t leaks = audit_channels(w, out);
+    leaks += audit_ports(w, out);
+    leaks += audit_procs(w, out);
+    leaks += audit_heap(w, out);
     return leaks;
 }

@@ -172,22 +172,32 @@ static int observe_end(struct observation *o, struct sched *sched,
     return rc;
 }
 
-int run_scenario(const struct run_options *options, struct run_result *result)
-{
-    *result = (struct run_result){0};
+/* Everything one run owns, so that one function can release it whatever stage
+ * the run reached: zeroed, each part is safe to release. */
+struct run_parts {
     struct choice_stream choices;
-    if (options->replay)
-        choice_init_replay(&choices, options->replay, options->replay_count);
-    else
-        choice_init_seed(&choices, options->seed);
-    if (options->record_choices)
-        choice_record_start(&choices);
-
     struct trace trace;
-    trace_init(&trace);
-    trace.out = options->trace_out;
-    trace.format = options->trace_format;
+    struct world world;
+    struct sched *sched;
+    struct fault_plan plan;
+    struct observation observation;
+};
 
+/* Sets up p for options: the choice stream, the trace, the world, the scheduler
+ * with the sys layer's hooks, the boot of init and the root task, then the faults
+ * (the boot never sees one). Returns 0, or -ENOMEM / -EINVAL with p to release. A
+ * kernel heap too small for the boot is not an error: the run ends in a panic. */
+static int run_prepare(const struct run_options *options, struct run_parts *p)
+{
+    if (options->replay)
+        choice_init_replay(&p->choices, options->replay, options->replay_count);
+    else
+        choice_init_seed(&p->choices, options->seed);
+    if (options->record_choices)
+        choice_record_start(&p->choices);
+    trace_init(&p->trace);
+    p->trace.out = options->trace_out;
+    p->trace.format = options->trace_format;
     struct sched_options sched_options = {
         .strategy = options->strategy,
         .max_steps = config_get(&options->config, "max_steps"),
@@ -196,100 +206,107 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
         .config = &options->config,
     };
-    struct world world;
-    int rc = world_create(&world, &options->config);
-    if (rc != 0) {
-        choice_free(&choices);
+    int rc = world_create(&p->world, &options->config);
+    if (rc != 0)
         return rc;
-    }
-    struct sched *sched = NULL;
-    if (sched_create(&sched, &sched_options, &choices, &trace) != 0) {
-        world_destroy(&world);
-        choice_free(&choices);
+    if (sched_create(&p->sched, &sched_options, &p->choices, &p->trace) != 0)
         return -ENOMEM;
-    }
-    sched->world = &world;
+    p->sched->world = &p->world;
     struct sched_hooks hooks = {sys_on_resume, sys_on_exit, NULL, sys_describe_world,
                                 sys_interrupted};
-    if (world.check_every_step)
+    if (p->world.check_every_step)
         hooks.after_step = sys_after_step; /* world_check after every step */
-    sched_set_hooks(sched, &hooks);
-    sched_trace_names(sched, &trace.names);
-    struct observation observation = {options->observer, {&world, &trace.names, NULL}};
+    sched_set_hooks(p->sched, &hooks);
+    sched_trace_names(p->sched, &p->trace.names);
+    p->observation = (struct observation){options->observer, {&p->world, &p->trace.names, NULL}};
     if (options->observer) {
-        trace.observe = observe_event;
-        trace.observe_context = &observation;
+        p->trace.observe = observe_event;
+        p->trace.observe_context = &p->observation;
     }
-    rc = sys_boot(sched, options->scenario->main, "main");
-    if (rc == -ENOMEM && !world.out_of_memory) {
-        /* The kernel heap cannot even hold init and the root process. */
-        sched_fail(sched, SCHED_OUTCOME_PANIC,
+    rc = sys_boot(p->sched, options->scenario->main, "main");
+    if (rc == -ENOMEM && !p->world.out_of_memory)
+        sched_fail(p->sched, SCHED_OUTCOME_PANIC,
                    "PANIC at boot: the kernel heap cannot hold init and the root process "
                    "(heap_bytes too small for proc_bytes?)");
-    } else if (rc != 0) {
-        sched_destroy(sched);
-        world_destroy(&world);
-        choice_free(&choices);
+    else if (rc != 0)
         return -ENOMEM;
-    }
     /* heap_fail_nth counts the scenario's allocations, not the boot's. */
-    world.heap.attempts = 0;
-    world.heap.fail_attempt = config_get(&options->config, "heap_fail_nth");
-    /* Faults too: the boot never sees one. */
-    struct fault_plan plan;
-    rc = arm_faults(options, &plan, &choices, &world);
-    if (rc != 0) {
-        sched_destroy(sched);
-        world_destroy(&world);
-        choice_free(&choices);
-        return rc;
-    }
-    result->outcome = sched_run(sched, &result->report);
-    fault_plan_disarm(&plan);
-    if (result->outcome == SCHED_OUTCOME_PASS) {
-        /* Every task is done: what is left over is a leak; what is inconsistent is a
-         * broken invariant. */
-        struct text broken = {0};
-        if (world_check(&world, &broken) != 0) {
-            result->outcome = SCHED_OUTCOME_INVARIANT;
-            text_printf(&result->report, "INVARIANT broken at the end of the run:\n%s",
-                        text_str(&broken));
-        } else {
-            struct text leaks = {0};
-            uint32_t count = world_audit(&world, &leaks);
-            if (count) {
-                result->outcome = SCHED_OUTCOME_LEAK;
-                text_printf(&result->report,
-                            "LEAK: the run ended with %" PRIu32 " object%s left over:\n%s", count,
-                            count == 1 ? "" : "s", text_str(&leaks));
-            }
-            text_free(&leaks);
+    p->world.heap.attempts = 0;
+    p->world.heap.fail_attempt = config_get(&options->config, "heap_fail_nth");
+    return arm_faults(options, &p->plan, &p->choices, &p->world);
+}
+
+/* A run whose tasks all finished is audited: what is inconsistent is a broken
+ * invariant, what is left over a leak. */
+static void audit_passed_run(const struct world *world, struct run_result *result)
+{
+    struct text broken = {0};
+    if (world_check(world, &broken) != 0) {
+        result->outcome = SCHED_OUTCOME_INVARIANT;
+        text_printf(&result->report, "INVARIANT broken at the end of the run:\n%s",
+                    text_str(&broken));
+    } else {
+        struct text leaks = {0};
+        uint32_t count = world_audit(world, &leaks);
+        if (count) {
+            result->outcome = SCHED_OUTCOME_LEAK;
+            text_printf(&result->report,
+                        "LEAK: the run ended with %" PRIu32 " object%s left over:\n%s", count,
+                        count == 1 ? "" : "s", text_str(&leaks));
         }
-        text_free(&broken);
+        text_free(&leaks);
     }
-    result->steps = sched_steps(sched);
-    result->vtime_ns = sched_vtime(sched);
-    result->hash = trace_hash(&trace);
-    result->events = trace.event_count;
-    result->heap_attempts = world.heap.attempts;
-    result->heap_ooms = world.heap.oom_count;
-    result->faults_fired = plan.fired_total;
-    memcpy(result->fault_fires, plan.fired_by_point, sizeof result->fault_fires);
-    memcpy(result->fault_hits, plan.hits, sizeof result->fault_hits);
-    result->replay_mismatches = choices.replay_mismatches;
-    result->replay_overruns = choices.replay_overruns;
+    text_free(&broken);
+}
+
+/* Copies what the run measured into result; hands over the recording when asked. */
+static void collect_result(const struct run_options *options, struct run_parts *p,
+                           struct run_result *result)
+{
+    result->steps = sched_steps(p->sched);
+    result->vtime_ns = sched_vtime(p->sched);
+    result->hash = trace_hash(&p->trace);
+    result->events = p->trace.event_count;
+    result->heap_attempts = p->world.heap.attempts;
+    result->heap_ooms = p->world.heap.oom_count;
+    result->faults_fired = p->plan.fired_total;
+    memcpy(result->fault_fires, p->plan.fired_by_point, sizeof result->fault_fires);
+    memcpy(result->fault_hits, p->plan.hits, sizeof result->fault_hits);
+    result->replay_mismatches = p->choices.replay_mismatches;
+    result->replay_overruns = p->choices.replay_overruns;
     if (options->record_choices) {
-        result->choices = choices.log;
-        result->choice_count = choices.log_count;
-        choices.log = NULL;
+        result->choices = p->choices.log;
+        result->choice_count = p->choices.log_count;
+        p->choices.log = NULL;
     }
-    int failed = choices.log_failed;
-    if (options->observer && observe_end(&observation, sched, result) != 0)
-        failed = 1;
-    choice_free(&choices);
-    sched_destroy(sched);
-    world_destroy(&world);
-    return failed ? -ENOMEM : 0;
+}
+
+static void run_release(struct run_parts *p)
+{
+    fault_plan_disarm(&p->plan);
+    choice_free(&p->choices);
+    sched_destroy(p->sched);
+    world_destroy(&p->world);
+}
+
+int run_scenario(const struct run_options *options, struct run_result *result)
+{
+    *result = (struct run_result){0};
+    struct run_parts parts = {0};
+    int rc = run_prepare(options, &parts);
+    if (rc == 0) {
+        result->outcome = sched_run(parts.sched, &result->report);
+        fault_plan_disarm(&parts.plan);
+        if (result->outcome == SCHED_OUTCOME_PASS)
+            audit_passed_run(&parts.world, result);
+        collect_result(options, &parts, result);
+        if (options->observer && observe_end(&parts.observation, parts.sched, result) != 0)
+            rc = -ENOMEM;
+        if (parts.choices.log_failed)
+            rc = -ENOMEM; /* the recording is incomplete */
+    }
+    run_release(&parts);
+    return rc;
 }
 
 uint64_t run_signature_named(const char *outcome, const char *report)

@@ -7,12 +7,13 @@
 #include "sched_int.h"
 
 #include "model/world.h"
-#include "util/assert.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/assert.h"
 
 struct sched *sched_active;
 
@@ -516,7 +517,6 @@ uint32_t sched_object_add(struct sched *s, void *object)
     s->objects[s->object_count++] = object;
     return s->object_count;
 }
-
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
