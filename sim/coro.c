@@ -335,16 +335,16 @@ void coro_init_thread(struct coro *c)
     c->state = CORO_STATE_RUNNING;
 }
 
-/* The states a switch starts from: from runs, to is ready to run. */
-static inline void switch_check(const struct coro *from, const struct coro *to)
+/* A switch goes to a coroutine that is ready to run: never to the running one,
+ * nor to one that finished (its stack may already serve another). */
+static inline void switch_check(const struct coro *to)
 {
-    ASSERT(from->state == CORO_STATE_RUNNING);
     ASSERT(to->state == CORO_STATE_IDLE || to->state == CORO_STATE_SUSPENDED);
 }
 
 void coro_switch(struct coro *from, struct coro *to)
 {
-    switch_check(from, to);
+    switch_check(to);
     from->state = CORO_STATE_SUSPENDED;
     to->state = CORO_STATE_RUNNING;
     asan_before(from, to, 0);
@@ -354,7 +354,7 @@ void coro_switch(struct coro *from, struct coro *to)
 
 void coro_switch_final(struct coro *from, struct coro *to)
 {
-    switch_check(from, to);
+    switch_check(to);
     from->state = CORO_STATE_FINISHED;
     to->state = CORO_STATE_RUNNING;
     asan_before(from, to, 1);

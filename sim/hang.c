@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sched_int.h"
+#include "util/assert.h"
 
 #define HOLDERS_MAX 8
 
@@ -216,6 +217,8 @@ static void write_cycle(struct sched *s, struct text *out)
 void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,
                        struct text *out)
 {
+    ASSERT(outcome == SCHED_OUTCOME_HANG_DEADLOCK || outcome == SCHED_OUTCOME_HANG_BUDGET);
+    ASSERT(s->current == NULL); /* written between steps, never from a task */
     char now[32];
     uint32_t blocked = 0, ready = 0;
     for (uint32_t i = 0; i < s->task_count; i++) {

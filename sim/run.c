@@ -9,6 +9,7 @@
 #include "model/world.h"
 #include "sched_int.h"
 #include "sys_int.h"
+#include "util/assert.h"
 
 const struct config_key run_core_keys[] = {
     {"max_steps", CONFIG_UINT, 1000000, 1, UINT64_MAX,
@@ -189,6 +190,8 @@ struct run_parts {
  * kernel heap too small for the boot is not an error: the run ends in a panic. */
 static int run_prepare(const struct run_options *options, struct run_parts *p)
 {
+    ASSERT(options->scenario && options->scenario->main);
+    ASSERT(options->fault_count == 0 || options->faults);
     if (options->replay)
         choice_init_replay(&p->choices, options->replay, options->replay_count);
     else

@@ -120,7 +120,6 @@ uint64_t sched_vtime(const struct sched *s) { return s->vtime_ns; }
 static void waitq_append(struct sched *s, struct waitq *wq, struct task *t)
 {
     ASSERT(t->wait_previous == 0 && t->wait_next == 0);
-    ASSERT((wq->first == 0) == (wq->count == 0));
     t->wait_previous = wq->last;
     t->wait_next = 0;
     if (wq->last)
@@ -144,7 +143,6 @@ static void waitq_remove(struct sched *s, struct waitq *wq, struct task *t)
     t->wait_previous = t->wait_next = 0;
     ASSERT(wq->count > 0);
     wq->count--;
-    ASSERT((wq->first == 0) == (wq->count == 0));
 }
 
 /* ---- ready queue and strategies ----------------------------------------------------- */
@@ -163,23 +161,25 @@ static void ready_append(struct sched *s, struct task *t)
 /* A task that ran or waited goes back to the ready queue. */
 static void ready_push(struct sched *s, struct task *t)
 {
-    ASSERT(t->state == TASK_RUNNING || t->state == TASK_BLOCKED);
+    ASSERT(t->state == TASK_RUNNING || t->state == TASK_BLOCKED); /* not queued twice */
     ready_append(s, t);
 }
 
-static struct task *ready_take(struct sched *s, uint32_t index)
+static inline struct task *ready_take(struct sched *s, uint32_t index)
 {
     ASSERT(index < s->ready_count);
     struct task *t = s->ready[index];
-    ASSERT(t->state == TASK_READY);
-    memmove(&s->ready[index], &s->ready[index + 1],
-            (s->ready_count - index - 1) * sizeof s->ready[0]);
+    if (index + 1 < s->ready_count) /* the last one (often the only one): no shift */
+        memmove(&s->ready[index], &s->ready[index + 1],
+                (s->ready_count - index - 1) * sizeof s->ready[0]);
     s->ready_count--;
     return t;
 }
 
 static uint32_t pick(struct sched *s)
 {
+    if (s->ready_count == 1)
+        return 0; /* no choice to make: nothing is drawn, whatever the strategy */
     switch (s->options.strategy.kind) {
     case SCHED_RANDOM:
         return (uint32_t)choice_draw(s->choices, CHOICE_SCHED, s->ready_count);
@@ -417,8 +417,7 @@ void sched_point(void)
 {
     struct sched *s = sched_active;
     struct task *t = s->current;
-    ASSERT(t && t->state == TASK_RUNNING);
-    ready_push(s, t);
+    ready_push(s, t); /* which asserts that it was running */
     coro_switch(&t->coro, &s->main_coro);
     if (s->hooks.on_resume)
         s->hooks.on_resume(t->pid);

@@ -75,6 +75,7 @@ struct sched {
     uint32_t pct_change_count;
 
     int stopping; /* a check failed or an internal error: end the run */
+    uint8_t model_call_open; /* inside sys_model_begin/end: brackets never nest */
     enum sched_outcome stop_outcome;
     struct text stop_message;
     int out_of_memory; /* the harness itself ran out of memory */

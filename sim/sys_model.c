@@ -11,6 +11,7 @@
 
 #include "sys.h"
 #include "sys_int.h"
+#include "util/assert.h"
 
 /* ---- the model bracket -------------------------------------------------------------- */
 
@@ -41,6 +42,8 @@ struct world *sys_model_begin(void)
 {
     struct sched *s = sched_active;
     struct world *w = s->world;
+    ASSERT(!s->model_call_open);
+    s->model_call_open = 1;
     w->step = s->step;
     w->current = s->current ? s->current->pid : 0;
     w->block_on = NULL;
@@ -53,6 +56,8 @@ void sys_model_end(void)
 {
     struct sched *s = sched_active;
     struct world *w = s->world;
+    ASSERT(s->model_call_open);
+    s->model_call_open = 0;
     if (w->faults && w->faults->pending_count)
         emit_fired_faults(s, w);
     /* Wakes run in the order the model queued them: deterministic. */
@@ -92,7 +97,9 @@ static enum waitq_wake model_block(enum trace_op op, int64_t arg, uint64_t deadl
             return WAITQ_WAKE_TIMEOUT;
         timeout = deadline_ns - s->vtime_ns;
     }
+    ASSERT(w->block_on != NULL); /* a model that would block names the queue */
     struct proc *p = proc_get(w, s->current->pid);
+    ASSERT(p && p->state == PROC_RUNNABLE);
     p->state = PROC_BLOCKED;
     enum waitq_wake wake = sched_block(w->block_on, op, arg, timeout);
     p->state = PROC_RUNNABLE;
@@ -119,17 +126,22 @@ int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
 
 /* ---- hooks -------------------------------------------------------------------------- */
 
-void sys_on_resume(uint32_t pid)
+/* A signal with no handler terminates at the next scheduling point: ends the
+ * caller when one is pending. */
+static void act_on_fatal_signal(struct world *w, uint32_t pid)
 {
-    struct world *w = sys_world();
-    if (!w->signals_sent)
-        return; /* the common case, on every step: nothing to deliver */
-    /* A signal with no handler terminates at the next scheduling point. */
     sys_model_begin();
     uint32_t sig = proc_signal_take_fatal(w, pid);
     sys_model_end();
     if (sig)
         sched_exit_current(128 + (int)sig);
+}
+
+void sys_on_resume(uint32_t pid)
+{
+    struct world *w = sys_world();
+    if (__builtin_expect(w->signals_sent != 0, 0)) /* the common case, every step: none */
+        act_on_fatal_signal(w, pid);
 }
 
 /* The teardown of pid needs exit_bytes of heap before it can release any (004:
@@ -263,6 +275,7 @@ static int boot_process(struct sched *s, uint32_t pid, uint32_t parent, const ch
 
 int sys_boot(struct sched *s, void (*root)(void *), const char *root_name)
 {
+    ASSERT(root != NULL && s->task_count == 0);
     struct sched *previous = sched_activate(s);
     int rc = boot_process(s, 1, 0, "init", init_main, 1);
     if (rc == 0)
