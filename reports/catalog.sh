@@ -30,7 +30,7 @@ for name in $("$detsim" list --names); do
 done
 mv "$summary" "$out/summary.txt"
 
-# The same as a Markdown table (the README's catalog table is made from it).
+# The same as a Markdown table (the catalog table of docs/catalog.md is made from it).
 awk -v seeds="$seeds" '
     /^== / { scenario = $2; next }
     /^config / { n = split($0, header, / +/); next }

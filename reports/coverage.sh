@@ -2,13 +2,13 @@
 # coverage.sh BUILD OUTDIR — line and branch coverage of detsim's own sources.
 #
 # BUILD holds a gcov-instrumented detsim and test binary (make coverage builds them
-# in build/coverage). This script zeroes the counters, runs the README examples and
+# in build/coverage). This script zeroes the counters, runs the README and docs examples and
 # the Criterion suites, then the standard sweep set (below), and writes to OUTDIR:
 #   index.html       gcovr's report, one page per source file, lines and branches
 #   summary.txt      lines and branches per directory and per file, totals last
 #   coverage.csv     gcovr's per-file figures
 #   failpoints.txt   how often each failpoint of 'detsim faults' fired in the sweeps
-#   tests.log        what the README check and the suites printed
+#   tests.log        what the examples check and the suites printed
 #   sweeps/          each sweep's summary (NAME.log) and results (NAME.jsonl)
 # It prints the totals last. Exit 1 when a test fails, a sweep exits with bad input
 # or an internal error, a seed crashes or times out, or gcovr fails. A sweep whose
@@ -36,9 +36,9 @@ fail() {
 # Counters from this run only; gcov adds to whatever .gcda files it finds.
 find "$build/obj" -name '*.gcda' -exec rm -f {} +
 
-echo "coverage: the README examples and the suites ($build/tests)"
-sh tests/readme_check.sh "$build/detsim" README.md > "$out/tests.log" 2>&1 ||
-    fail "README examples (see $out/tests.log)"
+echo "coverage: the examples of README.md and docs/ and the suites ($build/tests)"
+sh tests/readme_check.sh "$build/detsim" README.md docs/*.md > "$out/tests.log" 2>&1 ||
+    fail "README and docs examples (see $out/tests.log)"
 DETSIM_BIN=$detsim "$build/tests" >> "$out/tests.log" 2>&1 ||
     fail "the suites (see $out/tests.log)"
 grep -E '^readme:|Synthesis' "$out/tests.log" | sed 's/^/  /'
