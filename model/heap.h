@@ -61,7 +61,6 @@ struct heap {
     uint64_t oom_count;        /* allocations that failed, fallible or not */
     uint64_t reserve_releases;
     uint64_t attempts;     /* allocations tried, fallible or not */
-    uint64_t fail_attempt; /* make this attempt fail (heap_fail_nth), 0: none */
     int failed;                /* the harness could not grow its own arrays */
 };
 

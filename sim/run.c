@@ -114,24 +114,51 @@ const char *run_format_strategy(const struct sched_strategy *strategy, char buf[
 
 /* Arms the run's fault plan: libfiu failpoints through the plan, slot faults in the
  * world. Returns 0, or -EINVAL / -ENOMEM with nothing armed. */
+/* The run's fault specs: options->faults, then, when heap_fail_nth=N is set, the
+ * spec model/heap/alloc:nth=N it stands for. Returns how many are in specs, or
+ * -EINVAL (one too many, or a build without libfiu). */
+static int fault_specs(const struct run_options *options,
+                       struct fault_spec specs[FAULT_SPECS_MAX])
+{
+    uint32_t count = options->fault_count;
+    if (count > FAULT_SPECS_MAX)
+        return -EINVAL;
+    for (uint32_t i = 0; i < count; i++)
+        specs[i] = options->faults[i];
+    uint64_t nth = config_get(&options->config, "heap_fail_nth");
+    if (nth) {
+        char text[64], error[128];
+        snprintf(text, sizeof text, "model/heap/alloc:nth=%" PRIu64, nth);
+        if (count == FAULT_SPECS_MAX || fault_spec_parse(text, &specs[count], error, sizeof error))
+            return -EINVAL;
+        count++;
+    }
+    return (int)count;
+}
+
+/* Arms the run's fault plan: libfiu failpoints through the plan, slot faults in the
+ * world. Returns 0, or -EINVAL / -ENOMEM with nothing armed. */
 static int arm_faults(const struct run_options *options, struct fault_plan *plan,
-                      struct choice_stream *choices, struct world *world)
+                      struct fault_spec *specs, struct choice_stream *choices,
+                      struct world *world)
 {
     static const enum world_slot_kind kinds[] = {
         [FAULT_SLOTS_CHANNELS] = WORLD_SLOTS_CHANNELS,
         [FAULT_SLOTS_PROCS] = WORLD_SLOTS_PROCS,
         [FAULT_SLOTS_HANDLES] = WORLD_SLOTS_HANDLES,
     };
-    int rc = fault_plan_arm(plan, options->faults, options->fault_count, choices, &world->step,
+    int count = fault_specs(options, specs);
+    if (count < 0)
+        return count;
+    int rc = fault_plan_arm(plan, specs, (uint32_t)count, choices, &world->step,
                             &world->current);
     if (rc != 0)
         return rc;
     world->faults = plan;
-    for (uint32_t i = 0; i < options->fault_count; i++)
+    for (int i = 0; i < count; i++)
         for (uint32_t id = FAULT_SLOTS_CHANNELS; id <= FAULT_SLOTS_HANDLES; id++)
-            if (fault_spec_matches(&options->faults[i], id) &&
-                world_slot_fault_add(world, kinds[id], options->faults[i].free,
-                                     options->faults[i].after) != 0) {
+            if (fault_spec_matches(&specs[i], id) &&
+                world_slot_fault_add(world, kinds[id], specs[i].free, specs[i].after) != 0) {
                 fault_plan_disarm(plan);
                 return -EINVAL;
             }
@@ -181,6 +208,7 @@ struct run_parts {
     struct world world;
     struct sched *sched;
     struct fault_plan plan;
+    struct fault_spec fault_specs[FAULT_SPECS_MAX]; /* the plan's: options' and heap_fail_nth */
     struct observation observation;
 };
 
@@ -233,10 +261,8 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
                    "(heap_bytes too small for proc_bytes?)");
     else if (rc != 0)
         return -ENOMEM;
-    /* heap_fail_nth counts the scenario's allocations, not the boot's. */
-    p->world.heap.attempts = 0;
-    p->world.heap.fail_attempt = config_get(&options->config, "heap_fail_nth");
-    return arm_faults(options, &p->plan, &p->choices, &p->world);
+    p->world.heap.attempts = 0; /* the scenario's allocations, not the boot's */
+    return arm_faults(options, &p->plan, p->fault_specs, &p->choices, &p->world);
 }
 
 /* A run whose tasks all finished is audited: what is inconsistent is a broken
