@@ -3,8 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "faults/fault.h"
-#include "sim/trace.h"
+#include "faults/failpoint.h"
+#include "util/errno_name.h"
 
 static const char faults_help[] =
     "usage: detsim faults\n"

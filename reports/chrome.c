@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "faults/fault.h"
+#include "faults/failpoint.h"
 #include "model/world.h"
+#include "util/errno_name.h"
 
 struct chrome_task {
     uint8_t named;   /* its metadata is written */

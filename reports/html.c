@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "faults/fault.h"
+#include "faults/failpoint.h"
+#include "util/errno_name.h"
 
 #define LABEL_WIDTH 200.0 /* px left of the plots, for names */
 #define PLOT_WIDTH 760.0

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 
 #include "faults/failpoint.h"
+#include "util/errno_name.h"
 
 static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SPAWN] = "spawn",         [TRACE_OP_EXIT] = "exit",

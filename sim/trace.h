@@ -18,7 +18,6 @@
 #include <stdio.h>
 
 #include "model/waitq.h"
-#include "util/errno_name.h"
 
 /* Op codes are part of the hash: never renumber one, only append. */
 enum trace_op {

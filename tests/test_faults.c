@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "sim/sys.h"
+#include "util/errno_name.h"
 
 static char cli_dir[64]; /* the command-line tests' scratch directory, once made */
 
