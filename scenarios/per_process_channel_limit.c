@@ -90,7 +90,7 @@ static void worker(void *arg)
 }
 
 static const struct scenario_variant per_process_channel_limit_variants[] = {
-    {"buggy", "no per-process limit: the runaway takes the whole table (the default)",
+    {"buggy", "no per-process limit (the key's default): the runaway takes the whole table",
      "max_channels=64 max_handles=160 per_proc_channel_limit=0", "assert",
      "could not create a channel: -ENFILE"},
     {"fixed", "a per-process limit of 16: the runaway gets -EMFILE and backs off",
