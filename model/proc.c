@@ -207,42 +207,121 @@ int proc_wait(struct world *w, uint32_t parent, uint32_t pid, int *status)
     return MODEL_WOULD_BLOCK;
 }
 
+/* The signals detsim knows, and what their default action does. */
+#define SIGNALS_KNOWN ((1u << SIG_INT) | (1u << SIG_KILL) | (1u << SIG_TERM))
+#define SIGNALS_CATCHABLE ((1u << SIG_INT) | (1u << SIG_TERM))
+#define SIGNALS_TERMINATE ((1u << SIG_INT) | (1u << SIG_KILL) | (1u << SIG_TERM))
+
+static void note_signal(struct world *w, struct proc *p, uint32_t sig, enum proc_signal_fate fate)
+{
+    p->last_signal = (uint8_t)sig;
+    p->last_signal_fate = (uint8_t)fate;
+    p->last_signal_step = w->step;
+}
+
 int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
 {
-    if (sig != SIG_INT && sig != SIG_TERM && sig != SIG_KILL)
+    if (sig >= 32 || (sig != 0 && !(SIGNALS_KNOWN & (1u << sig))))
         return -EINVAL;
     struct proc *p = proc_get(w, pid);
-    if (!p || p->state == PROC_ZOMBIE)
+    if (!p)
         return -ESRCH;
     if (p->daemon)
         return -EPERM; /* init cannot be signalled: orphans would never be reaped */
-    p->signals_pending |= 1u << sig;
+    if (sig == 0 || p->state == PROC_ZOMBIE)
+        return 0; /* Linux: a zombie takes the signal, and nothing happens */
+    uint32_t bit = 1u << sig;
     w->signals_sent = 1;
+    if (p->signals_ignored & bit) {
+        note_signal(w, p, sig, SIGNAL_FATE_IGNORED);
+        return 0;
+    }
+    note_signal(w, p, sig, SIGNAL_FATE_PENDING);
+    p->signals_pending |= bit;
     return 0;
 }
 
-int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int on)
+int proc_signal_is_pending(const struct world *w, uint32_t pid, uint32_t sig)
+{
+    const struct proc *p = proc_get(w, pid);
+    return p && sig < 32 && (p->signals_pending & (1u << sig)) != 0;
+}
+
+int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int action)
 {
     struct proc *p = proc_get(w, pid);
     if (!p)
         return -ESRCH;
-    if (sig != SIG_INT && sig != SIG_TERM)
+    if (sig >= 32 || !(SIGNALS_CATCHABLE & (1u << sig)))
         return -EINVAL; /* SIGKILL cannot be caught */
-    if (on)
-        p->signals_caught |= 1u << sig;
-    else
-        p->signals_caught &= ~(1u << sig);
+    uint32_t bit = 1u << sig;
+    switch (action) {
+    case SIG_ACTION_DEFAULT:
+    case SIG_ACTION_IGNORE:
+    case SIG_ACTION_CATCH:
+    case SIG_ACTION_CATCH | SIG_ACTION_RESTART:
+        break;
+    default:
+        return -EINVAL;
+    }
+    p->signals_caught &= ~bit;
+    p->signals_restart &= ~bit;
+    p->signals_ignored &= ~bit;
+    if (action & SIG_ACTION_CATCH)
+        p->signals_caught |= bit;
+    if (action & SIG_ACTION_RESTART)
+        p->signals_restart |= bit;
+    if (action == SIG_ACTION_IGNORE) {
+        p->signals_ignored |= bit;
+        p->signals_pending &= ~bit; /* sigaction(SIG_IGN) discards a pending one */
+    }
+    ASSERT(!(p->signals_caught & p->signals_ignored));
     return 0;
 }
 
-uint32_t proc_signals_take_caught(struct world *w, uint32_t pid)
+uint32_t proc_signals_deliver(struct world *w, uint32_t pid)
 {
     struct proc *p = proc_get(w, pid);
     if (!p)
         return 0;
-    uint32_t pending = p->signals_pending & p->signals_caught;
-    p->signals_pending &= ~pending;
-    return pending;
+    uint32_t delivered = p->signals_pending & p->signals_caught;
+    if (!delivered)
+        return 0;
+    p->signals_pending &= ~delivered;
+    p->signals_handled |= delivered;
+    p->signals_interrupting |= delivered;
+    for (uint32_t sig = 1; sig < 32; sig++)
+        if (delivered & (1u << sig) && p->last_signal == sig)
+            note_signal(w, p, sig, SIGNAL_FATE_HANDLED);
+    ASSERT(!(p->signals_pending & p->signals_caught));
+    return delivered;
+}
+
+uint32_t proc_signals_take_handled(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return 0;
+    uint32_t handled = p->signals_handled;
+    p->signals_handled = 0;
+    return handled;
+}
+
+uint32_t proc_signals_take_interrupting(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return 0;
+    uint32_t interrupting = p->signals_interrupting;
+    p->signals_interrupting = 0;
+    return interrupting;
+}
+
+void proc_signals_note_restart(struct world *w, uint32_t pid)
+{
+    struct proc *p = proc_get(w, pid);
+    if (p && p->last_signal_fate == SIGNAL_FATE_HANDLED)
+        p->last_signal_fate = SIGNAL_FATE_RESTARTED;
 }
 
 uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid)
@@ -250,12 +329,22 @@ uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid)
     struct proc *p = proc_get(w, pid);
     if (!p)
         return 0;
-    uint32_t fatal = p->signals_pending & ~p->signals_caught &
-                     ((1u << SIG_INT) | (1u << SIG_TERM) | (1u << SIG_KILL));
+    uint32_t fatal = p->signals_pending & ~p->signals_caught & ~p->signals_ignored &
+                     SIGNALS_TERMINATE;
     if (!fatal)
         return 0;
     p->signals_pending &= ~fatal;
     return fatal & (1u << SIG_KILL) ? SIG_KILL : fatal & (1u << SIG_INT) ? SIG_INT : SIG_TERM;
+}
+
+const char *proc_signal_name(uint32_t sig, char buf[16])
+{
+    static const char *const names[32] = {[SIG_INT] = "SIGINT", [SIG_KILL] = "SIGKILL",
+                                          [SIG_TERM] = "SIGTERM"};
+    if (sig < 32 && names[sig])
+        return names[sig];
+    snprintf(buf, 16, "signal %" PRIu32, sig);
+    return buf;
 }
 
 void proc_make_daemon(struct world *w, uint32_t pid)

@@ -27,6 +27,14 @@ struct handle {
 
 enum proc_state { PROC_FREE, PROC_RUNNABLE, PROC_BLOCKED, PROC_ZOMBIE };
 
+/* What became of the latest signal sent to a process (reports say it). */
+enum proc_signal_fate {
+    SIGNAL_FATE_PENDING = 1, /* sent, not yet delivered */
+    SIGNAL_FATE_HANDLED,     /* its handler ran */
+    SIGNAL_FATE_RESTARTED,   /* its handler ran during a call, which restarted */
+    SIGNAL_FATE_IGNORED      /* discarded: SIG_IGN */
+};
+
 struct proc {
     enum proc_state state;
     uint32_t pid;
@@ -37,8 +45,15 @@ struct proc {
     uint32_t handle_count;
     uint32_t heap_block; /* the process struct itself */
     int exit_status;
-    uint32_t signals_pending; /* bit per signal number */
-    uint32_t signals_caught;  /* handler installed: the signal interrupts, never kills */
+    uint32_t signals_pending;      /* sent, not yet delivered; bit per signal number */
+    uint32_t signals_caught;       /* a handler is installed */
+    uint32_t signals_restart;      /* ... with SA_RESTART */
+    uint32_t signals_ignored;      /* SIG_IGN: discarded when sent */
+    uint32_t signals_handled;      /* handlers that ran since sys_signal_pending read them */
+    uint32_t signals_interrupting; /* handlers that ran since the current call began */
+    uint8_t last_signal;           /* the latest signal sent to it, for reports; 0: none */
+    uint8_t last_signal_fate;      /* enum proc_signal_fate */
+    uint64_t last_signal_step;     /* when it was sent, or handled */
     uint32_t channels_live;   /* channels it created that still hold a slot */
     uint64_t created_step;
     uint64_t exited_step;
@@ -66,23 +81,51 @@ void proc_exit(struct world *w, uint32_t pid, int status);
  * children exist but none has exited, or -ECHILD. */
 int proc_wait(struct world *w, uint32_t parent, uint32_t pid, int *status);
 
-/* Sends signal sig to pid. Returns 0, -ESRCH, or -EINVAL. SIGKILL is only marked
- * pending here: the sys layer ends the task and calls proc_exit. */
+/* Sends signal sig to pid. A signal that pid ignores is discarded; a zombie takes
+ * any signal and nothing happens (as on Linux); sig 0 sends nothing. Otherwise it
+ * becomes pending: the sys layer interrupts pid's blocked call and delivers it at
+ * pid's next return to user code (proc_signals_deliver, proc_signal_take_fatal).
+ * SIGKILL is only marked pending here: the sys layer ends the task and calls
+ * proc_exit. Returns 0, -ESRCH (no such process), -EINVAL (no such signal), or
+ * -EPERM (init: it is never signalled, or orphans would not be reaped). */
 int proc_signal(struct world *w, uint32_t pid, uint32_t sig);
 
-/* Installs (on) or removes a handler for sig in pid: a caught signal interrupts a
- * blocked call and never terminates. Returns 0, -EINVAL for a signal that cannot be
- * caught (only SIG_INT and SIG_TERM can), or -ESRCH. */
-int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int on);
+/* Whether sig is pending in pid (proc_signal made it so). */
+int proc_signal_is_pending(const struct world *w, uint32_t pid, uint32_t sig);
 
-/* Takes the caught signals pending in pid: returns them as a bit mask (1 << sig)
- * and clears them. 0 when none, or when pid does not exist. */
-uint32_t proc_signals_take_caught(struct world *w, uint32_t pid);
+/* Sets what sig does in pid (SIG_ACTION_DEFAULT, SIG_ACTION_CATCH with or without
+ * SIG_ACTION_RESTART, SIG_ACTION_IGNORE), as sigaction does; ignoring a signal
+ * discards it if pending. Returns 0, -EINVAL for a signal that cannot be caught
+ * (only SIG_INT and SIG_TERM can) or an unknown action, or -ESRCH. Nothing changes
+ * on error. */
+int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int action);
 
-/* Takes the fatal signal pending in pid (one it has no handler for): clears every
- * pending fatal one and returns the one that acts, SIG_KILL before SIG_INT before
- * SIG_TERM; 0 when none. */
+/* Delivers the caught signals pending in pid: their handlers run. Clears them from
+ * pending and adds them to signals_handled (what sys_signal_pending reads) and to
+ * signals_interrupting (what cuts the current blocking call short). Returns them as
+ * a bit mask (1 << sig); 0 when none, or when pid does not exist. */
+uint32_t proc_signals_deliver(struct world *w, uint32_t pid);
+
+/* Takes the handlers that ran since the last call (sys_signal_pending): returns
+ * them as a bit mask and clears them. 0 when none, or when pid does not exist. */
+uint32_t proc_signals_take_handled(struct world *w, uint32_t pid);
+
+/* Takes signals_interrupting: the handlers that ran since it was last taken. */
+uint32_t proc_signals_take_interrupting(struct world *w, uint32_t pid);
+
+/* Records that the call pid was blocked in restarted after its handlers ran
+ * (SA_RESTART), for reports. */
+void proc_signals_note_restart(struct world *w, uint32_t pid);
+
+/* Takes the fatal signal pending in pid (one with the default action, which for
+ * SIG_INT, SIG_TERM and SIG_KILL is to terminate): clears every pending fatal one
+ * and returns the one that acts, SIG_KILL before SIG_INT before SIG_TERM; 0 when
+ * none. */
 uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid);
+
+/* "SIGTERM" for a signal number; "signal N" for one detsim does not know. buf
+ * needs 16 bytes. */
+const char *proc_signal_name(uint32_t sig, char buf[16]);
 
 /* Makes pid a daemon (init): never counted as hung or leaked, never signalled, and
  * its waits block even without children. */

@@ -37,9 +37,16 @@ enum proc_spawn_mode {
     SPAWN_EXPLICIT   /* only the listed handles, like posix_spawn file actions */
 };
 
-/* Signal numbers (Linux's). */
+/* Signal numbers (Linux's). 0 sends nothing: sys_kill(pid, 0) only asks whether
+ * pid exists (a zombie does). */
 #define SIG_INT 2
 #define SIG_KILL 9
 #define SIG_TERM 15
+
+/* What sys_signal_catch installs for a signal, as sigaction does. */
+#define SIG_ACTION_DEFAULT 0 /* SIG_DFL: SIG_INT and SIG_TERM terminate */
+#define SIG_ACTION_CATCH 1   /* a handler: it runs when the signal is delivered */
+#define SIG_ACTION_IGNORE 2  /* SIG_IGN: the signal is discarded when sent */
+#define SIG_ACTION_RESTART 4 /* with SIG_ACTION_CATCH: SA_RESTART */
 
 #endif

@@ -115,8 +115,9 @@ static int spawn_actor(const char *name, uint32_t levels_below, uint32_t registr
     return pid;
 }
 
-/* Reaps pid, riding out interruptions: a caught signal still pending would cut
- * every wait short, so it is read (and dropped: the cascade is under way). */
+/* Reaps pid, riding out interruptions: a SIGINT whose handler runs while the wait
+ * blocks cuts it short (no SA_RESTART); its flag is read (and dropped: the cascade
+ * is under way) and the wait goes on. */
 static void reap(const char *who, int pid)
 {
     int rc;
@@ -150,7 +151,7 @@ static void cancel_cascade(struct node *self, int interrupted)
 static void actor_main(void *arg)
 {
     struct node *self = arg;
-    sys_signal_catch(SIG_INT, 1); /* KeyboardInterrupt: the graceful path */
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH); /* KeyboardInterrupt: the graceful path */
     int rc = sys_chan_send(self->registry, MSG_REGISTER, NULL, 0, 0);
     sys_check(rc == 0 || rc == -EPIPE || rc == -EINTR, "%s: registering failed with %d",
               self->name, rc);

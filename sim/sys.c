@@ -150,11 +150,17 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
                 result = -ETIMEDOUT;
                 break;
             }
+            /* A signal's handler runs and the wait goes on: pthread_mutex_lock never
+             * fails with EINTR. */
             wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex,
                                deadline ? deadline - s->vtime_ns : 0);
-            if (wake == WAITQ_WAKE_TIMEOUT || wake == WAITQ_WAKE_SIGNAL) {
-                result = wake == WAITQ_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+            if (wake == WAITQ_WAKE_TIMEOUT) {
+                result = -ETIMEDOUT;
                 break;
+            }
+            if (wake == WAITQ_WAKE_SIGNAL) {
+                proc_signals_note_restart(sys_model_begin(), self);
+                sys_model_end();
             }
         }
         if (result == 0) {

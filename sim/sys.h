@@ -59,22 +59,40 @@ void sys_exit(int status) __attribute__((noreturn));
 
 /* Waits for child pid (0: any child) to exit and reaps it. Returns the pid with its
  * status in *status (may be NULL), -ECHILD when there is no such child, -EINTR
- * when a signal interrupted the wait, -ETIMEDOUT (sys_wait_timeout). */
+ * when a caught signal's handler ran while it waited and was not installed with
+ * SIG_ACTION_RESTART (with it, the wait goes on), -ETIMEDOUT (sys_wait_timeout). */
 int sys_wait(uint32_t pid, int *status);
 int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns);
 
-/* Sends SIG_INT, SIG_TERM or SIG_KILL to pid. SIG_KILL ends it at once (no user
- * code runs; the kernel still tears it down; exit status 128+9). SIG_INT and
- * SIG_TERM interrupt a blocked call (-EINTR) and, with no handler, terminate it at
- * its next scheduling point (status 128+sig). Returns 0, -ESRCH, -EINVAL. */
+/* Sends SIG_INT, SIG_TERM or SIG_KILL to pid; sig 0 sends nothing and only asks
+ * whether pid exists (a zombie does, until it is reaped). SIG_KILL ends it at once
+ * (no user code runs; the kernel still tears it down; exit status 128+9). A signal
+ * pid ignores is discarded. Otherwise the signal is pending until pid next returns
+ * to its code: with no handler it terminates it there (status 128+sig); with one,
+ * the handler runs, and a call pid was blocked in returns -EINTR or restarts (see
+ * sys_signal_catch). A signal to the caller itself acts before sys_kill returns.
+ * A zombie takes any signal, and nothing happens. Returns 0, -ESRCH (no such
+ * process), -EINVAL (no such signal), -EPERM (pid 1, init: it cannot be signalled,
+ * as an unprivileged process cannot signal a real init). */
 int sys_kill(uint32_t pid, uint32_t sig);
 
-/* Installs (on) or removes a handler for SIG_INT or SIG_TERM: the signal then only
- * interrupts, and sys_signal_pending reports it. Returns 0 or -EINVAL. */
-int sys_signal_catch(uint32_t sig, int on);
+/* Sets what SIG_INT or SIG_TERM does to the caller, as sigaction does:
+ * SIG_ACTION_DEFAULT (terminate), SIG_ACTION_IGNORE (discarded when sent), or
+ * SIG_ACTION_CATCH, a handler, alone or with SIG_ACTION_RESTART (SA_RESTART).
+ * The handler runs when the signal is delivered: at the caller's next return to
+ * its code (the next sys_* call, or the end of a blocked one), where it sets the
+ * flag sys_signal_pending reads. A blocking call it interrupts (one the caller was
+ * blocked in when the signal came) returns -EINTR, unless the handler has
+ * SIG_ACTION_RESTART and the call restarts (sys_wait, sys_chan_send, sys_chan_recv
+ * without a timeout; never sys_sleep, sys_port_wait, sys_sem_wait or a timed
+ * receive, as on Linux). A signal handled before a call began does not interrupt
+ * it: the call blocks like any other. sys_mutex_lock is never interrupted. Returns
+ * 0 or -EINVAL. */
+int sys_signal_catch(uint32_t sig, int action);
 
-/* The caught signals that arrived since the last call, as a bit mask (1 << sig).
- * Not a scheduling point. */
+/* The flags the caller's handlers set: the caught signals whose handlers ran since
+ * the last call, as a bit mask (1 << sig); reading clears them. Not a scheduling
+ * point. */
 uint32_t sys_signal_pending(void);
 
 /* Makes the caller a background job, as nohup and setsid make one: the run no
@@ -117,14 +135,16 @@ int sys_chan_create(uint32_t ends[2]);
 /* Sends bytes carrying handles[0..count) (moved: they leave the caller's table).
  * Blocks while the peer's queue is full (-EAGAIN with SYS_NONBLOCK). Returns 0,
  * -EPIPE (the peer closed), -ENOMEM (payload above inline_msg_bytes), -EBADF,
- * -EINVAL, -EINTR. */
+ * -EINVAL, -EINTR (see sys_signal_catch). */
 int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint32_t count,
                   int flags);
 
 /* Receives the oldest message into *out (may be NULL). Blocks while the queue is
  * empty (-EAGAIN with SYS_NONBLOCK; -ETIMEDOUT after timeout_ns, 0 for none).
  * Returns 0 with out->eof set when the peer has closed and the queue is drained.
- * -EMFILE (no room for the carried handles), -EBADF, -EINTR. */
+ * -EMFILE (no room for the carried handles), -EBADF, -EINTR (a caught signal's
+ * handler ran while it waited: see sys_signal_catch; a message that came with the
+ * signal is received instead). */
 int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns);
 
 /* A bridged fd onto the endpoint behind handle (it keeps the endpoint alive, like a
@@ -136,7 +156,7 @@ int sys_port_create(void);
 /* Binds an endpoint under key: READABLE(key) on arrival, PEER_CLOSED(key) on hang-up. */
 int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key);
 /* The next event into *out. Blocks (-EAGAIN with SYS_NONBLOCK, -ETIMEDOUT after
- * timeout_ns, 0 for none). */
+ * timeout_ns, 0 for none); -EINTR when a caught signal's handler ran meanwhile. */
 int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns);
 
 /* ---- the kernel heap ---------------------------------------------------------------- */
@@ -153,7 +173,7 @@ int sys_free(uint32_t block);
 void sys_yield(void);
 
 /* Blocks the caller for ns of virtual time. Returns 0, or -EINTR when a caught
- * signal cut it short. */
+ * signal's handler ran meanwhile (never restarted, as nanosleep is not). */
 int sys_sleep(uint64_t ns);
 
 /* The virtual time in ns. */
@@ -165,8 +185,8 @@ uint32_t sys_getpid(void);
 /* A mutex with owner tracking (so hang reports can say who holds it). Unlock wakes
  * the longest waiter, which takes the mutex when it runs if it is still free. A
  * mutex whose owner dies stays held (the hang report says by whom). create returns
- * a handle or -ENOMEM. Blocking calls return -EINTR when a caught signal arrives,
- * or is already pending (not yet read with sys_signal_pending). */
+ * a handle or -ENOMEM. A caught signal's handler runs and the lock goes on waiting,
+ * as pthread_mutex_lock does; sys_sem_wait returns -EINTR, as sem_wait does. */
 int sys_mutex_create(const char *name);
 int sys_mutex_lock(uint32_t mutex);
 /* As lock, but gives up after timeout_ns with -ETIMEDOUT. */

@@ -52,7 +52,8 @@ int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct send_call call = {handle, bytes, handles, count, flags & SYS_NONBLOCK};
-    int rc = sys_blocking_call(TRACE_OP_CHAN_SEND, handle, 0, &wake, send_call, &call);
+    int rc = sys_blocking_call(TRACE_OP_CHAN_SEND, handle, 0, SYS_CALL_RESTARTABLE, &wake,
+                               send_call, &call);
     sched_emit(TRACE_OP_CHAN_SEND, object, (int64_t)bytes, rc, wake);
     return rc;
 }
@@ -78,8 +79,10 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
     if (!out)
         out = &ignored;
     struct recv_call call = {handle, out, flags & SYS_NONBLOCK};
+    /* A receive with a timeout is never restarted (SO_RCVTIMEO: signal(7)). */
     int rc = sys_blocking_call(TRACE_OP_CHAN_RECV, handle, sys_deadline_after(timeout_ns),
-                               &wake, recv_call, &call);
+                               timeout_ns ? SYS_CALL_EINTR : SYS_CALL_RESTARTABLE, &wake,
+                               recv_call, &call);
     /* The trace shows EOF as result 1, a message as 0. */
     sched_emit(TRACE_OP_CHAN_RECV, object, handle, rc == 0 && out->eof ? 1 : rc, wake);
     return rc;
@@ -132,8 +135,9 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
     if (!out)
         out = &ignored;
     struct port_wait_call call = {port, out, flags & SYS_NONBLOCK};
-    int rc = sys_blocking_call(TRACE_OP_PORT_WAIT, port, sys_deadline_after(timeout_ns), &wake,
-                               port_wait_call, &call);
+    /* Never restarted, as epoll_wait is not. */
+    int rc = sys_blocking_call(TRACE_OP_PORT_WAIT, port, sys_deadline_after(timeout_ns),
+                               SYS_CALL_EINTR, &wake, port_wait_call, &call);
     sched_emit(TRACE_OP_PORT_WAIT, 0, port, rc == 0 ? out->kind : rc, wake);
     return rc;
 }

@@ -63,8 +63,8 @@ int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns)
     int ignored;
     struct wait_call call = {pid, status ? status : &ignored};
     enum waitq_wake wake;
-    int rc = sys_blocking_call(TRACE_OP_WAIT, pid, sys_deadline_after(timeout_ns), &wake,
-                               wait_call, &call);
+    int rc = sys_blocking_call(TRACE_OP_WAIT, pid, sys_deadline_after(timeout_ns),
+                               SYS_CALL_RESTARTABLE, &wake, wait_call, &call);
     sched_emit(TRACE_OP_WAIT, 0, pid, rc, wake);
     return rc;
 }
@@ -74,20 +74,18 @@ int sys_wait(uint32_t pid, int *status)
     return sys_wait_timeout(pid, status, 0);
 }
 
-/* Delivers sig to pid: SIGKILL ends it at once (or the caller, if it is the caller);
- * SIGINT and SIGTERM interrupt a blocked call and act at its next scheduling point. */
+/* Sends sig to pid. SIGKILL ends it at once; another pending signal interrupts its
+ * blocked call and acts at its next return to user code. A signal to the caller
+ * itself is acted on by the caller's sys_* call before it returns. */
 static int deliver(uint32_t pid, uint32_t sig)
 {
     struct sched *s = sched_active;
-    int rc = proc_signal(sys_model_begin(), pid, sig);
+    struct world *w = sys_model_begin();
+    int rc = proc_signal(w, pid, sig);
+    int pending = rc == 0 && proc_signal_is_pending(w, pid, sig);
     sys_model_end();
-    if (rc != 0)
+    if (!pending || pid == s->current->pid)
         return rc;
-    if (pid == s->current->pid) {
-        if (sig == SIG_KILL)
-            sched_exit_current(128 + SIG_KILL);
-        return 0; /* acted on at the caller's next scheduling point */
-    }
     if (sig == SIG_KILL)
         sched_kill(s, pid, 128 + SIG_KILL);
     else
@@ -100,13 +98,14 @@ int sys_kill(uint32_t pid, uint32_t sig)
     sched_point();
     int rc = deliver(pid, sig);
     sched_emit(TRACE_OP_KILL, 0, (int64_t)((uint64_t)pid << 8 | sig), rc, WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* kill(getpid(), sig): the handler runs before kill returns */
     return rc;
 }
 
-int sys_signal_catch(uint32_t sig, int on)
+int sys_signal_catch(uint32_t sig, int action)
 {
     sched_point();
-    int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, on);
+    int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, action);
     sys_model_end();
     sched_emit(TRACE_OP_SIGNAL_CATCH, 0, sig, rc, WAITQ_WAKE_NONE);
     return rc;
@@ -114,9 +113,10 @@ int sys_signal_catch(uint32_t sig, int on)
 
 uint32_t sys_signal_pending(void)
 {
-    uint32_t pending = proc_signals_take_caught(sys_model_begin(), sys_getpid());
+    sys_signals_deliver();
+    uint32_t handled = proc_signals_take_handled(sys_model_begin(), sys_getpid());
     sys_model_end();
-    return pending;
+    return handled;
 }
 
 int sys_detach(void)
@@ -188,6 +188,7 @@ int sys_group_kill(uint32_t group, uint32_t sig)
     int rc = group == 0 ? -EINVAL : signal_all(group, sig, 0);
     sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)((uint64_t)group << 8 | sig), rc,
                WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* the caller may be a member */
     return rc;
 }
 
@@ -196,6 +197,7 @@ int sys_group_drop(uint32_t group)
     sched_point();
     int rc = group == 0 ? -EINVAL : signal_all(group, SIG_KILL, 1);
     sched_emit(TRACE_OP_GROUP_DROP, 0, group, rc, WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* the caller may be a member */
     return rc;
 }
 
@@ -236,6 +238,7 @@ int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
     sched_emit(TRACE_OP_GROUP_SHUTDOWN, 0, group, survivors, WAITQ_WAKE_NONE);
     if (caller_inside)
         deliver(self, SIG_KILL);
+    sys_signals_deliver(); /* the caller may be a member */
     return (int)survivors;
 }
 

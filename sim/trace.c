@@ -27,7 +27,7 @@ static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SIGNAL_CATCH] = "signal_catch", [TRACE_OP_GROUP_CREATE] = "group_create",
     [TRACE_OP_GROUP_KILL] = "group_kill", [TRACE_OP_GROUP_DROP] = "group_drop",
     [TRACE_OP_GROUP_SHUTDOWN] = "group_shutdown", [TRACE_OP_OOM] = "oom",
-    [TRACE_OP_FAULT] = "fault",
+    [TRACE_OP_FAULT] = "fault",         [TRACE_OP_SIGNAL] = "signal",
 };
 
 static const char *const wake_names[WAITQ_WAKE_COUNT] = {

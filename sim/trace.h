@@ -60,6 +60,7 @@ enum trace_op {
     TRACE_OP_GROUP_SHUTDOWN = 37,
     TRACE_OP_OOM = 38,
     TRACE_OP_FAULT = 39, /* a fault fired: arg is the failpoint id (fault.h), result its error */
+    TRACE_OP_SIGNAL = 40, /* caught signals were delivered: their handlers ran; arg the mask */
     TRACE_OP_COUNT
 };
 

@@ -373,13 +373,56 @@ Test(proc, signal_sets_pending_bits)
     cr_assert_eq(proc_get(&w, APP)->signals_pending, 0, "nobody else is touched");
 
     cr_assert_eq(proc_signal(&w, child, 5), -EINVAL);
-    cr_assert_eq(proc_signal(&w, child, 0), -EINVAL);
     cr_assert_eq(proc_signal(&w, child, 40), -EINVAL);
+    cr_assert_eq(proc_signal(&w, child, 0), 0, "signal 0: it exists");
     cr_assert_eq(proc_signal(&w, 99, SIG_TERM), -ESRCH, "unknown pid");
+    cr_assert_eq(proc_signal(&w, 99, 0), -ESRCH, "signal 0: it does not");
     cr_assert_eq(proc_signal(&w, 0, SIG_TERM), -ESRCH, "pid 0");
+    cr_assert_eq(proc_signal(&w, 1, SIG_TERM), -EPERM, "init");
     proc_exit(&w, child, 0);
-    cr_assert_eq(proc_signal(&w, child, SIG_TERM), -ESRCH, "a zombie");
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0, "a zombie takes it (Linux)");
+    cr_assert_eq(proc_signal(&w, child, 0), 0, "a zombie still exists");
     int status;
     cr_assert_eq(proc_wait(&w, APP, 0, &status), (int)child);
     cr_assert_eq(proc_signal(&w, child, SIG_TERM), -ESRCH, "reaped");
+    cr_assert_eq(proc_signal(&w, child, 0), -ESRCH, "reaped: gone");
+}
+
+Test(proc, a_caught_signal_is_delivered_once_and_read_once)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_TERM, SIG_ACTION_CATCH), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0);
+    cr_assert(proc_signal_is_pending(&w, child, SIG_TERM));
+    cr_assert_eq(proc_signal_take_fatal(&w, child), 0, "caught: not fatal");
+    cr_assert_eq(proc_signals_deliver(&w, child), 1u << SIG_TERM, "the handler runs");
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_TERM), "no longer pending");
+    cr_assert_eq(proc_signals_deliver(&w, child), 0, "delivered once");
+    cr_assert_eq(proc_signals_take_interrupting(&w, child), 1u << SIG_TERM);
+    cr_assert_eq(proc_signals_take_interrupting(&w, child), 0);
+    cr_assert_eq(proc_signals_take_handled(&w, child), 1u << SIG_TERM, "the handler's flag");
+    cr_assert_eq(proc_signals_take_handled(&w, child), 0, "read once");
+    cr_assert_eq(proc_get(&w, child)->last_signal_fate, SIGNAL_FATE_HANDLED);
+}
+
+Test(proc, an_ignored_signal_is_discarded_and_the_default_terminates)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_IGNORE), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_INT), 0);
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_INT), "discarded when sent");
+    cr_assert_eq(proc_get(&w, child)->last_signal_fate, SIGNAL_FATE_IGNORED);
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0);
+    cr_assert_eq(proc_signal_take_fatal(&w, child), SIG_TERM, "no handler: it terminates");
+    /* A pending signal that becomes ignored is discarded (sigaction(SIG_IGN)). */
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_DEFAULT), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_INT), 0);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_IGNORE), 0);
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_INT));
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_KILL, SIG_ACTION_IGNORE), -EINVAL);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_RESTART), -EINVAL,
+                 "SA_RESTART goes with a handler");
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, 8), -EINVAL);
 }

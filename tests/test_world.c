@@ -243,7 +243,7 @@ Test(world, kill_on_drop_reaches_grandchildren)
 static void polite(void *arg)
 {
     (void)arg;
-    sys_signal_catch(SIG_INT, 1);
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH);
     sys_sleep(90 * SYS_NS_PER_S); /* interrupted: -EINTR path */
     if (sys_signal_pending() & (1u << SIG_INT))
         sys_exit(0);
@@ -253,7 +253,7 @@ static void polite(void *arg)
 static void stubborn(void *arg)
 {
     (void)arg;
-    sys_signal_catch(SIG_INT, 1);
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH);
     for (;;) {
         sys_sleep(90 * SYS_NS_PER_S);
         sys_signal_pending(); /* reads SIGINT, and ignores it */

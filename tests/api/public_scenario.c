@@ -44,6 +44,13 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
                   PORT_EVENT_PEER_CLOSED != PORT_EVENT_READABLE,
               "the constants are distinct");
 
+    sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH | SIG_ACTION_RESTART) == 0 &&
+                  sys_signal_catch(SIG_INT, SIG_ACTION_IGNORE) == 0,
+              "dispositions");
+    sys_check(sys_kill(sys_getpid(), SIG_TERM) == 0 && sys_signal_pending() == 1u << SIG_TERM,
+              "a signal to the caller: its handler ran before sys_kill returned");
+    sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_DEFAULT) == 0, "back to the default");
+
     int port = sys_port_create();
     sys_check(port >= 0, "port: %d", port);
     sys_check(sys_port_bind((uint32_t)port, ends[1], 7) == 0, "bind");

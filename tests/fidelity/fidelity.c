@@ -44,6 +44,7 @@ struct point {
 static const struct point points[] = {
     {"eintr-retry", "1", "", NULL},
     {"signal-before-block", "1", "", NULL},
+    {"sa-restart", "1", "", NULL},
     {"port-bind-after-hup", "2", "", NULL},
     {"port-level-triggered", "2", "", NULL},
     {"scm-rights-copy", "4", "", NULL},

@@ -22,7 +22,7 @@ static void receive_counting_eintr(void *unused)
 
 static void catch_then_receive(void *unused)
 {
-    sys_signal_catch(SIG_TERM, 1);
+    sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH);
     receive_counting_eintr(unused);
 }
 
@@ -45,6 +45,17 @@ SCENARIO(fidelity_eintr_retry, "fidelity: a retry loop around recv, interrupted 
     signal_during_recv(catch_then_receive);
 }
 
+static void catch_restart_then_receive(void *unused)
+{
+    sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH | SIG_ACTION_RESTART);
+    receive_counting_eintr(unused);
+}
+
+SCENARIO(fidelity_sa_restart, "fidelity: the same loop, the handler with SA_RESTART", NULL)
+{
+    signal_during_recv(catch_restart_then_receive);
+}
+
 /* The handler runs before the call (the signal came first, from the caller
  * itself): the call then blocks like any other, until the data comes. The
  * handler's flag is read after the call, as a program reads a flag its handler
@@ -52,7 +63,7 @@ SCENARIO(fidelity_eintr_retry, "fidelity: a retry loop around recv, interrupted 
 static void handled_then_receive(void *unused)
 {
     (void)unused;
-    sys_signal_catch(SIG_TERM, 1);
+    sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH);
     sys_kill(sys_getpid(), SIG_TERM);
     int rc, eintr = 0;
     while ((rc = sys_chan_recv(receiver_end, NULL, 0, 0)) == -EINTR)

@@ -1,0 +1,218 @@
+/* Signals against blocking calls (sim/sys_model.c, model/proc.c), as Linux has them:
+ * a handler runs when its signal is delivered, at the process's next return to its
+ * code; a call blocked when it runs returns -EINTR or restarts (SA_RESTART); a
+ * handler that ran before a call began does not interrupt it. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "sim/sys.h"
+
+static struct {
+    int rc, eintr, second_rc;
+    uint32_t handled;
+    int action;     /* what the receiver installs for SIG_TERM */
+    int timed;      /* the receive has a timeout */
+    int self_first; /* the receiver signals itself before its receive */
+} probe;
+
+static uint32_t receiver_end;
+
+static void receiver(void *unused)
+{
+    (void)unused;
+    sys_signal_catch(SIG_TERM, probe.action);
+    if (probe.self_first)
+        sys_kill(sys_getpid(), SIG_TERM);
+    uint64_t timeout = probe.timed ? 10 * SYS_NS_PER_S : 0;
+    while ((probe.rc = sys_chan_recv(receiver_end, NULL, 0, timeout)) == -EINTR)
+        probe.eintr++;
+    probe.handled = sys_signal_pending();
+}
+
+/* main: the signal 100 ms into the receive (unless the receiver sends it to itself
+ * first), the data 1.1 s later. */
+SCENARIO(test_signal_during_recv, "test: SIGTERM while a receive waits, then data", NULL)
+{
+    uint32_t ends[2];
+    sys_chan_create(ends);
+    receiver_end = ends[1];
+    int pid = sys_spawn("receiver", receiver, NULL);
+    sys_sleep(100 * SYS_NS_PER_MS);
+    if (!probe.self_first)
+        sys_kill((uint32_t)pid, SIG_TERM);
+    sys_sleep(1100 * SYS_NS_PER_MS);
+    sys_chan_send(ends[0], 1, NULL, 0, 0);
+    sys_wait((uint32_t)pid, NULL);
+}
+
+static void run_receiver(uint64_t seed, int action, int timed, int self_first)
+{
+    memset(&probe, 0, sizeof probe);
+    probe.action = action;
+    probe.timed = timed;
+    probe.self_first = self_first;
+    struct run_result r = run_with("test-signal-during-recv", seed, "random", 0, "check=true",
+                                   NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                 text_str(&r.report));
+    cr_assert_eq(probe.rc, 0, "seed %llu: the data arrives", (unsigned long long)seed);
+    cr_assert_eq(probe.handled, 1u << SIG_TERM, "seed %llu: the handler ran",
+                 (unsigned long long)seed);
+    cr_assert_geq(r.vtime_ns, 1200 * SYS_NS_PER_MS, "seed %llu: the receive waited for it",
+                  (unsigned long long)seed);
+    run_result_free(&r);
+}
+
+Test(signals, an_eintr_retry_loop_gets_the_data_after_one_eintr)
+{
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        run_receiver(seed, SIG_ACTION_CATCH, 0, 0);
+        cr_assert_eq(probe.eintr, 1, "seed %llu: one EINTR, not a spin",
+                     (unsigned long long)seed);
+    }
+}
+
+Test(signals, sa_restart_restarts_a_receive_but_never_a_timed_one)
+{
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        run_receiver(seed, SIG_ACTION_CATCH | SIG_ACTION_RESTART, 0, 0);
+        cr_assert_eq(probe.eintr, 0, "seed %llu: restarted", (unsigned long long)seed);
+        run_receiver(seed, SIG_ACTION_CATCH | SIG_ACTION_RESTART, 1, 0);
+        cr_assert_eq(probe.eintr, 1, "seed %llu: SO_RCVTIMEO: never restarted",
+                     (unsigned long long)seed);
+    }
+}
+
+Test(signals, a_signal_handled_just_before_a_receive_lets_it_block)
+{
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        run_receiver(seed, SIG_ACTION_CATCH, 0, 1);
+        cr_assert_eq(probe.eintr, 0, "seed %llu: the handler ran before the call",
+                     (unsigned long long)seed);
+    }
+}
+
+static int sleeper_rc, sleeper_action;
+
+static void sleeper(void *unused)
+{
+    (void)unused;
+    sys_signal_catch(SIG_INT, sleeper_action);
+    sleeper_rc = sys_sleep(10 * SYS_NS_PER_S);
+}
+
+SCENARIO(test_signal_during_sleep, "test: SIGINT during a sleep", NULL)
+{
+    int pid = sys_spawn("sleeper", sleeper, NULL);
+    sys_sleep(SYS_NS_PER_MS);
+    sys_kill((uint32_t)pid, SIG_INT);
+    sys_wait((uint32_t)pid, NULL);
+}
+
+Test(signals, a_sleep_is_interrupted_even_with_sa_restart)
+{
+    int actions[] = {SIG_ACTION_CATCH, SIG_ACTION_CATCH | SIG_ACTION_RESTART};
+    for (int i = 0; i < 2; i++) {
+        sleeper_action = actions[i];
+        struct run_result r = run_with("test-signal-during-sleep", 0, "random", 0, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+        cr_assert_eq(sleeper_rc, -EINTR, "action %d: nanosleep is never restarted", actions[i]);
+        cr_assert_lt(r.vtime_ns, SYS_NS_PER_S);
+        run_result_free(&r);
+    }
+}
+
+/* The data and the signal arrive together, while the receive waits: the receive
+ * re-checks its queue first and returns the data (the handler still runs). */
+SCENARIO(test_signal_with_data, "test: data and SIGTERM in consecutive steps", NULL)
+{
+    uint32_t ends[2];
+    sys_chan_create(ends);
+    receiver_end = ends[1];
+    int pid = sys_spawn("receiver", receiver, NULL);
+    sys_sleep(SYS_NS_PER_MS);
+    sys_chan_send(ends[0], 1, NULL, 0, 0);
+    sys_kill((uint32_t)pid, SIG_TERM);
+    sys_wait((uint32_t)pid, NULL);
+}
+
+Test(signals, a_message_that_comes_with_the_signal_is_received)
+{
+    uint32_t with_data = 0;
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        memset(&probe, 0, sizeof probe);
+        probe.action = SIG_ACTION_CATCH;
+        struct run_result r = run_with("test-signal-with-data", seed, "random", 0, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                     text_str(&r.report));
+        cr_assert_eq(probe.rc, 0, "seed %llu", (unsigned long long)seed);
+        with_data += probe.eintr == 0;
+        run_result_free(&r);
+    }
+    cr_assert_eq(with_data, 50, "the queued message wins over the signal on every seed");
+}
+
+static int ignorer_rc;
+
+static void ignorer(void *unused)
+{
+    (void)unused;
+    sys_signal_catch(SIG_TERM, SIG_ACTION_IGNORE);
+    ignorer_rc = sys_sleep(10 * SYS_NS_PER_MS);
+}
+
+SCENARIO(test_ignored_signal, "test: SIGTERM to a process that ignores it", NULL)
+{
+    int pid = sys_spawn("ignorer", ignorer, NULL);
+    sys_sleep(SYS_NS_PER_MS);
+    probe.rc = sys_kill((uint32_t)pid, SIG_TERM);
+    int status;
+    sys_wait((uint32_t)pid, &status);
+    probe.second_rc = status;
+}
+
+Test(signals, an_ignored_signal_is_discarded)
+{
+    struct run_result r = run_with("test-ignored-signal", 0, "random", 0, NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+    cr_assert_eq(probe.rc, 0, "kill succeeds");
+    cr_assert_eq(ignorer_rc, 0, "the sleep was not interrupted");
+    cr_assert_eq(probe.second_rc, 0, "it exits normally");
+    run_result_free(&r);
+}
+
+/* The lost wakeup: the handler runs just before a receive nobody will ever answer;
+ * the receive blocks for good, and the hang report says why. */
+static void lost_wakeup_receiver(void *unused)
+{
+    (void)unused;
+    sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH);
+    sys_kill(sys_getpid(), SIG_TERM);
+    sys_chan_recv(receiver_end, NULL, 0, 0);
+}
+
+SCENARIO(test_handled_before_recv, "test: a handler that ran before a receive nobody answers", NULL)
+{
+    uint32_t ends[2];
+    sys_chan_create(ends);
+    receiver_end = ends[1];
+    int pid = sys_spawn("receiver", lost_wakeup_receiver, NULL);
+    sys_wait((uint32_t)pid, NULL);
+}
+
+Test(signals, the_hang_report_says_the_handler_ran_before_the_call)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        struct run_result r = run_with("test-handled-before-recv", seed, "random", 0, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "seed %llu: %s",
+                     (unsigned long long)seed, text_str(&r.report));
+        cr_assert(strstr(text_str(&r.report),
+                         "SIGTERM caught: its handler ran at step") != NULL &&
+                      strstr(text_str(&r.report), "before the chan_recv it is blocked in "
+                                                  "began, so it does not interrupt it") != NULL,
+                  "seed %llu: %s", (unsigned long long)seed, text_str(&r.report));
+        run_result_free(&r);
+    }
+}
