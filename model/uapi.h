@@ -43,6 +43,20 @@ enum proc_spawn_mode {
 #define SIG_KILL 9
 #define SIG_TERM 15
 
+/* sys_wait's status, encoded as Linux encodes a wait status: read it with these,
+ * as with <sys/wait.h>'s WIFEXITED, WEXITSTATUS, WIFSIGNALED and WTERMSIG. A
+ * process that returns from its function or calls sys_exit(code) exited with the
+ * low 8 bits of code; one a signal ended (SIG_KILL, a SIG_INT or SIG_TERM it did
+ * not catch, an OOM kill) was signalled. */
+#define SYS_WIFEXITED(status) (((status) & 0x7f) == 0)
+#define SYS_WEXITSTATUS(status) (((status) >> 8) & 0xff)
+#define SYS_WIFSIGNALED(status) (((status) & 0x7f) != 0)
+#define SYS_WTERMSIG(status) ((status) & 0x7f)
+
+/* The status a process leaves: an exit with code, or the end by signal sig. */
+#define SYS_W_EXITCODE(code) (((code) & 0xff) << 8)
+#define SYS_W_TERMSIG(sig) ((sig) & 0x7f)
+
 /* What sys_signal_catch installs for a signal, as sigaction does. */
 #define SIG_ACTION_DEFAULT 0 /* SIG_DFL: SIG_INT and SIG_TERM terminate */
 #define SIG_ACTION_CATCH 1   /* a handler: it runs when the signal is delivered */

@@ -53,12 +53,14 @@ int sys_spawn(const char *name, void (*fn)(void *), void *arg);
 int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
                    const struct sys_spawn_options *options);
 
-/* Ends the caller with status: its handles close, its heap is freed, it stays a
- * zombie until its parent waits. Returning from the task function is exit(0). */
+/* Ends the caller with exit code status (its low 8 bits, as exit() keeps them): its
+ * handles close, its heap is freed, it stays a zombie until its parent waits.
+ * Returning from the task function is exit(0). */
 void sys_exit(int status) __attribute__((noreturn));
 
 /* Waits for child pid (0: any child) to exit and reaps it. Returns the pid with its
- * status in *status (may be NULL), -ECHILD when there is no such child, -EINTR
+ * wait status in *status (may be NULL; read it with SYS_WIFEXITED, SYS_WEXITSTATUS,
+ * SYS_WIFSIGNALED and SYS_WTERMSIG, model/uapi.h), -ECHILD when there is no such child, -EINTR
  * when a caught signal's handler ran while it waited and was not installed with
  * SIG_ACTION_RESTART (with it, the wait goes on), -ETIMEDOUT (sys_wait_timeout). */
 int sys_wait(uint32_t pid, int *status);
@@ -66,9 +68,9 @@ int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns);
 
 /* Sends SIG_INT, SIG_TERM or SIG_KILL to pid; sig 0 sends nothing and only asks
  * whether pid exists (a zombie does, until it is reaped). SIG_KILL ends it at once
- * (no user code runs; the kernel still tears it down; exit status 128+9). A signal
+ * (no user code runs; the kernel still tears it down; SYS_WTERMSIG(status) is 9). A signal
  * pid ignores is discarded. Otherwise the signal is pending until pid next returns
- * to its code: with no handler it terminates it there (status 128+sig); with one,
+ * to its code: with no handler it terminates it there (signalled); with one,
  * the handler runs, and a call pid was blocked in returns -EINTR or restarts (see
  * sys_signal_catch). A signal to the caller itself acts before sys_kill returns.
  * A zombie takes any signal, and nothing happens. Returns 0, -ESRCH (no such
@@ -162,7 +164,8 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
 /* ---- the kernel heap ---------------------------------------------------------------- */
 
 /* Infallible (like Box::new): returns a block id, or never returns: the OOM policy
- * halts the system (outcome panic) or kills the caller with -ENOMEM. */
+ * halts the system (outcome panic) or kills the caller (SIGKILL, as Linux's OOM
+ * killer does). */
 int64_t sys_alloc(uint64_t bytes);
 /* Fallible (like try_reserve): a block id or -ENOMEM. */
 int64_t sys_try_alloc(uint64_t bytes);

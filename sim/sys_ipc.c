@@ -182,8 +182,9 @@ int64_t sys_alloc(uint64_t bytes)
                  w->heap.policy != HEAP_OOM_HALT ? ", on a system process" : "");
         sched_stop(SCHED_OUTCOME_PANIC, message);
     }
-    /* kill-process: the caller dies with -ENOMEM; its teardown runs. */
-    sched_exit_current(-ENOMEM);
+    /* kill-process: the caller is killed, as by Linux's OOM killer (SIGKILL); its
+     * teardown runs. */
+    sched_exit_current(SYS_W_TERMSIG(SIG_KILL));
 }
 
 int sys_free(uint32_t block)

@@ -150,7 +150,7 @@ uint32_t sys_signals_deliver(void)
     uint32_t delivered = fatal ? 0 : proc_signals_deliver(w, pid);
     sys_model_end();
     if (fatal)
-        sched_exit_current(128 + (int)fatal);
+        sched_exit_current(SYS_W_TERMSIG((int)fatal));
     if (delivered)
         sched_emit(TRACE_OP_SIGNAL, 0, delivered, 0, WAITQ_WAKE_NONE);
     return delivered;

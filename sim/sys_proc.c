@@ -26,7 +26,7 @@ int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
     if (pid > 0 && sched_spawn(s, (uint32_t)pid, name, fn, arg, s->current->pid, 0) != 0) {
         /* The harness could not make the coroutine: the process never runs. */
         sys_model_begin();
-        proc_exit(w, (uint32_t)pid, -ENOMEM);
+        proc_exit(w, (uint32_t)pid, SYS_W_TERMSIG(SIG_KILL));
         sys_model_end();
         s->out_of_memory = 1;
         pid = -ENOMEM;
@@ -43,7 +43,7 @@ int sys_spawn(const char *name, void (*fn)(void *), void *arg)
 void sys_exit(int status)
 {
     sched_point();
-    sched_exit_current(status);
+    sched_exit_current(SYS_W_EXITCODE(status));
 }
 
 struct wait_call {
@@ -87,7 +87,7 @@ static int deliver(uint32_t pid, uint32_t sig)
     if (!pending || pid == s->current->pid)
         return rc;
     if (sig == SIG_KILL)
-        sched_kill(s, pid, 128 + SIG_KILL);
+        sched_kill(s, pid, SYS_W_TERMSIG(SIG_KILL));
     else
         sched_interrupt(s, pid);
     return 0;

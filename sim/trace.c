@@ -5,6 +5,7 @@
 #include <inttypes.h>
 
 #include "faults/failpoint.h"
+#include "model/uapi.h"
 #include "util/errno_name.h"
 
 static const char *const op_names[TRACE_OP_COUNT] = {
@@ -153,6 +154,13 @@ static void write_event(const struct trace *t, const struct trace_event *e)
         break;
     case TRACE_OP_SPAWN:
         fputs(" -> pid", t->out);
+        break;
+    case TRACE_OP_EXIT: /* the wait status, in words: an exit code, or the signal */
+        if (SYS_WIFSIGNALED(e->arg))
+            fprintf(t->out, " signal %" PRId64, (int64_t)SYS_WTERMSIG(e->arg));
+        else if (SYS_WEXITSTATUS(e->arg))
+            fprintf(t->out, " %" PRId64, (int64_t)SYS_WEXITSTATUS(e->arg));
+        fputs(" ->", t->out);
         break;
     case TRACE_OP_FAULT:
         fputs(" fired ->", t->out);

@@ -77,7 +77,7 @@ Test(review, a_unit_posted_to_a_waiter_killed_before_it_runs_is_not_lost)
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = run_with("test-unit-survives-killed-waiter", seed, "random", 0, NULL);
         cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
-        if (probe.statuses[0] == 128 + SIG_KILL) {
+        if (probe.statuses[0] == SYS_W_TERMSIG(SIG_KILL)) {
             killed_first++;
             cr_assert_eq(probe.sem_rc, 0, "seed %llu: the unit is still there",
                          (unsigned long long)seed);
@@ -127,7 +127,7 @@ Test(review, a_group_that_shuts_itself_down_kills_every_member_and_then_the_call
 {
     struct run_result r = run_with("test-shutdown-from-inside", 0, "random", 0, "check=true", NULL);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
-    cr_assert_eq(probe.statuses[0], 128 + SIG_KILL);
+    cr_assert_eq(probe.statuses[0], SYS_W_TERMSIG(SIG_KILL));
     cr_assert_lt(r.vtime_ns, 2 * SYS_NS_PER_S, "no member slept its 90 s out");
     run_result_free(&r);
 }

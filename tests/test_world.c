@@ -234,7 +234,7 @@ Test(world, kill_on_drop_reaches_grandchildren)
                      text_str(&r.report));
         cr_assert(!grp.finished[0] && !grp.finished[1], "seed %llu: nobody slept it out",
                   (unsigned long long)seed);
-        cr_assert_eq(grp.statuses[0], 128 + SIG_KILL);
+        cr_assert_eq(grp.statuses[0], SYS_W_TERMSIG(SIG_KILL));
         cr_assert_lt(r.vtime_ns, SYS_NS_PER_S, "seed %llu: torn down at once", (unsigned long long)seed);
         run_result_free(&r);
     }
@@ -284,8 +284,8 @@ Test(world, graceful_shutdown_escalates_only_for_the_stubborn)
                      text_str(&r.report));
         cr_assert_eq(grp.killed, 1, "seed %llu: only the stubborn one", (unsigned long long)seed);
         cr_assert_eq(grp.statuses[0], 0, "polite exits cleanly");
-        cr_assert_eq(grp.statuses[1], 128 + SIG_INT, "no handler: SIGINT terminates");
-        cr_assert_eq(grp.statuses[2], 128 + SIG_KILL, "escalated");
+        cr_assert_eq(grp.statuses[1], SYS_W_TERMSIG(SIG_INT), "no handler: SIGINT terminates");
+        cr_assert_eq(grp.statuses[2], SYS_W_TERMSIG(SIG_KILL), "escalated");
         cr_assert_geq(grp.ended_at, 45 * SYS_NS_PER_S, "the grace period was given");
         cr_assert_lt(grp.ended_at, 46 * SYS_NS_PER_S);
         run_result_free(&r);
@@ -302,7 +302,7 @@ SCENARIO(test_wait_errors, "test: wait without children, wait with a timeout", N
     sys_check(sys_kill(12345, SIG_TERM) == -ESRCH, "unknown pid");
     sys_kill((uint32_t)pid, SIG_TERM);
     int status = 0;
-    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == 128 + SIG_TERM,
+    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == SYS_W_TERMSIG(SIG_TERM),
               "terminated by SIGTERM: %d", status);
 }
 
@@ -350,7 +350,7 @@ Test(world, every_oom_policy)
 
     r = run_with("test-oom", 0, "random", 0, "oom_policy=kill-process", "check=true", NULL);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "kill-process: %s", text_str(&r.report));
-    cr_assert_eq(hog_status, -ENOMEM);
+    cr_assert_eq(hog_status, SYS_W_TERMSIG(SIG_KILL), "the OOM kill");
     run_result_free(&r);
 
     r = run_with("test-oom", 0, "random", 0, "oom_policy=kill-process", "reserved_procs=4", NULL);
@@ -367,7 +367,7 @@ Test(world, every_oom_policy)
                  "reserve_bytes=256KiB", "check=true", NULL);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "the reserve lets the teardown finish: %s",
                  text_str(&r.report));
-    cr_assert_eq(hog_status, -ENOMEM);
+    cr_assert_eq(hog_status, SYS_W_TERMSIG(SIG_KILL), "the OOM kill");
     run_result_free(&r);
 
     r = run_with("test-oom-quota", 0, "random", 0, "proc_quota_bytes=100KiB", "check=true", NULL);

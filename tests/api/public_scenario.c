@@ -84,7 +84,11 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
     }
     sys_check(count == 2, "expected 2 messages, got %u", (unsigned)count);
     int status = -1;
-    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == 0, "wait");
+    sys_check(sys_wait((uint32_t)pid, &status) == pid && SYS_WIFEXITED(status) &&
+                  !SYS_WIFSIGNALED(status) && SYS_WEXITSTATUS(status) == 0 &&
+                  SYS_WTERMSIG(SYS_W_TERMSIG(SIG_KILL)) == SIG_KILL &&
+                  SYS_WEXITSTATUS(SYS_W_EXITCODE(3)) == 3,
+              "wait: status %#x", status);
     sys_check(sys_kill((uint32_t)pid, SIG_TERM) == -ESRCH, "a reaped child is gone");
     sys_close(ends[1]);
     sys_close(spare[1]);

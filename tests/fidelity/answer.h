@@ -23,6 +23,17 @@ static inline const char *result_text(int rc, char buf[16])
     return buf;
 }
 
+/* A wait status as the Linux probes print it: "exit 3", "signal 15". buf needs 24
+ * bytes. */
+static inline const char *status_text(int status, char buf[24])
+{
+    if (SYS_WIFSIGNALED(status))
+        snprintf(buf, 24, "signal %d", SYS_WTERMSIG(status));
+    else
+        snprintf(buf, 24, "exit %d", SYS_WEXITSTATUS(status));
+    return buf;
+}
+
 /* Whether a nonblocking receive on end sees end of file: "EOF", "data", or "no
  * EOF" (it would block). */
 static inline const char *eof_text(uint32_t end)
