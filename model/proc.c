@@ -54,6 +54,35 @@ static void handle_put(struct world *w, const struct handle *h)
         chan_ref_put(w, h->object, h->kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE);
 }
 
+/* What a child gets from its parent: handles by mode, and the signal dispositions.
+ * A fork keeps every disposition; an exec (SPAWN_FORK_EXEC, and SPAWN_EXPLICIT,
+ * which is posix_spawn) resets handlers to the default and keeps what is ignored.
+ * Nothing pending is inherited. */
+static void inherit_from(struct world *w, struct proc *p, const struct proc *from,
+                         enum proc_spawn_mode mode, const uint32_t *handles, uint32_t count)
+{
+    for (uint32_t i = 0; i < w->max_handles; i++) {
+        const struct handle *h = &from->handles[i];
+        int inherit = h->kind != HANDLE_FREE &&
+                      (mode == SPAWN_FORK || (mode == SPAWN_FORK_EXEC && !h->cloexec));
+        if (mode == SPAWN_EXPLICIT) {
+            inherit = 0;
+            for (uint32_t k = 0; k < count; k++)
+                inherit |= handles[k] == i;
+        }
+        if (!inherit)
+            continue;
+        p->handles[i] = *h;
+        handle_get(w, h);
+        p->handle_count++;
+    }
+    p->signals_ignored = from->signals_ignored;
+    if (mode == SPAWN_FORK) {
+        p->signals_caught = from->signals_caught;
+        p->signals_restart = from->signals_restart;
+    }
+}
+
 int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spawn_mode mode,
                const uint32_t *handles, uint32_t count, uint32_t group)
 {
@@ -103,28 +132,32 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
     p->child_wait.owner_id = pid;
     p->child_wait.holders = proc_children_holders;
     w->procs_live++;
-    if (from) {
-        for (uint32_t i = 0; i < w->max_handles; i++) {
-            const struct handle *h = &from->handles[i];
-            int inherit = h->kind != HANDLE_FREE &&
-                          (mode == SPAWN_FORK || (mode == SPAWN_FORK_EXEC && !h->cloexec));
-            if (mode == SPAWN_EXPLICIT) {
-                inherit = 0;
-                for (uint32_t k = 0; k < count; k++)
-                    inherit |= handles[k] == i;
-            }
-            if (!inherit)
-                continue;
-            table[i] = *h;
-            handle_get(w, h);
-            p->handle_count++;
-        }
-    }
+    if (from)
+        inherit_from(w, p, from, mode, handles, count);
     ASSERT(p->handle_count <= w->max_handles);
     p->handle_limit = w->max_handles;
     if (w->handle_free_max != UINT32_MAX && w->handle_free_max < w->max_handles - p->handle_count)
         p->handle_limit = p->handle_count + w->handle_free_max; /* slots/handles */
     return (int)pid;
+}
+
+static void reap(struct world *w, struct proc *p);
+
+/* Tells the parent of p, a new zombie, that it exited, as Linux's do_notify_parent
+ * does: a parent that ignores SIGCHLD reaps it at once (no zombie is left); one
+ * that catches SIGCHLD gets it, which interrupts its blocked call; a waiting parent
+ * is woken either way. */
+static void notify_parent(struct world *w, struct proc *p)
+{
+    struct proc *parent = proc_get(w, p->parent);
+    if (!parent)
+        return;
+    uint32_t bit = 1u << SIG_CHLD;
+    if (parent->signals_ignored & bit)
+        reap(w, p);
+    else if ((parent->signals_caught & bit) && proc_signal(w, parent->pid, SIG_CHLD) == 0)
+        world_interrupt(w, parent->pid);
+    world_wake(w, &parent->child_wait, WAITQ_WAKE_EXIT);
 }
 
 static void close_all_handles(struct world *w, struct proc *p)
@@ -160,9 +193,7 @@ void proc_exit(struct world *w, uint32_t pid, int status)
     if (init && adopted_zombie)
         world_wake(w, &init->child_wait, WAITQ_WAKE_EXIT);
     p->state = PROC_ZOMBIE;
-    struct proc *parent = proc_get(w, p->parent);
-    if (parent)
-        world_wake(w, &parent->child_wait, WAITQ_WAKE_EXIT);
+    notify_parent(w, p);
 }
 
 static void reap(struct world *w, struct proc *p)
@@ -207,10 +238,12 @@ int proc_wait(struct world *w, uint32_t parent, uint32_t pid, int *status)
     return MODEL_WOULD_BLOCK;
 }
 
-/* The signals detsim knows, and what their default action does. */
-#define SIGNALS_KNOWN ((1u << SIG_INT) | (1u << SIG_KILL) | (1u << SIG_TERM))
-#define SIGNALS_CATCHABLE ((1u << SIG_INT) | (1u << SIG_TERM))
-#define SIGNALS_TERMINATE ((1u << SIG_INT) | (1u << SIG_KILL) | (1u << SIG_TERM))
+/* The signals detsim knows, and what their default action does: SIGCHLD's is to
+ * ignore (discard), the others' to terminate. */
+#define SIGNALS_CATCHABLE \
+    ((1u << SIG_INT) | (1u << SIG_PIPE) | (1u << SIG_TERM) | (1u << SIG_CHLD))
+#define SIGNALS_KNOWN (SIGNALS_CATCHABLE | (1u << SIG_KILL))
+#define SIGNALS_TERMINATE (SIGNALS_KNOWN & ~(1u << SIG_CHLD))
 
 static void note_signal(struct world *w, struct proc *p, uint32_t sig, enum proc_signal_fate fate)
 {
@@ -231,6 +264,8 @@ int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
     if (sig == 0 || p->state == PROC_ZOMBIE)
         return 0; /* Linux: a zombie takes the signal, and nothing happens */
     uint32_t bit = 1u << sig;
+    if (!(bit & (SIGNALS_TERMINATE | p->signals_caught)))
+        return 0; /* SIGCHLD with its default action: discarded, and not worth a report */
     w->signals_sent = 1;
     if (p->signals_ignored & bit) {
         note_signal(w, p, sig, SIGNAL_FATE_IGNORED);
@@ -334,13 +369,19 @@ uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid)
     if (!fatal)
         return 0;
     p->signals_pending &= ~fatal;
-    return fatal & (1u << SIG_KILL) ? SIG_KILL : fatal & (1u << SIG_INT) ? SIG_INT : SIG_TERM;
+    if (fatal & (1u << SIG_KILL))
+        return SIG_KILL;
+    uint32_t sig = 1;
+    while (!(fatal & (1u << sig)))
+        sig++;
+    return sig;
 }
 
 const char *proc_signal_name(uint32_t sig, char buf[16])
 {
     static const char *const names[32] = {[SIG_INT] = "SIGINT", [SIG_KILL] = "SIGKILL",
-                                          [SIG_TERM] = "SIGTERM"};
+                                          [SIG_PIPE] = "SIGPIPE", [SIG_TERM] = "SIGTERM",
+                                          [SIG_CHLD] = "SIGCHLD"};
     if (sig < 32 && names[sig])
         return names[sig];
     snprintf(buf, 16, "signal %" PRIu32, sig);

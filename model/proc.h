@@ -73,7 +73,8 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
                const uint32_t *handles, uint32_t count, uint32_t group);
 
 /* Ends pid: closes its handles (unless the release-at-reap bug keeps them), frees
- * its heap, reparents its children to init, and makes it a zombie for its parent. */
+ * its heap, reparents its children to init, and makes it a zombie for its parent,
+ * which hears SIGCHLD when it catches it, or reaps it at once when it ignores it. */
 void proc_exit(struct world *w, uint32_t pid, int status);
 
 /* Reaps a zombie child of parent: pid (0 for any). Returns the pid reaped and its
@@ -96,8 +97,7 @@ int proc_signal_is_pending(const struct world *w, uint32_t pid, uint32_t sig);
 /* Sets what sig does in pid (SIG_ACTION_DEFAULT, SIG_ACTION_CATCH with or without
  * SIG_ACTION_RESTART, SIG_ACTION_IGNORE), as sigaction does; ignoring a signal
  * discards it if pending. Returns 0, -EINVAL for a signal that cannot be caught
- * (only SIG_INT and SIG_TERM can) or an unknown action, or -ESRCH. Nothing changes
- * on error. */
+ * (SIG_KILL) or an unknown action, or -ESRCH. Nothing changes on error. */
 int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int action);
 
 /* Delivers the caught signals pending in pid: their handlers run. Clears them from
@@ -118,9 +118,9 @@ uint32_t proc_signals_take_interrupting(struct world *w, uint32_t pid);
 void proc_signals_note_restart(struct world *w, uint32_t pid);
 
 /* Takes the fatal signal pending in pid (one with the default action, which for
- * SIG_INT, SIG_TERM and SIG_KILL is to terminate): clears every pending fatal one
- * and returns the one that acts, SIG_KILL before SIG_INT before SIG_TERM; 0 when
- * none. */
+ * every signal but SIG_CHLD is to terminate): clears every pending fatal one and
+ * returns the one that acts, the lowest numbered (SIG_KILL before SIG_PIPE before
+ * SIG_TERM; SIG_INT first); 0 when none. */
 uint32_t proc_signal_take_fatal(struct world *w, uint32_t pid);
 
 /* "SIGTERM" for a signal number; "signal N" for one detsim does not know. buf

@@ -41,7 +41,9 @@ enum proc_spawn_mode {
  * pid exists (a zombie does). */
 #define SIG_INT 2
 #define SIG_KILL 9
+#define SIG_PIPE 13 /* a write to a pipe whose reader closed; the default terminates */
 #define SIG_TERM 15
+#define SIG_CHLD 17 /* a child exited; the default ignores it (the child is a zombie) */
 
 /* sys_wait's status, encoded as Linux encodes a wait status: read it with these,
  * as with <sys/wait.h>'s WIFEXITED, WEXITSTATUS, WIFSIGNALED and WTERMSIG. A
@@ -58,9 +60,10 @@ enum proc_spawn_mode {
 #define SYS_W_TERMSIG(sig) ((sig) & 0x7f)
 
 /* What sys_signal_catch installs for a signal, as sigaction does. */
-#define SIG_ACTION_DEFAULT 0 /* SIG_DFL: SIG_INT and SIG_TERM terminate */
+#define SIG_ACTION_DEFAULT 0 /* SIG_DFL: SIG_CHLD is discarded, the others terminate */
 #define SIG_ACTION_CATCH 1   /* a handler: it runs when the signal is delivered */
-#define SIG_ACTION_IGNORE 2  /* SIG_IGN: the signal is discarded when sent */
+#define SIG_ACTION_IGNORE 2  /* SIG_IGN: the signal is discarded when sent; for SIG_CHLD,
+                                children are reaped as they exit (no zombies) */
 #define SIG_ACTION_RESTART 4 /* with SIG_ACTION_CATCH: SA_RESTART */
 
 #endif

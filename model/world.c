@@ -193,11 +193,9 @@ const struct waitq *world_waitq(const struct world *w, uint64_t id)
     return id >= 1 && id <= w->waitq_count ? w->waitqs[id - 1] : NULL;
 }
 
-void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
+/* Appends a queued wake-up; sets out_of_memory when the queue cannot grow. */
+static void queue_wake(struct world *w, struct world_wake wake)
 {
-    ASSERT(queue != NULL && (unsigned)reason < WAITQ_WAKE_COUNT);
-    if (!queue->count)
-        return;
     if (w->wake_count == w->wake_capacity) {
         uint32_t capacity = w->wake_capacity ? w->wake_capacity * 2 : 32;
         struct world_wake *grown = realloc(w->wakes, capacity * sizeof *grown);
@@ -208,7 +206,20 @@ void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
         w->wakes = grown;
         w->wake_capacity = capacity;
     }
-    w->wakes[w->wake_count++] = (struct world_wake){queue, reason};
+    w->wakes[w->wake_count++] = wake;
+}
+
+void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
+{
+    ASSERT(queue != NULL && (unsigned)reason < WAITQ_WAKE_COUNT);
+    if (queue->count)
+        queue_wake(w, (struct world_wake){queue, reason, 0});
+}
+
+void world_interrupt(struct world *w, uint32_t pid)
+{
+    ASSERT(pid != 0);
+    queue_wake(w, (struct world_wake){NULL, WAITQ_WAKE_SIGNAL, pid});
 }
 
 int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,

@@ -29,8 +29,9 @@
 extern const struct config_key world_config_keys[];
 
 struct world_wake {
-    struct waitq *queue;
+    struct waitq *queue; /* NULL: a signal for pid, which interrupts its blocked call */
     enum waitq_wake reason;
+    uint32_t pid;
 };
 
 /* A slot fault (faults/fault.h): from step after on, a table keeps only free free slots. */
@@ -147,6 +148,10 @@ void world_console(struct world *w, const char *line);
 
 /* Queues a wake-up of every waiter on queue. */
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason);
+
+/* Queues the interruption of pid's blocked call by a signal a model sent it
+ * (SIGCHLD, SIGPIPE), in order with the wake-ups. */
+void world_interrupt(struct world *w, uint32_t pid);
 
 /* Gives wq the next object id of the run, its kind (a string literal) and its name
  * (cut at 31 bytes), and records it so that world_waitq finds it by id. Ids count

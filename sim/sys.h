@@ -66,7 +66,8 @@ void sys_exit(int status) __attribute__((noreturn));
 int sys_wait(uint32_t pid, int *status);
 int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns);
 
-/* Sends SIG_INT, SIG_TERM or SIG_KILL to pid; sig 0 sends nothing and only asks
+/* Sends SIG_INT, SIG_TERM, SIG_KILL, SIG_PIPE or SIG_CHLD to pid; sig 0 sends
+ * nothing and only asks
  * whether pid exists (a zombie does, until it is reaped). SIG_KILL ends it at once
  * (no user code runs; the kernel still tears it down; SYS_WTERMSIG(status) is 9). A signal
  * pid ignores is discarded. Otherwise the signal is pending until pid next returns
@@ -78,9 +79,14 @@ int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns);
  * as an unprivileged process cannot signal a real init). */
 int sys_kill(uint32_t pid, uint32_t sig);
 
-/* Sets what SIG_INT or SIG_TERM does to the caller, as sigaction does:
- * SIG_ACTION_DEFAULT (terminate), SIG_ACTION_IGNORE (discarded when sent), or
+/* Sets what SIG_INT, SIG_TERM, SIG_PIPE or SIG_CHLD does to the caller, as
+ * sigaction does: SIG_ACTION_DEFAULT (terminate; for SIG_CHLD, nothing),
+ * SIG_ACTION_IGNORE (discarded when sent; for SIG_CHLD, children are reaped as
+ * they exit, and sys_wait waits for them all, then returns -ECHILD), or
  * SIG_ACTION_CATCH, a handler, alone or with SIG_ACTION_RESTART (SA_RESTART).
+ * A child's exit sends SIG_CHLD to its parent. A spawned child keeps its parent's
+ * dispositions under SPAWN_FORK; SPAWN_FORK_EXEC and SPAWN_EXPLICIT (an exec)
+ * reset handlers to the default and keep what is ignored.
  * The handler runs when the signal is delivered: at the caller's next return to
  * its code (the next sys_* call, or the end of a blocked one), where it sets the
  * flag sys_signal_pending reads. A blocking call it interrupts (one the caller was

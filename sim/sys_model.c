@@ -62,7 +62,10 @@ void sys_model_end(void)
         emit_fired_faults(s, w);
     /* Wakes run in the order the model queued them: deterministic. */
     for (uint32_t i = 0; i < w->wake_count; i++)
-        waitq_wake_all(w->wakes[i].queue, w->wakes[i].reason);
+        if (w->wakes[i].queue)
+            waitq_wake_all(w->wakes[i].queue, w->wakes[i].reason);
+        else
+            sched_interrupt(s, w->wakes[i].pid); /* no-op unless it is blocked */
     w->wake_count = 0;
     while (w->console_notes) {
         uint32_t line = (w->console_count - w->console_notes) % CONSOLE_LINES_MAX;

@@ -216,3 +216,103 @@ Test(signals, the_hang_report_says_the_handler_ran_before_the_call)
         run_result_free(&r);
     }
 }
+
+/* ---- SIGCHLD ------------------------------------------------------------------- */
+
+static int chld_action, chld_rc, chld_wait_rc, chld_status;
+
+static void exit_after_a_while(void *unused)
+{
+    (void)unused;
+    sys_sleep(SYS_NS_PER_MS);
+}
+
+SCENARIO(test_sigchld, "test: a child exits while its parent receives", NULL)
+{
+    sys_signal_catch(SIG_CHLD, chld_action);
+    uint32_t ends[2];
+    sys_chan_create(ends);
+    int pid = sys_spawn("child", exit_after_a_while, NULL);
+    chld_rc = sys_chan_recv(ends[0], NULL, 0, 10 * SYS_NS_PER_MS);
+    chld_wait_rc = sys_wait(0, &chld_status);
+    probe.handled = sys_signal_pending();
+    probe.rc = pid;
+}
+
+Test(signals, a_caught_sigchld_interrupts_a_receive)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        chld_action = SIG_ACTION_CATCH;
+        struct run_result r = run_with("test-sigchld", seed, "random", 0, "check=true", NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                     text_str(&r.report));
+        cr_assert_eq(chld_rc, -EINTR, "seed %llu: %d", (unsigned long long)seed, chld_rc);
+        cr_assert_eq(chld_wait_rc, probe.rc, "seed %llu: the zombie is reaped",
+                     (unsigned long long)seed);
+        cr_assert_eq(probe.handled, 1u << SIG_CHLD, "seed %llu", (unsigned long long)seed);
+        run_result_free(&r);
+    }
+}
+
+Test(signals, sigchld_is_ignored_by_default_and_sig_ign_reaps_children)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        chld_action = SIG_ACTION_DEFAULT;
+        struct run_result r = run_with("test-sigchld", seed, "random", 0, "check=true", NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+        cr_assert_eq(chld_rc, -ETIMEDOUT, "seed %llu: the default discards SIGCHLD",
+                     (unsigned long long)seed);
+        cr_assert_eq(chld_wait_rc, probe.rc, "seed %llu: a zombie to reap",
+                     (unsigned long long)seed);
+        run_result_free(&r);
+        chld_action = SIG_ACTION_IGNORE;
+        r = run_with("test-sigchld", seed, "random", 0, "check=true", NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+        cr_assert_eq(chld_rc, -ETIMEDOUT, "seed %llu", (unsigned long long)seed);
+        cr_assert_eq(chld_wait_rc, -ECHILD, "seed %llu: reaped at its exit: no zombie",
+                     (unsigned long long)seed);
+        run_result_free(&r);
+    }
+}
+
+/* ---- dispositions across spawn ------------------------------------------------- */
+
+static int inherited[3];
+
+static void report_dispositions(void *arg)
+{
+    int *out = arg;
+    /* SIG_TERM to itself: ignored, caught or fatal, as it inherited. */
+    sys_kill(sys_getpid(), SIG_TERM);
+    *out = sys_signal_pending() ? 1 : 2; /* 1: caught; 2: ignored (a fatal one never returns) */
+}
+
+SCENARIO(test_inherited_dispositions, "test: dispositions across fork and exec", NULL)
+{
+    static const enum proc_spawn_mode modes[3] = {SPAWN_FORK, SPAWN_FORK_EXEC, SPAWN_EXPLICIT};
+    for (int ignore = 0; ignore < 2; ignore++) {
+        sys_signal_catch(SIG_TERM, ignore ? SIG_ACTION_IGNORE : SIG_ACTION_CATCH);
+        for (int m = 0; m < 3; m++) {
+            struct sys_spawn_options options = {modes[m], NULL, 0, 0};
+            int result = 0;
+            int pid = sys_spawn_with("child", report_dispositions, &result, &options);
+            int status;
+            sys_wait((uint32_t)pid, &status);
+            inherited[m] = ignore * 10 + (SYS_WIFSIGNALED(status) ? 3 : result);
+        }
+        sys_check(ignore || (inherited[0] == 1 && inherited[1] == 3 && inherited[2] == 3),
+                  "a fork keeps the handler, an exec resets it: %d %d %d", inherited[0],
+                  inherited[1], inherited[2]);
+    }
+}
+
+Test(signals, a_fork_keeps_handlers_an_exec_resets_them_and_both_keep_ignored)
+{
+    struct run_result r = run_with("test-inherited-dispositions", 0, "random", 0, "check=true",
+                                   NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+    cr_assert(inherited[0] == 12 && inherited[1] == 12 && inherited[2] == 12,
+              "SIG_IGN survives fork and exec: %d %d %d", inherited[0], inherited[1],
+              inherited[2]);
+    run_result_free(&r);
+}

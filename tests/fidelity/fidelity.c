@@ -48,6 +48,8 @@ static const struct point points[] = {
     {"port-bind-after-hup", "2", "", NULL},
     {"port-level-triggered", "2", "", NULL},
     {"scm-rights-copy", "4", "", NULL},
+    {"sigchld-interrupts", "6", "", NULL},
+    {"sigchld-ignored", "6", "", NULL},
     {"kill-zombie", "7", "", NULL},
     {"wait-status", "8", "", NULL},
     {"close-range", "9", "", NULL},

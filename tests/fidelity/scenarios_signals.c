@@ -83,3 +83,37 @@ SCENARIO(fidelity_signal_before_block, "fidelity: a signal handled just before r
     sys_chan_send(ends[0], 1, NULL, 0, 0);
     sys_wait((uint32_t)pid, NULL);
 }
+
+static void sleep_100ms(void *unused)
+{
+    (void)unused;
+    sys_sleep(100 * SYS_NS_PER_MS);
+}
+
+SCENARIO(fidelity_sigchld_interrupts, "fidelity: a child's exit while its parent receives",
+         NULL)
+{
+    uint32_t ends[2];
+    sys_chan_create(ends);
+    sys_signal_catch(SIG_CHLD, SIG_ACTION_CATCH);
+    int pid = sys_spawn("child", sleep_100ms, NULL);
+    char text[16];
+    ANSWER("recv %s", result_text(sys_chan_recv(ends[0], NULL, 0, 0), text));
+    sys_wait((uint32_t)pid, NULL);
+}
+
+static void exit_now(void *unused)
+{
+    (void)unused;
+}
+
+SCENARIO(fidelity_sigchld_ignored, "fidelity: SIGCHLD ignored: no zombie, wait gets ECHILD",
+         NULL)
+{
+    sys_signal_catch(SIG_CHLD, SIG_ACTION_IGNORE);
+    int pid = sys_spawn("child", exit_now, NULL);
+    sys_sleep(100 * SYS_NS_PER_MS);
+    char alive[16], waited[16];
+    result_text(sys_kill((uint32_t)pid, 0), alive);
+    ANSWER("kill 0: %s; wait: %s", alive, result_text(sys_wait(0, NULL), waited));
+}
