@@ -20,6 +20,12 @@
  * so it never collides with an index, a pid or a negative error. */
 #define MODEL_WOULD_BLOCK 1
 
+/* The same, from a call that has already done part of its work (a pipe write that
+ * wrote some bytes): a signal handler that runs while it waits ends it with what
+ * it did, never restarts it. Far below any errno, so that it collides with no pid
+ * (wait returns one) and no error. */
+#define MODEL_WOULD_BLOCK_PARTIAL (-0x7fff0000)
+
 /* Why a waiter left its queue. The values are part of the trace hash: never
  * renumber one, only append. */
 enum waitq_wake {

@@ -16,8 +16,12 @@ const struct config_key world_config_keys[] = {
     {"max_handles", CONFIG_UINT, 32, 2, 4096, "handle-table entries per process", NULL},
     {"max_channels", CONFIG_UINT, 64, 1, 1000000, "global channel table slots", NULL},
     {"per_proc_channel_limit", CONFIG_UINT, 0, 0, 1000000,
-     "channels one process may hold at once (0: no limit)", NULL},
-    {"queue_depth", CONFIG_UINT, 16, 1, 100000, "messages an endpoint's queue holds", NULL},
+     "channels one process created that may hold a slot at once (0: no limit)", NULL},
+    {"queue_depth", CONFIG_UINT, 16, 1, 100000,
+     "messages a channel end's queue holds (a pipe counts bytes only)", NULL},
+    {"queue_bytes", CONFIG_BYTES, 65536, 1, 1ULL << 30,
+     "bytes a channel end's queue holds: a pipe's capacity; a bigger message is -EMSGSIZE",
+     NULL},
     {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
      "messages up to this size cost no heap", NULL},
     {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
@@ -100,6 +104,7 @@ int world_create(struct world *w, const struct config *config)
     w->max_channels = (uint32_t)config_get(config, "max_channels");
     w->per_proc_channel_limit = (uint32_t)config_get(config, "per_proc_channel_limit");
     w->queue_depth = (uint32_t)config_get(config, "queue_depth");
+    w->queue_bytes = config_get(config, "queue_bytes");
     w->inline_msg_bytes = config_get(config, "inline_msg_bytes");
     w->max_ports = (uint32_t)config_get(config, "max_ports");
     w->proc_bytes = config_get(config, "proc_bytes");
@@ -362,6 +367,25 @@ static int count_holders(const struct world *w, struct holders *h)
     return 0;
 }
 
+/* An end's queued_bytes: its messages' bytes (a pipe has none, only bytes), within
+ * queue_bytes. Returns whether it is broken. */
+static int check_queued_bytes(const struct world *w, const struct channel *ch,
+                              const struct endpoint *ep, uint32_t id, struct text *out)
+{
+    uint64_t bytes = 0;
+    for (uint32_t q = 0; q < ep->queue_count; q++)
+        bytes += ep->queue[(ep->queue_head + q) % w->queue_depth].bytes;
+    if ((ch->pipe ? ep->queue_count == 0 : bytes == ep->queued_bytes) &&
+        ep->queued_bytes <= w->queue_bytes)
+        return 0;
+    char name[48];
+    text_printf(out, "%s: %" PRIu64 " bytes counted queued, %" PRIu32 " messages of %" PRIu64
+                     " bytes, capacity %" PRIu64 "%s\n",
+                chan_endpoint_name(id, name), ep->queued_bytes, ep->queue_count, bytes,
+                w->queue_bytes, ch->pipe ? " (a pipe)" : "");
+    return 1;
+}
+
 /* One channel slot's invariants against the holders counted: references by class,
  * a free slot holding nothing, an open end referenced, a queue within its depth.
  * Returns whether any is broken. */
@@ -395,6 +419,7 @@ static int check_channel(const struct world *w, uint32_t c, struct holders *h, s
                         chan_endpoint_name(id, name), ep->queue_count, w->queue_depth);
             broken = 1;
         }
+        broken |= check_queued_bytes(w, ch, ep, id, out);
     }
     if (ch->live && ch->ends[0].state == ENDPOINT_CLOSED && ch->ends[1].state == ENDPOINT_CLOSED) {
         text_printf(out, "channel %" PRIu32 ": both ends closed but the slot is held\n", c);
@@ -585,7 +610,10 @@ static uint32_t audit_channels(const struct world *w, struct text *out)
                 if (ep->refs[k])
                     text_printf(out, ", %" PRIu32 " %s reference%s", ep->refs[k], ref_class_name(k),
                                 ep->refs[k] == 1 ? "" : "s");
-            text_printf(out, ", %" PRIu32 " queued\n", ep->queue_count);
+            if (ch->pipe)
+                text_printf(out, ", %" PRIu64 " bytes queued (a pipe)\n", ep->queued_bytes);
+            else
+                text_printf(out, ", %" PRIu32 " queued\n", ep->queue_count);
             if (ep->orphaned_refs)
                 text_printf(out, "      %" PRIu32 " in-flight reference%s lost with a destroyed "
                                  "message, never released\n",

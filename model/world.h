@@ -59,6 +59,7 @@ struct world {
     uint64_t channels_peak_step; /* the step it was first reached */
     uint32_t per_proc_channel_limit;
     uint32_t queue_depth;
+    uint64_t queue_bytes;
     uint64_t inline_msg_bytes;
     uint64_t channel_bytes;
 

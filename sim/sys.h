@@ -136,14 +136,41 @@ int sys_set_cloexec(uint32_t handle, int on);
 
 #define SYS_NONBLOCK 1
 
-/* A channel pair; the two handles go to ends[]. Returns 0, -ENFILE (the global
- * table is full), -EMFILE (per-process limit or handle table), -ENOMEM. */
+/* A channel pair, message-oriented (as an AF_UNIX SOCK_SEQPACKET socketpair); the
+ * two handles go to ends[]. An end's queue holds up to queue_depth messages and
+ * queue_bytes bytes. Returns 0, -ENFILE (the global table is full), -EMFILE
+ * (per-process limit or handle table), -ENOMEM. */
 int sys_chan_create(uint32_t ends[2]);
 
+/* A pipe: a byte stream of queue_bytes (65,536 by default, a Linux pipe's), ends[0]
+ * for reading, ends[1] for writing. It takes a channel slot like a channel. Pipes
+ * carry bytes only: sys_write and sys_read, not send and receive. Returns as
+ * sys_chan_create. */
+int sys_pipe(uint32_t ends[2]);
+
+/* write(2) on a pipe's write end: blocks until every byte is in (-EAGAIN with
+ * SYS_NONBLOCK when nothing fits; with room, a partial count). Up to 4,096 bytes
+ * (PIPE_BUF) go in whole or wait; a longer write takes what fits and waits for the
+ * rest. Returns the bytes written: all of them, or fewer when a signal's handler
+ * or the reader's close cut a blocked write short after some went in. A write
+ * whose reader is gone sends the caller SIG_PIPE (the default terminates it, even
+ * after a partial write) and returns -EPIPE, or the partial count. Also -EINTR
+ * (nothing written yet; see sys_signal_catch), -EBADF (not a pipe's write end),
+ * -EINVAL (a message channel). */
+int64_t sys_write(uint32_t handle, uint64_t bytes, int flags);
+
+/* read(2) on a pipe's read end: waits for bytes (-EAGAIN with SYS_NONBLOCK) and
+ * returns up to max_bytes of what is there, 0 at end of file (every write end
+ * closed, the pipe drained), -EINTR, -EBADF (not a pipe's read end), -EINVAL (a
+ * message channel). */
+int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags);
+
 /* Sends bytes carrying handles[0..count) (moved: they leave the caller's table).
- * Blocks while the peer's queue is full (-EAGAIN with SYS_NONBLOCK). Returns 0,
- * -EPIPE (the peer closed), -ENOMEM (payload above inline_msg_bytes), -EBADF,
- * -EINVAL, -EINTR (see sys_signal_catch). */
+ * Blocks while the peer's queue is full: queue_depth messages, or no room for
+ * bytes more in its queue_bytes (-EAGAIN with SYS_NONBLOCK). Returns 0, -EPIPE (the
+ * peer closed; no SIGPIPE, as on a SOCK_SEQPACKET socket), -EMSGSIZE (bytes above
+ * queue_bytes), -ENOMEM (payload above inline_msg_bytes), -EBADF, -EINVAL (a pipe;
+ * a bad handle list), -EINTR (see sys_signal_catch). */
 int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint32_t count,
                   int flags);
 

@@ -31,8 +31,9 @@ enum sys_restart {
     SYS_CALL_RESTARTABLE /* restarted when every handler that ran has SA_RESTART */
 };
 
-/* Makes call inside the bracket; while it answers MODEL_WOULD_BLOCK, parks the caller
- * on the queue it named (traced as op with arg) and calls again when woken. After a
+/* Makes call inside the bracket; while it answers MODEL_WOULD_BLOCK (or
+ * MODEL_WOULD_BLOCK_PARTIAL, which is never restarted), parks the caller on the
+ * queue it named (traced as op with arg) and calls again when woken. After a
  * wake the call is made again first, as Linux re-checks its condition: a message
  * that came with a signal is received. Returns the call's result, or -ETIMEDOUT once
  * deadline_ns passes (0: no deadline), or -EINTR when a caught signal's handler ran

@@ -88,6 +88,68 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
     return rc;
 }
 
+int sys_pipe(uint32_t ends[2])
+{
+    sched_point();
+    uint32_t got[2] = {0, 0};
+    int rc = chan_create_pipe(sys_model_begin(), sys_getpid(), got);
+    sys_model_end();
+    if (rc == 0) {
+        ends[0] = got[0];
+        ends[1] = got[1];
+    }
+    sched_emit(TRACE_OP_PIPE, rc == 0 ? endpoint_object(got[0]) : 0, 0, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
+struct pipe_call {
+    uint32_t handle;
+    uint64_t bytes;  /* to write, or the most to read */
+    uint64_t done;   /* written or read so far */
+    int nonblocking;
+};
+
+static int write_call(struct world *w, uint32_t pid, void *context)
+{
+    struct pipe_call *c = context;
+    return chan_write(w, pid, c->handle, c->bytes, &c->done, c->nonblocking);
+}
+
+int64_t sys_write(uint32_t handle, uint64_t bytes, int flags)
+{
+    sched_point();
+    enum waitq_wake wake;
+    uint64_t object = endpoint_object(handle);
+    struct pipe_call call = {handle, bytes, 0, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_WRITE, handle, 0, SYS_CALL_RESTARTABLE, &wake,
+                               write_call, &call);
+    /* A write cut short by a signal or by the reader's close returns what it wrote. */
+    int64_t result = call.done && (rc == 0 || rc == -EINTR || rc == -EPIPE) ? (int64_t)call.done
+                                                                              : rc;
+    sched_emit(TRACE_OP_WRITE, object, (int64_t)bytes, result, wake);
+    sys_signals_deliver(); /* SIGPIPE acts before write returns */
+    return result;
+}
+
+static int read_call(struct world *w, uint32_t pid, void *context)
+{
+    struct pipe_call *c = context;
+    return chan_read(w, pid, c->handle, c->bytes, &c->done, c->nonblocking);
+}
+
+int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
+{
+    sched_point();
+    enum waitq_wake wake;
+    uint64_t object = endpoint_object(handle);
+    struct pipe_call call = {handle, max_bytes, 0, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_READ, handle, 0, SYS_CALL_RESTARTABLE, &wake, read_call,
+                               &call);
+    int64_t result = rc == 0 ? (int64_t)call.done : rc;
+    sched_emit(TRACE_OP_READ, object, (int64_t)max_bytes, result, wake);
+    return result;
+}
+
 int sys_fd_from_handle(uint32_t handle)
 {
     sched_point();

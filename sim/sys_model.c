@@ -122,14 +122,17 @@ int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
         if (first && w->signals_sent)
             proc_signals_take_interrupting(w, pid);
         int rc = call(w, pid, context);
-        if (rc == MODEL_WOULD_BLOCK && w->signals_sent) {
+        int blocks = rc == MODEL_WOULD_BLOCK || rc == MODEL_WOULD_BLOCK_PARTIAL;
+        if (rc == MODEL_WOULD_BLOCK_PARTIAL)
+            restart = SYS_CALL_EINTR; /* it returns what it did instead */
+        if (blocks && w->signals_sent) {
             interrupting = proc_signals_take_interrupting(w, pid);
             restarting = proc_get(w, pid)->signals_restart;
             if (interrupting && restart == SYS_CALL_RESTARTABLE && !(interrupting & ~restarting))
                 proc_signals_note_restart(w, pid);
         }
         sys_model_end();
-        if (rc != MODEL_WOULD_BLOCK)
+        if (!blocks)
             return rc;
         if (interrupting && (restart == SYS_CALL_EINTR || (interrupting & ~restarting)))
             return -EINTR;

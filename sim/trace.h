@@ -61,6 +61,9 @@ enum trace_op {
     TRACE_OP_OOM = 38,
     TRACE_OP_FAULT = 39, /* a fault fired: arg is the failpoint id (fault.h), result its error */
     TRACE_OP_SIGNAL = 40, /* caught signals were delivered: their handlers ran; arg the mask */
+    TRACE_OP_PIPE = 41,
+    TRACE_OP_WRITE = 42, /* a pipe write: arg the bytes asked, result the bytes written */
+    TRACE_OP_READ = 43,  /* a pipe read: arg the most asked, result the bytes read */
     TRACE_OP_COUNT
 };
 

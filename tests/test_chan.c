@@ -663,3 +663,110 @@ Test(chan, port_is_freed_with_its_last_handle)
     cr_assert_geq(port_create(&w, APP), 0, "the slot is free again");
     check_world();
 }
+
+/* ---- capacity in bytes, pipes ----------------------------------------------------------- */
+
+Test(chan, a_channel_queue_is_bounded_in_bytes_as_well_as_messages)
+{
+    boot("queue_bytes=10000", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    send_ok(APP, ends[0], 4000);
+    send_ok(APP, ends[0], 4000);
+    cr_assert_eq(chan_send(&w, APP, ends[0], 4000, NULL, 0, 1), -EAGAIN, "no room for 4000 more");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 4000, NULL, 0, 0), MODEL_WOULD_BLOCK);
+    send_ok(APP, ends[0], 2000);
+    cr_assert_eq(chan_send(&w, APP, ends[0], 10001, NULL, 0, 0), -EMSGSIZE, "never fits");
+    cr_assert_eq(endpoint(1)->queued_bytes, 10000);
+    check_world();
+    recv_ok(APP, ends[1]);
+    cr_assert_eq(endpoint(1)->queued_bytes, 6000);
+    send_ok(APP, ends[0], 4000);
+    check_world();
+}
+
+Test(chan, a_pipe_holds_65536_bytes_and_small_writes_share_it)
+{
+    boot(NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    for (int i = 0; i < 20; i++) {
+        uint64_t written = 0;
+        cr_assert_eq(chan_write(&w, APP, p[1], 20, &written, 1), 0, "write %d", i);
+        cr_assert_eq(written, 20);
+    }
+    uint64_t written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 100000, &written, 1), 0, "nonblocking: partial");
+    cr_assert_eq(written, 65536 - 400, "what fits");
+    written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 1, &written, 1), -EAGAIN, "full");
+    check_world();
+    uint64_t got;
+    cr_assert_eq(chan_read(&w, APP, p[0], 1000, &got, 1), 0);
+    cr_assert_eq(got, 1000, "a read takes what it asks, across writes");
+    check_world();
+}
+
+Test(chan, a_pipe_write_up_to_pipe_buf_is_atomic_a_longer_one_partial)
+{
+    boot("queue_bytes=10000", NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    uint64_t written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 9000, &written, 0), 0);
+    written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 2000, &written, 0), MODEL_WOULD_BLOCK,
+                 "2000 <= PIPE_BUF: whole or not at all");
+    cr_assert_eq(written, 0);
+    cr_assert_eq(chan_write(&w, APP, p[1], 5000, &written, 0), MODEL_WOULD_BLOCK_PARTIAL,
+                 "5000 > PIPE_BUF: takes what fits, waits for the rest");
+    cr_assert_eq(written, 1000);
+    uint64_t got;
+    cr_assert_eq(chan_read(&w, APP, p[0], 100000, &got, 0), 0);
+    cr_assert_eq(got, 10000, "a read returns what is there");
+    cr_assert_eq(chan_write(&w, APP, p[1], 5000, &written, 0), 0, "the rest goes in");
+    cr_assert_eq(written, 5000);
+    check_world();
+}
+
+Test(chan, a_pipe_reads_at_one_end_writes_at_the_other_and_ends_in_eof)
+{
+    boot(NULL);
+    uint32_t p[2], c[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    create(APP, c);
+    uint64_t n = 0;
+    cr_assert_eq(chan_write(&w, APP, p[0], 1, &n, 0), -EBADF, "the read end");
+    cr_assert_eq(chan_read(&w, APP, p[1], 1, &n, 0), -EBADF, "the write end");
+    cr_assert_eq(chan_send(&w, APP, p[1], 1, NULL, 0, 0), -EINVAL, "no messages on a pipe");
+    struct chan_received m;
+    cr_assert_eq(chan_recv(&w, APP, p[0], &m, 0), -EINVAL);
+    cr_assert_eq(chan_write(&w, APP, c[0], 1, &n, 0), -EINVAL, "no bytes on a channel");
+    cr_assert_eq(chan_fd_from_handle(&w, APP, p[0]), -EINVAL);
+    cr_assert_eq(chan_write(&w, APP, p[1], 7, &n, 0), 0);
+    cr_assert_eq(chan_read(&w, APP, p[0], 1, &n, 0), 0, "one byte");
+    cr_assert_eq(n, 1);
+    close_ok(APP, p[1]);
+    cr_assert_eq(chan_read(&w, APP, p[0], 100, &n, 0), 0);
+    cr_assert_eq(n, 6, "what was written before the close");
+    cr_assert_eq(chan_read(&w, APP, p[0], 100, &n, 0), 0);
+    cr_assert_eq(n, 0, "then end of file");
+    check_world();
+}
+
+Test(chan, a_write_to_a_pipe_whose_reader_closed_raises_sigpipe)
+{
+    boot(NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    close_ok(APP, p[0]);
+    uint64_t n = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 10, &n, 0), -EPIPE);
+    cr_assert(proc_signal_is_pending(&w, APP, SIG_PIPE), "SIGPIPE to the writer");
+    uint32_t c[2];
+    create(APP, c);
+    close_ok(APP, c[1]);
+    cr_assert_eq(chan_send(&w, APP, c[0], 10, NULL, 0, 0), -EPIPE);
+    cr_assert_eq(proc_signal_take_fatal(&w, APP), SIG_PIPE, "only the pipe's");
+    check_world();
+}

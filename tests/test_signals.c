@@ -316,3 +316,80 @@ Test(signals, a_fork_keeps_handlers_an_exec_resets_them_and_both_keep_ignored)
               inherited[2]);
     run_result_free(&r);
 }
+
+/* ---- SIGPIPE and pipe writes cut short ---------------------------------------------- */
+
+static struct {
+    int action;       /* for SIG_PIPE in the writer */
+    int64_t first, second;
+    int status;
+    int interrupt;    /* main interrupts the blocked writer with SIG_TERM (SA_RESTART) */
+} pipes;
+
+static uint32_t pipe_ends[2];
+
+static void big_writer(void *unused)
+{
+    (void)unused;
+    sys_close(pipe_ends[0]); /* forked: its copy of the read end goes */
+    sys_signal_catch(SIG_PIPE, pipes.action);
+    sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH | SIG_ACTION_RESTART);
+    pipes.first = sys_write(pipe_ends[1], 100000, 0);
+    pipes.second = sys_write(pipe_ends[1], 1, 0);
+}
+
+SCENARIO(test_pipe_writer, "test: a 100000-byte write into a pipe nobody reads", NULL)
+{
+    sys_pipe(pipe_ends);
+    int pid = sys_spawn("writer", big_writer, NULL);
+    sys_close(pipe_ends[1]);
+    sys_sleep(SYS_NS_PER_MS);
+    if (pipes.interrupt) {
+        sys_kill((uint32_t)pid, SIG_TERM);
+        sys_sleep(SYS_NS_PER_MS);
+    }
+    sys_close(pipe_ends[0]);
+    sys_wait((uint32_t)pid, &pipes.status);
+}
+
+static void run_pipe_writer(uint64_t seed, int action, int interrupt)
+{
+    memset(&pipes, 0, sizeof pipes);
+    pipes.action = action;
+    pipes.interrupt = interrupt;
+    struct run_result r = run_with("test-pipe-writer", seed, "random", 0, "check=true", NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                 text_str(&r.report));
+    run_result_free(&r);
+}
+
+Test(signals, a_blocked_pipe_writer_whose_reader_closes_gets_a_partial_count_then_epipe)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        run_pipe_writer(seed, SIG_ACTION_IGNORE, 0);
+        cr_assert_eq(pipes.first, 65536, "seed %llu: what fitted", (unsigned long long)seed);
+        cr_assert_eq(pipes.second, -EPIPE, "seed %llu", (unsigned long long)seed);
+        cr_assert_eq(pipes.status, 0, "seed %llu", (unsigned long long)seed);
+    }
+}
+
+Test(signals, sigpipe_kills_the_writer_by_default_even_after_a_partial_write)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        run_pipe_writer(seed, SIG_ACTION_DEFAULT, 0);
+        cr_assert_eq(pipes.status, SYS_W_TERMSIG(SIG_PIPE), "seed %llu: status %#x",
+                     (unsigned long long)seed, pipes.status);
+        cr_assert_eq(pipes.first, 0, "seed %llu: write never returned",
+                     (unsigned long long)seed);
+    }
+}
+
+Test(signals, a_handler_ends_a_partial_pipe_write_even_with_sa_restart)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        run_pipe_writer(seed, SIG_ACTION_IGNORE, 1);
+        cr_assert_eq(pipes.first, 65536, "seed %llu: the partial count, not a restart",
+                     (unsigned long long)seed);
+        cr_assert_eq(pipes.second, -EPIPE, "seed %llu", (unsigned long long)seed);
+    }
+}

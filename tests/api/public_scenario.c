@@ -51,6 +51,15 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
               "a signal to the caller: its handler ran before sys_kill returned");
     sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_DEFAULT) == 0, "back to the default");
 
+    uint32_t pipe_ends[2];
+    sys_check(sys_pipe(pipe_ends) == 0, "pipe");
+    sys_check(sys_write(pipe_ends[1], 100000, SYS_NONBLOCK) == 65536, "a pipe holds 64 KiB");
+    sys_check(sys_read(pipe_ends[0], 1000, 0) == 1000, "read what is asked");
+    sys_close(pipe_ends[1]);
+    sys_check(sys_read(pipe_ends[0], 100000, 0) == 64536 && sys_read(pipe_ends[0], 1, 0) == 0,
+              "the rest, then end of file");
+    sys_close(pipe_ends[0]);
+
     int port = sys_port_create();
     sys_check(port >= 0, "port: %d", port);
     sys_check(sys_port_bind((uint32_t)port, ends[1], 7) == 0, "bind");

@@ -144,3 +144,63 @@ SCENARIO(fidelity_close_range, "fidelity: closerange's result, and a reversed ra
     ANSWER("valid range: %s; low > high: %s", valid,
            result_text(sys_closerange(ends[1] + 5, ends[0]), reversed));
 }
+
+/* ---- pipes: capacity in bytes, partial writes, SIGPIPE ------------------------------- */
+
+SCENARIO(fidelity_pipe_small_writes, "fidelity: 20 writes of 20 bytes into a pipe", NULL)
+{
+    uint32_t p[2];
+    sys_pipe(p);
+    int ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += sys_write(p[1], 20, SYS_NONBLOCK) == 20;
+    ANSWER("%d of 20 fit", ok);
+}
+
+SCENARIO(fidelity_pipe_large_write, "fidelity: a 100000-byte write into a pipe", NULL)
+{
+    uint32_t p[2];
+    sys_pipe(p);
+    ANSWER("%lld written", (long long)sys_write(p[1], 100000, SYS_NONBLOCK));
+}
+
+static uint32_t pipe_ends[2];
+
+static void big_writer(void *unused)
+{
+    (void)unused;
+    sys_close(pipe_ends[0]);
+    sys_signal_catch(SIG_PIPE, SIG_ACTION_IGNORE);
+    int64_t first = sys_write(pipe_ends[1], 100000, 0);
+    char text[16];
+    ANSWER("%lld written, then %s", (long long)first,
+           result_text((int)sys_write(pipe_ends[1], 1, 0), text));
+}
+
+SCENARIO(fidelity_pipe_partial_then_epipe,
+         "fidelity: a blocked pipe writer whose reader closes", NULL)
+{
+    sys_pipe(pipe_ends);
+    int pid = sys_spawn("writer", big_writer, NULL);
+    sys_close(pipe_ends[1]);
+    sys_sleep(100 * SYS_NS_PER_MS);
+    sys_close(pipe_ends[0]);
+    sys_wait((uint32_t)pid, NULL);
+}
+
+static void one_byte_writer(void *unused)
+{
+    (void)unused;
+    sys_write(pipe_ends[1], 1, 0);
+}
+
+SCENARIO(fidelity_sigpipe_default, "fidelity: a write to a pipe whose reader closed", NULL)
+{
+    sys_pipe(pipe_ends);
+    sys_close(pipe_ends[0]);
+    int pid = sys_spawn("writer", one_byte_writer, NULL);
+    int status;
+    char text[24];
+    sys_wait((uint32_t)pid, &status);
+    ANSWER("the writer ends with %s", status_text(status, text));
+}
