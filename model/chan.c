@@ -5,7 +5,7 @@
  * tears the endpoint down, OPEN -> CLOSING -> CLOSED: its undelivered messages are
  * destroyed (releasing the handles they carry), its waiters and the peer's are woken
  * (the peer's readers see EOF once they drain, its senders -EPIPE), and the peer's
- * port hears PEER_CLOSED. The slot is freed when both ends are closed and
+ * port hears PEER_CLOSED; the end leaves its own port. The slot is freed when both ends are closed and
  * unreferenced. */
 #include <errno.h>
 #include <inttypes.h>
@@ -128,11 +128,8 @@ static void teardown(struct world *w, uint32_t endpoint)
         world_wake(w, &peer->writers, WAITQ_WAKE_HUP);
     }
     if (peer->state == ENDPOINT_OPEN)
-        port_post(w, peer, PORT_EVENT_PEER_CLOSED);
-    if (e->port) {
-        w->ports[e->port - 1].bound--;
-        e->port = 0;
-    }
+        port_notify(w, endpoint ^ 1, WAITQ_WAKE_HUP);
+    port_detach(w, endpoint);
     ASSERT(e->state == ENDPOINT_CLOSING && e->queue_count == 0);
     e->state = ENDPOINT_CLOSED;
 }
@@ -327,7 +324,7 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
     peer->queue_count++;
     peer->queued_bytes += bytes;
     world_wake(w, &peer->readers, WAITQ_WAKE_DATA);
-    port_post(w, peer, PORT_EVENT_READABLE);
+    port_notify(w, endpoint ^ 1, WAITQ_WAKE_DATA);
     return 0;
 }
 
@@ -423,7 +420,7 @@ int chan_write(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
     *written += n;
     if (n) {
         world_wake(w, &reader->readers, WAITQ_WAKE_DATA);
-        port_post(w, reader, PORT_EVENT_READABLE);
+        port_notify(w, endpoint ^ 1, WAITQ_WAKE_DATA);
     }
     if (*written == bytes || nonblocking)
         return 0;

@@ -50,6 +50,7 @@ struct endpoint {
     struct waitq writers; /* blocked in send, waiting for room in this inbox */
     uint32_t port;        /* bound port + 1, 0 when unbound */
     uint64_t port_key;
+    uint8_t port_ready;   /* on its port's ready list */
     uint32_t orphaned_refs; /* REF_OTHER references whose message was destroyed
                                without releasing them (bug_leak_undelivered_handles) */
 };

@@ -19,14 +19,14 @@ struct chan_received {
     uint32_t handles[MESSAGE_HANDLES_MAX]; /* indices in the receiver's table */
 };
 
-/* What sys_port_wait returns: an event on an endpoint bound under key. */
+/* What sys_port_wait returns: the events of an endpoint bound under key. */
 enum port_event_kind {
-    PORT_EVENT_READABLE = 1,   /* a message arrived */
-    PORT_EVENT_PEER_CLOSED = 2 /* the peer end went away */
+    PORT_EVENT_READABLE = 1,   /* a receive would not block: a message, bytes, end of file */
+    PORT_EVENT_PEER_CLOSED = 2 /* the peer end went away (EPOLLHUP) */
 };
 
 struct port_event {
-    uint8_t kind; /* enum port_event_kind */
+    uint8_t kind; /* a mask of enum port_event_kind */
     uint64_t key;
 };
 

@@ -10,6 +10,7 @@
 #include "util/assert.h"
 
 static const char *const oom_policy_names[] = {"halt", "kill-process", "reserve", NULL};
+static const char *const port_trigger_names[] = {"level", "edge", NULL};
 
 const struct config_key world_config_keys[] = {
     {"max_procs", CONFIG_UINT, 64, 2, 100000, "process table slots (init is pid 1)", NULL},
@@ -25,6 +26,10 @@ const struct config_key world_config_keys[] = {
     {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
      "messages up to this size cost no heap", NULL},
     {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
+    {"port_trigger", CONFIG_ENUM, 0, 0, 1,
+     "ports report an endpoint while it has events (level, epoll's default) or once per "
+     "arrival or hang-up (edge, EPOLLET)",
+     port_trigger_names},
     {"heap_bytes", CONFIG_BYTES, 4ULL << 20, 1024, 1ULL << 40, "kernel heap capacity", NULL},
     {"oom_policy", CONFIG_ENUM, 0, 0, 2,
      "what an infallible allocation does on OOM: halt, kill-process or reserve",
@@ -107,6 +112,7 @@ int world_create(struct world *w, const struct config *config)
     w->queue_bytes = config_get(config, "queue_bytes");
     w->inline_msg_bytes = config_get(config, "inline_msg_bytes");
     w->max_ports = (uint32_t)config_get(config, "max_ports");
+    w->port_edge_triggered = (uint8_t)config_get(config, "port_trigger");
     w->proc_bytes = config_get(config, "proc_bytes");
     w->channel_bytes = config_get(config, "channel_bytes");
     w->port_bytes = config_get(config, "port_bytes");
@@ -162,7 +168,7 @@ void world_destroy(struct world *w)
     free(w->channels);
     if (w->ports)
         for (uint32_t p = 0; p < w->max_ports; p++)
-            free(w->ports[p].events);
+            free(w->ports[p].ready);
     free(w->ports);
     free(w->procs);
     free(w->slot_by_pid);
@@ -446,6 +452,8 @@ static int check_channels_and_ports(const struct world *w, struct holders *h, st
     for (uint32_t p = 0; p < w->max_ports; p++) {
         ports += w->ports[p].live;
         h->port[p] += w->ports[p].orphaned_refs; /* lost by the leak bug */
+        if (w->ports[p].live && port_check(w, p, out) != 0)
+            broken = 1;
         if (w->ports[p].refs != h->port[p]) {
             text_printf(out, "port %" PRIu32 ": %" PRIu32 " references, %" PRIu32 " holders\n", p,
                         w->ports[p].refs, h->port[p]);

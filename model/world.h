@@ -66,6 +66,7 @@ struct world {
     struct port *ports;
     uint32_t max_ports;
     uint32_t ports_live;
+    uint8_t port_edge_triggered; /* port_trigger=edge (EPOLLET); level by default */
     uint64_t port_bytes;
 
     struct proc *procs; /* max_procs slots */

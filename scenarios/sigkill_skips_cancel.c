@@ -184,7 +184,11 @@ static void actor_main(void *arg)
 /* pytest's nursery: the registry and the actors it watches, on port keys 0..count-1. */
 struct nursery {
     uint32_t port;
-    uint32_t listener[2]; /* the registry: [0] bound under REGISTRY_KEY, [1] handed out */
+    /* The registry, a listening socket: [0] bound under REGISTRY_KEY, [1] handed out
+     * to the actors. pytest keeps [1] while it runs, as a listener stays open
+     * whoever connects and leaves: clients leaving never hang it up (a level-
+     * triggered port would report a hang-up for as long as it lasts). */
+    uint32_t listener[2];
     uint32_t end[ACTORS_MAX];
     int pid[ACTORS_MAX];
     int open[ACTORS_MAX]; /* end[i] is open and watched */
@@ -262,6 +266,7 @@ static void cancel_actors(struct nursery *n)
             sys_close(n->end[i]);
     }
     sys_close(n->listener[0]);
+    sys_close(n->listener[1]);
     sys_close(n->port);
 }
 
@@ -283,7 +288,6 @@ static void pytest_main(void *unused)
               "pytest: cannot bind the registry on :1616");
     run.actor_group = sys_group_create();
     spawn_actors(&n, actors);
-    sys_close(n.listener[1]);
     wait_for_error(&n);
     cancel_actors(&n);
     sys_exit(1); /* the session failed */

@@ -186,12 +186,24 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
  * handle). Returns the new handle, -EBADF, -EMFILE. */
 int sys_fd_from_handle(uint32_t handle);
 
-/* Ports: returns the port's handle, -ENFILE, -ENOMEM, -EMFILE. */
+/* Ports, as epoll instances: returns the port's handle, -ENFILE, -ENOMEM, -EMFILE. */
 int sys_port_create(void);
-/* Binds an endpoint under key: READABLE(key) on arrival, PEER_CLOSED(key) on hang-up. */
+/* Binds a channel end or a pipe end under key (EPOLL_CTL_ADD). Its events come
+ * with key: PORT_EVENT_READABLE when a receive (or a pipe read) would not block (a
+ * message, bytes, or a channel's end of file), PORT_EVENT_PEER_CLOSED when its
+ * peer is gone; what it has already is reported at once (a hang-up before the
+ * bind too). Returns 0, -EBADF, -EINVAL (already bound), -ENOMEM. Closing the last
+ * handle onto the end unbinds it. */
 int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key);
-/* The next event into *out. Blocks (-EAGAIN with SYS_NONBLOCK, -ETIMEDOUT after
- * timeout_ns, 0 for none); -EINTR when a caught signal's handler ran meanwhile. */
+/* Unbinds an end (EPOLL_CTL_DEL). Returns 0, -EBADF, -ENOENT (not bound there). */
+int sys_port_unbind(uint32_t port, uint32_t endpoint);
+/* The next event into *out: out->kind is a mask of the end's events now. Level-
+ * triggered by default (port_trigger=level, epoll's default): an end is reported
+ * again, round-robin with the others, for as long as it has events, so a loop that
+ * reads one message per event drains the queue, and one that ignores a hang-up
+ * spins; port_trigger=edge (EPOLLET) reports it once per arrival or hang-up.
+ * Blocks (-EAGAIN with SYS_NONBLOCK, -ETIMEDOUT after timeout_ns, 0 for none);
+ * -EINTR when a caught signal's handler ran meanwhile (never restarted). */
 int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns);
 
 /* ---- the kernel heap ---------------------------------------------------------------- */

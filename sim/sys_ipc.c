@@ -177,6 +177,15 @@ int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
     return rc;
 }
 
+int sys_port_unbind(uint32_t port, uint32_t endpoint)
+{
+    sched_point();
+    int rc = port_unbind(sys_model_begin(), sys_getpid(), port, endpoint);
+    sys_model_end();
+    sched_emit(TRACE_OP_PORT_UNBIND, endpoint_object(endpoint), port, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
 struct port_wait_call {
     uint32_t port;
     struct port_event *out;

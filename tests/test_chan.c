@@ -606,19 +606,90 @@ Test(chan, port_hears_readable_and_peer_closed)
     send_ok(APP, ends[0], 1);
     send_ok(APP, ends[0], 1);
     cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_DATA));
-    cr_assert_eq(w.ports[0].event_count, 1, "one pending READABLE per key");
+    cr_assert_eq(w.ports[0].ready_count, 1, "an endpoint is on the ready list once");
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
     cr_assert_eq(ev.kind, PORT_EVENT_READABLE);
     cr_assert_eq(ev.key, 7);
     check_world();
 
     w.wake_count = 0;
+    recv_ok(APP, ends[1]);
+    recv_ok(APP, ends[1]);
     close_ok(APP, ends[0]);
-    cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_HUP));
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
-    cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED);
+    cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED | PORT_EVENT_READABLE,
+                 "a hang-up, and its end of file is readable");
     cr_assert_eq(ev.key, 7);
+    check_world();
+}
+
+Test(chan, a_level_triggered_port_reports_an_end_while_it_has_events)
+{
+    boot(NULL);
+    uint32_t a[2], b[2];
+    create(APP, a);
+    create(APP, b);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 1), 0);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, b[1], 2), 0);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, b[0], 1);
+    struct port_event ev;
+    uint64_t keys[4];
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0, "event %d", i);
+        keys[i] = ev.key;
+        recv_ok(APP, ev.key == 1 ? a[1] : b[1]); /* one message per event */
+    }
+    cr_assert(keys[0] == 1 && keys[1] == 2 && keys[2] == 1,
+              "round-robin, and the end with one more message again: %llu %llu %llu",
+              (unsigned long long)keys[0], (unsigned long long)keys[1],
+              (unsigned long long)keys[2]);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN, "drained: stale, dropped");
+    cr_assert_eq(w.ports[0].ready_count, 0);
+    /* A hang-up stays: it is reported until the end is unbound. */
+    close_ok(APP, b[0]);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+        cr_assert(ev.key == 2 && (ev.kind & PORT_EVENT_PEER_CLOSED));
+    }
+    cr_assert_eq(port_unbind(&w, APP, (uint32_t)port, b[1]), 0);
+    cr_assert_eq(port_unbind(&w, APP, (uint32_t)port, b[1]), -ENOENT, "not bound any more");
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN);
+    check_world();
+}
+
+Test(chan, an_edge_triggered_port_reports_an_end_once_per_arrival)
+{
+    boot("port_trigger=edge", NULL);
+    uint32_t a[2];
+    create(APP, a);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 1), 0);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, a[0], 1);
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+    recv_ok(APP, a[1]);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN,
+                 "one message left, but no new arrival");
+    send_ok(APP, a[0], 1);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0, "a new arrival");
+    check_world();
+}
+
+Test(chan, binding_an_end_whose_peer_closed_reports_peer_closed_at_once)
+{
+    boot(NULL);
+    uint32_t a[2];
+    create(APP, a);
+    close_ok(APP, a[0]);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 9), 0);
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+    cr_assert(ev.key == 9 && (ev.kind & PORT_EVENT_PEER_CLOSED));
     check_world();
 }
 

@@ -22,6 +22,7 @@ const char *errno_name(int64_t result)
     case -ESRCH: return "-ESRCH";
     case -E2BIG: return "-E2BIG";
     case -EMSGSIZE: return "-EMSGSIZE";
+    case -ENOENT: return "-ENOENT";
     default: return NULL;
     }
 }

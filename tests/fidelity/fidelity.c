@@ -47,6 +47,7 @@ static const struct point points[] = {
     {"sa-restart", "1", "", NULL},
     {"port-bind-after-hup", "2", "", NULL},
     {"port-level-triggered", "2", "", NULL},
+    {"port-edge-triggered", "2", "port_trigger=edge", NULL},
     {"pipe-small-writes", "3", "", NULL},
     {"pipe-large-write", "3", "", NULL},
     {"pipe-partial-then-epipe", "3", "", NULL},
