@@ -254,9 +254,22 @@ uint32_t port_waiters_holders(const struct waitq *wq, uint32_t *pids, uint32_t m
     *relation = "(an event): the peers of its bound endpoints are held by";
     uint32_t n = 0;
     for (uint32_t c = 0; c < w->max_channels && n < max; c++)
-        for (uint32_t e = 0; e < 2 && n < max; e++)
-            if (w->channels[c].live && w->channels[c].ends[e].port == wq->owner_id + 1)
-                n += chan_holder_pids(w, (c * 2 + e) ^ 1, pids + n, max - n);
+        for (uint32_t e = 0; e < 2 && n < max; e++) {
+            if (!w->channels[c].live || w->channels[c].ends[e].port != wq->owner_id + 1)
+                continue;
+            /* Each holder once, though it may hold the peers of several ends. */
+            uint32_t found = chan_holder_pids(w, (c * 2 + e) ^ 1, pids + n, max - n);
+            for (uint32_t i = n; i < n + found;) {
+                int seen = 0;
+                for (uint32_t k = 0; k < n && !seen; k++)
+                    seen = pids[k] == pids[i];
+                if (seen)
+                    pids[i] = pids[--found + n];
+                else
+                    i++;
+            }
+            n += found;
+        }
     return n;
 }
 

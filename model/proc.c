@@ -80,6 +80,7 @@ static void inherit_from(struct world *w, struct proc *p, const struct proc *fro
     if (mode == SPAWN_FORK) {
         p->signals_caught = from->signals_caught;
         p->signals_restart = from->signals_restart;
+        p->signal_wakeup = from->signal_wakeup;
     }
 }
 
@@ -325,11 +326,37 @@ uint32_t proc_signals_deliver(struct world *w, uint32_t pid)
     p->signals_pending &= ~delivered;
     p->signals_handled |= delivered;
     p->signals_interrupting |= delivered;
+    if (p->signal_wakeup) {
+        /* The handler's write(wakeup_fd, &byte, 1) on a nonblocking fd: its result is
+         * ignored, as Python's C handler ignores it. */
+        uint32_t handle = p->signal_wakeup - 1;
+        uint64_t written = 0;
+        if (chan_write(w, pid, handle, 1, &written, 1) == -EINVAL)
+            chan_send(w, pid, handle, 1, NULL, 0, 1);
+    }
     for (uint32_t sig = 1; sig < 32; sig++)
         if (delivered & (1u << sig) && p->last_signal == sig)
             note_signal(w, p, sig, SIGNAL_FATE_HANDLED);
     ASSERT(!(p->signals_pending & p->signals_caught));
     return delivered;
+}
+
+int proc_signal_wakeup(struct world *w, uint32_t pid, int32_t handle)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return -ESRCH;
+    if (handle < 0) {
+        p->signal_wakeup = 0;
+        return 0;
+    }
+    if ((uint32_t)handle >= w->max_handles || p->handles[handle].kind != HANDLE_ENDPOINT)
+        return -EBADF;
+    uint32_t endpoint = p->handles[handle].object;
+    if (w->channels[endpoint / 2].pipe && endpoint % 2 == 0)
+        return -EBADF; /* a pipe's read end */
+    p->signal_wakeup = (uint32_t)handle + 1;
+    return 0;
 }
 
 uint32_t proc_signals_take_handled(struct world *w, uint32_t pid)

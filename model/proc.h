@@ -51,6 +51,7 @@ struct proc {
     uint32_t signals_ignored;      /* SIG_IGN: discarded when sent */
     uint32_t signals_handled;      /* handlers that ran since sys_signal_pending read them */
     uint32_t signals_interrupting; /* handlers that ran since the current call began */
+    uint32_t signal_wakeup;        /* handle + 1 its handlers write a byte to; 0: none */
     uint8_t last_signal;           /* the latest signal sent to it, for reports; 0: none */
     uint8_t last_signal_fate;      /* enum proc_signal_fate */
     uint64_t last_signal_step;     /* when it was sent, or handled */
@@ -102,9 +103,17 @@ int proc_signal_catch(struct world *w, uint32_t pid, uint32_t sig, int action);
 
 /* Delivers the caught signals pending in pid: their handlers run. Clears them from
  * pending and adds them to signals_handled (what sys_signal_pending reads) and to
- * signals_interrupting (what cuts the current blocking call short). Returns them as
- * a bit mask (1 << sig); 0 when none, or when pid does not exist. */
+ * signals_interrupting (what cuts the current blocking call short); with a wakeup
+ * handle set, the handlers write one byte to it, without blocking (lost when it is
+ * full or gone). Returns them as a bit mask (1 << sig); 0 when none, or when pid
+ * does not exist. */
 uint32_t proc_signals_deliver(struct world *w, uint32_t pid);
+
+/* Sets the handle pid's signal handlers write a byte to when they run (the self-
+ * pipe trick, Python's signal.set_wakeup_fd): a pipe's write end or a channel end;
+ * -1 for none. Returns 0, or -EBADF (not a pipe's write end nor a channel end).
+ * An exec forgets it; a fork keeps it. */
+int proc_signal_wakeup(struct world *w, uint32_t pid, int32_t handle);
 
 /* Takes the handlers that ran since the last call (sys_signal_pending): returns
  * them as a bit mask and clears them. 0 when none, or when pid does not exist. */

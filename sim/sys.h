@@ -103,6 +103,15 @@ int sys_signal_catch(uint32_t sig, int action);
  * point. */
 uint32_t sys_signal_pending(void);
 
+/* The self-pipe trick, as Python's signal.set_wakeup_fd (which trio uses): from
+ * now on the caller's handlers also write one byte to handle when they run, without
+ * blocking (the byte is lost when the pipe is full). Bind the pipe's read end to
+ * the port an event loop waits on, and a signal handled at any moment wakes the
+ * loop: one handled just before the wait leaves the pipe readable. handle is a
+ * pipe's write end or a channel end; -1 stops it. A fork keeps it, an exec
+ * forgets it. Returns 0 or -EBADF. */
+int sys_signal_wakeup_fd(int32_t handle);
+
 /* Makes the caller a background job, as nohup and setsid make one: the run no
  * longer waits for it. The run ends when every other process has exited; if the
  * caller is still alive then, the leak audit lists it, with the handles it holds

@@ -111,6 +111,15 @@ int sys_signal_catch(uint32_t sig, int action)
     return rc;
 }
 
+int sys_signal_wakeup_fd(int32_t handle)
+{
+    sched_point();
+    int rc = proc_signal_wakeup(sys_model_begin(), sys_getpid(), handle);
+    sys_model_end();
+    sched_emit(TRACE_OP_SIGNAL_WAKEUP, 0, handle, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
 uint32_t sys_signal_pending(void)
 {
     sys_signals_deliver();

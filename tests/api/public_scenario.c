@@ -49,6 +49,14 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
               "dispositions");
     sys_check(sys_kill(sys_getpid(), SIG_TERM) == 0 && sys_signal_pending() == 1u << SIG_TERM,
               "a signal to the caller: its handler ran before sys_kill returned");
+    uint32_t wakeup[2];
+    sys_check(sys_pipe(wakeup) == 0 && sys_signal_wakeup_fd((int32_t)wakeup[1]) == 0,
+              "a wakeup pipe");
+    sys_check(sys_kill(sys_getpid(), SIG_TERM) == 0 && sys_read(wakeup[0], 8, SYS_NONBLOCK) == 1,
+              "the handler wrote its byte");
+    sys_check(sys_signal_wakeup_fd(-1) == 0 && sys_signal_pending() == 1u << SIG_TERM, "unset");
+    sys_close(wakeup[0]);
+    sys_close(wakeup[1]);
     sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_DEFAULT) == 0, "back to the default");
 
     uint32_t pipe_ends[2];
