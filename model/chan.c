@@ -272,6 +272,60 @@ static int check_carried(const struct world *w, const struct proc *p, uint32_t h
     return 0;
 }
 
+/* Puts p's handles carried[0..count) into message m, each as an in-flight
+ * reference (a bridged fd travels as a plain handle onto its endpoint). Copy
+ * (handle_transfer=copy, SCM_RIGHTS): the sender keeps its handles. Move
+ * (handle_transfer=move, 003's KRIGHT_TRANSFER): they leave its table. */
+static void attach_carried(struct world *w, struct proc *p, struct message *m,
+                           const uint32_t *carried, uint32_t count)
+{
+    int move = w->handle_transfer_move;
+    for (uint32_t k = 0; k < count; k++) {
+        struct handle h = p->handles[carried[k]];
+        if (move) {
+            p->handles[carried[k]] = (struct handle){0};
+            p->handle_count--;
+        }
+        h.cloexec = 0;
+        m->handles[k] = h;
+        if (h.kind == HANDLE_PORT) {
+            if (!move)
+                w->ports[h.object].refs++; /* moved: the sender's reference travels */
+            continue;
+        }
+        m->handles[k].kind = HANDLE_ENDPOINT;
+        chan_ref_get(w, h.object, REF_OTHER);
+        if (move)
+            chan_ref_put(w, h.object, h.kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE);
+    }
+}
+
+/* Installs message m's handles in pid's table, into out. Move: there is room for
+ * all (the caller checked). Copy: as many as there is room for; the rest are
+ * released and out->truncated is set, as Linux sets MSG_CTRUNC and closes them. */
+static void install_carried(struct world *w, struct proc *p, const struct message *m,
+                            struct chan_received *out)
+{
+    for (uint32_t k = 0; k < m->handle_count; k++) {
+        struct handle h = m->handles[k];
+        if (!w->handle_transfer_move && proc_handle_room(w, p, 1) != 0) {
+            if (h.kind == HANDLE_PORT)
+                port_put(w, h.object);
+            else
+                chan_ref_put(w, h.object, REF_OTHER);
+            out->truncated = 1;
+            continue;
+        }
+        int index = proc_install_handle(w, p->pid, h);
+        ASSERT(index >= 0); /* there was room */
+        out->handles[out->handle_count++] = (uint32_t)index;
+        if (h.kind != HANDLE_PORT) {
+            chan_ref_get(w, h.object, REF_HANDLE);
+            chan_ref_put(w, h.object, REF_OTHER);
+        }
+    }
+}
+
 int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
               const uint32_t *carried, uint32_t count, int nonblocking)
 {
@@ -306,21 +360,7 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
     ASSERT(peer->queue_count < w->queue_depth);
     struct message *m = &peer->queue[(peer->queue_head + peer->queue_count) % w->queue_depth];
     *m = (struct message){bytes, block, pid, count, {{0}}};
-    /* Move semantics: each carried handle leaves the sender's table and travels as an
-     * in-flight reference. */
-    for (uint32_t k = 0; k < count; k++) {
-        struct handle h = p->handles[carried[k]];
-        p->handles[carried[k]] = (struct handle){0};
-        p->handle_count--;
-        h.cloexec = 0;
-        m->handles[k] = h;
-        if (h.kind != HANDLE_PORT) {
-            enum ref_class from = h.kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE;
-            m->handles[k].kind = HANDLE_ENDPOINT;
-            chan_ref_get(w, h.object, REF_OTHER);
-            chan_ref_put(w, h.object, from);
-        }
-    }
+    attach_carried(w, p, m, carried, count);
     peer->queue_count++;
     peer->queued_bytes += bytes;
     world_wake(w, &peer->readers, WAITQ_WAKE_DATA);
@@ -352,22 +392,14 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
     }
     ASSERT(e->state == ENDPOINT_OPEN && e->queue_count <= w->queue_depth);
     struct message *m = &e->queue[e->queue_head];
-    int room = proc_handle_room(w, p, m->handle_count);
-    if (room != 0)
-        return room; /* the message stays queued */
+    if (w->handle_transfer_move) {
+        int room = proc_handle_room(w, p, m->handle_count);
+        if (room != 0)
+            return room; /* the message stays queued */
+    }
     out->bytes = m->bytes;
     out->sender = m->sender;
-    out->handle_count = m->handle_count;
-    for (uint32_t k = 0; k < m->handle_count; k++) {
-        struct handle h = m->handles[k];
-        int index = proc_install_handle(w, pid, h);
-        ASSERT(index >= 0); /* proc_handle_room said there was room */
-        out->handles[k] = (uint32_t)index;
-        if (h.kind != HANDLE_PORT) {
-            chan_ref_get(w, h.object, REF_HANDLE);
-            chan_ref_put(w, h.object, REF_OTHER);
-        }
-    }
+    install_carried(w, p, m, out);
     if (m->heap_block)
         heap_free(&w->heap, m->heap_block);
     ASSERT(e->queued_bytes >= m->bytes);

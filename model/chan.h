@@ -79,7 +79,8 @@ int chan_create_pipe(struct world *w, uint32_t pid, uint32_t ends[2]);
 #define CHAN_PIPE_BUF 4096
 
 /* Sends a message of bytes carrying handle indices carried[0..count) of pid over the
- * endpoint behind handle. Returns 0, MODEL_WOULD_BLOCK (the peer's inbox holds
+ * endpoint behind handle: copies of them (handle_transfer=copy, SCM_RIGHTS), or the
+ * handles themselves (handle_transfer=move, 003's KRIGHT_TRANSFER). Returns 0, MODEL_WOULD_BLOCK (the peer's inbox holds
  * queue_depth messages or no room for bytes more; -EAGAIN instead when
  * nonblocking), -EPIPE (the peer is closed), -EMSGSIZE (bytes above queue_bytes: it
  * could never fit), -ENOMEM (payload), -EBADF, -EINVAL (a pipe; too many handles,
@@ -89,8 +90,10 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
 
 /* Receives the oldest message on the endpoint behind handle. Returns 0 with *out
  * filled (out->eof set, and no message, when the peer has closed and the queue is
- * drained), MODEL_WOULD_BLOCK (empty; -EAGAIN when nonblocking), -EMFILE (no room
- * in the table for the carried handles; the message stays queued), -EBADF, -EINVAL
+ * drained); with no room in the table for all its carried handles, under
+ * handle_transfer=copy the ones that fit are installed, the rest released and
+ * out->truncated set (MSG_CTRUNC), under move it is -EMFILE and the message stays
+ * queued. Also MODEL_WOULD_BLOCK (empty; -EAGAIN when nonblocking), -EBADF, -EINVAL
  * (a pipe). */
 int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_received *out,
               int nonblocking);

@@ -17,6 +17,7 @@ struct chan_received {
     uint32_t sender; /* the sending pid */
     uint32_t handle_count;
     uint32_t handles[MESSAGE_HANDLES_MAX]; /* indices in the receiver's table */
+    int truncated; /* MSG_CTRUNC: carried handles dropped, no room for them */
 };
 
 /* What sys_port_wait returns: the events of an endpoint bound under key. */

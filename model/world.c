@@ -11,6 +11,7 @@
 
 static const char *const oom_policy_names[] = {"halt", "kill-process", "reserve", NULL};
 static const char *const port_trigger_names[] = {"level", "edge", NULL};
+static const char *const handle_transfer_names[] = {"copy", "move", NULL};
 
 const struct config_key world_config_keys[] = {
     {"max_procs", CONFIG_UINT, 64, 2, 100000, "process table slots (init is pid 1)", NULL},
@@ -23,6 +24,10 @@ const struct config_key world_config_keys[] = {
     {"queue_bytes", CONFIG_BYTES, 65536, 1, 1ULL << 30,
      "bytes a channel end's queue holds: a pipe's capacity; a bigger message is -EMSGSIZE",
      NULL},
+    {"handle_transfer", CONFIG_ENUM, 0, 0, 1,
+     "a handle sent in a message: copy (SCM_RIGHTS: the sender keeps it) or move (003's "
+     "channels: it leaves the sender)",
+     handle_transfer_names},
     {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
      "messages up to this size cost no heap", NULL},
     {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
@@ -113,6 +118,7 @@ int world_create(struct world *w, const struct config *config)
     w->inline_msg_bytes = config_get(config, "inline_msg_bytes");
     w->max_ports = (uint32_t)config_get(config, "max_ports");
     w->port_edge_triggered = (uint8_t)config_get(config, "port_trigger");
+    w->handle_transfer_move = (uint8_t)config_get(config, "handle_transfer");
     w->proc_bytes = config_get(config, "proc_bytes");
     w->channel_bytes = config_get(config, "channel_bytes");
     w->port_bytes = config_get(config, "port_bytes");

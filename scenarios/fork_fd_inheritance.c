@@ -46,7 +46,9 @@
  *                    port and the parent's ends of the children's channels (the
  *                    document's vote: close the inherited actor.ipc_server handles);
  *   explicit-spawn - SPAWN_EXPLICIT with the child's end as the only handle, as
- *                    posix_spawn with file_actions. */
+ *                    posix_spawn with file_actions.
+ *
+ * tractor runs on Linux: the default keys serve (no handle travels in a message). */
 #include <errno.h>
 #include <stdio.h>
 

@@ -47,7 +47,10 @@
  * Option 1 kills whoever allocates when the heap runs out, not whoever is greedy: an
  * ordinary session allocating at that moment would be the one killed. This scenario
  * keeps the ordinary sessions' allocations out of the flood (they think meanwhile),
- * so that the pass variants can check that every ordinary session finishes. */
+ * so that the pass variants can check that every ordinary session finishes.
+ *
+ * 004's kernel heap; the kill-process policy kills as Linux's OOM killer does
+ * (SIGKILL). Its channels carry no handles: the default keys serve. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -34,7 +34,10 @@
  *   (fixed)                    `grace` for them to go, SIGKILL for any left; then up
  *                              to `grace` (sys_wait_timeout) for pytest to finish its
  *                              cascade and exit, SIGKILL if it did not; reap. Nothing
- *                              is left. */
+ *                              is left.
+ *
+ * tractor runs on Linux: the default keys serve (its event loop is a level-
+ * triggered port; actors are spawned explicitly, and no handle travels). */
 #include <errno.h>
 #include <stdio.h>
 

@@ -11,7 +11,9 @@
  * grandchild included. The library tears a cancelled run down with a watcher
  * process per run that sleeps on the token and drops the run's private group.
  * Processes: 50 runners, 50 watchers, 50 sleepers, 50 grandchildren, main and init
- * (max_procs=256). No buggy variant: the seed document gives none. */
+ * (max_procs=256). No buggy variant: the seed document gives none.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

@@ -6,7 +6,9 @@
  * collected (signalled by SIGKILL: a killed child carries no exit code), and none
  * may be left behind. Some children are killed before they first run, others while
  * asleep: the kill order and the moment are seed-chosen. No buggy variant: the seed
- * document gives none. */
+ * document gives none.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

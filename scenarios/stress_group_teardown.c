@@ -10,7 +10,9 @@
  * The teardown comes at a seed-chosen moment in the first 100 ms, so some children
  * are still starting, others already asleep. No buggy variant: the seed document
  * gives none; teardown=false (not a variant) skips the teardown and shows the check
- * biting: "drop must reap all 50 children within 45000 ms ... took 90xxx ms". */
+ * biting: "drop must reap all 50 children within 45000 ms ... took 90xxx ms".
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

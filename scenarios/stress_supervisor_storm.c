@@ -9,7 +9,9 @@
  * pauses 50 ms and starts counting again. The guard must trip at least once
  * (storm_pauses > 0) over real restarts; with these numbers it trips on the 2nd,
  * 4th and 6th failure, and supervision ends exhausted after 7 runs. No buggy
- * variant: the seed document gives none. */
+ * variant: the seed document gives none.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

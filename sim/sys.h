@@ -174,7 +174,9 @@ int64_t sys_write(uint32_t handle, uint64_t bytes, int flags);
  * message channel). */
 int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags);
 
-/* Sends bytes carrying handles[0..count) (moved: they leave the caller's table).
+/* Sends bytes carrying handles[0..count): copies of them (handle_transfer=copy, the
+ * default: SCM_RIGHTS; the caller keeps its own), or the handles themselves
+ * (handle_transfer=move: they leave the caller's table).
  * Blocks while the peer's queue is full: queue_depth messages, or no room for
  * bytes more in its queue_bytes (-EAGAIN with SYS_NONBLOCK). Returns 0, -EPIPE (the
  * peer closed; no SIGPIPE, as on a SOCK_SEQPACKET socket), -EMSGSIZE (bytes above
@@ -186,7 +188,9 @@ int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint
 /* Receives the oldest message into *out (may be NULL). Blocks while the queue is
  * empty (-EAGAIN with SYS_NONBLOCK; -ETIMEDOUT after timeout_ns, 0 for none).
  * Returns 0 with out->eof set when the peer has closed and the queue is drained.
- * -EMFILE (no room for the carried handles), -EBADF, -EINTR (a caught signal's
+ * Carried handles land in out->handles; with no room for them all, copies that do
+ * not fit are dropped and out->truncated is set (MSG_CTRUNC), and moved ones make
+ * it -EMFILE, the message left queued. Also -EBADF, -EINTR (a caught signal's
  * handler ran while it waited: see sys_signal_catch; a message that came with the
  * signal is received instead). */
 int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns);

@@ -346,9 +346,49 @@ Test(chan, slot_is_freed_only_when_both_ends_lose_every_reference)
 
 /* ---- carrying handles ------------------------------------------------------------------- */
 
-Test(chan, handle_transfer_moves_the_reference)
+Test(chan, handle_transfer_copies_the_handle_by_default)
 {
     boot(NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);    /* endpoints 0, 1 */
+    create(APP, carried); /* endpoints 2, 3 */
+    spawn_peer(&pipe[1], 1);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 4, &carried[1], 1, 0), 0);
+    const struct proc *app = proc_get(&w, APP);
+    cr_assert_eq(app->handles[carried[1]].kind, HANDLE_ENDPOINT, "the sender keeps its handle");
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 1);
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 1, "and a copy is in flight");
+    check_world();
+    struct chan_received got = recv_ok(PEER, pipe[1]);
+    cr_assert_eq(got.handle_count, 1);
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 2, "two handles onto it now");
+    close_ok(PEER, got.handles[0]);
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_OPEN, "the sender's copy keeps it open");
+    close_ok(APP, carried[1]);
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_CLOSED);
+    check_world();
+}
+
+Test(chan, a_full_table_truncates_a_copied_handle_and_consumes_the_message)
+{
+    boot("max_handles=4", NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);
+    create(APP, carried);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 4, &carried[1], 1, 0), 0);
+    send_ok(APP, pipe[0], 5);
+    struct chan_received got = recv_ok(APP, pipe[1]);
+    cr_assert_eq(got.bytes, 4, "the message is consumed");
+    cr_assert_eq(got.handle_count, 0);
+    cr_assert(got.truncated, "MSG_CTRUNC");
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 0, "the dropped copy is released");
+    cr_assert_eq(recv_ok(APP, pipe[1]).bytes, 5, "the next message comes next");
+    check_world();
+}
+
+Test(chan, handle_transfer_moves_the_reference)
+{
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     create(APP, pipe);    /* endpoints 0, 1 */
     create(APP, carried); /* endpoints 2, 3 */
@@ -380,7 +420,7 @@ Test(chan, handle_transfer_moves_the_reference)
 
 Test(chan, receive_emfile_leaves_the_message_queued)
 {
-    boot("max_handles=4", NULL);
+    boot("handle_transfer=move", "max_handles=4", NULL);
     uint32_t pipe[2], carried[2];
     create(APP, pipe);
     create(APP, carried);
@@ -414,7 +454,7 @@ static void destroy_a_message_carrying_an_end(uint32_t pipe[2], uint32_t carried
 
 Test(chan, undelivered_message_releases_what_it_carries)
 {
-    boot(NULL);
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     uint64_t used = w.heap.used_bytes;
     destroy_a_message_carrying_an_end(pipe, carried);
@@ -515,7 +555,7 @@ Test(chan, liveness_bug_ignores_the_bridged_fd)
 
 Test(chan, history_records_each_reference_event)
 {
-    boot(NULL);
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     w.step = 10;
     create(APP, pipe);

@@ -217,3 +217,25 @@ SCENARIO(fidelity_sigpipe_default, "fidelity: a write to a pipe whose reader clo
     sys_wait((uint32_t)pid, &status);
     ANSWER("the writer ends with %s", status_text(status, text));
 }
+
+/* ---- SCM_RIGHTS into a full table --------------------------------------------------- */
+
+SCENARIO(fidelity_scm_rights_full_table,
+         "fidelity: a message carrying a handle received into a full table", NULL)
+{
+    uint32_t s[2], x[2];
+    sys_chan_create(s);
+    sys_chan_create(x);
+    sys_chan_send(s[0], 1, &x[1], 1, 0);
+    sys_chan_send(s[0], 2, NULL, 0, 0);
+    while (sys_fd_from_handle(s[0]) >= 0)
+        ;
+    struct chan_received m, next;
+    int rc = sys_chan_recv(s[1], &m, 0, 0);
+    int again = sys_chan_recv(s[1], &next, SYS_NONBLOCK, 0);
+    char text[16];
+    ANSWER("%s, %s, handle %s; next recv: %s", rc == 0 ? "consumed" : result_text(rc, text),
+           rc == 0 && m.truncated ? "truncated" : "not truncated",
+           rc == 0 && m.handle_count ? "installed" : "dropped",
+           again == 0 && next.bytes == 2 ? "the next message" : "something else");
+}
