@@ -161,6 +161,32 @@ static void notify_parent(struct world *w, struct proc *p)
     world_wake(w, &parent->child_wait, WAITQ_WAKE_EXIT);
 }
 
+/* The reaper of the orphans of p, as Linux's find_new_reaper: the nearest living
+ * ancestor that is a subreaper, else init (pid 1; 0 when there is none). */
+static uint32_t new_reaper(const struct world *w, const struct proc *p)
+{
+    for (const struct proc *up = proc_get(w, p->parent); up && up->pid != 1;
+         up = proc_get(w, up->parent))
+        if (up->subreaper && up->state != PROC_ZOMBIE)
+            return up->pid;
+    return proc_get(w, 1) ? 1 : 0;
+}
+
+/* p is exiting: its children go to their new reaper, which hears of those already
+ * dead as a parent hears of a child's exit. */
+static void reparent_children(struct world *w, const struct proc *p)
+{
+    uint32_t reaper = new_reaper(w, p);
+    for (uint32_t s = 0; s < w->max_procs; s++) {
+        struct proc *child = &w->procs[s];
+        if (child->state == PROC_FREE || child->parent != p->pid)
+            continue;
+        child->parent = reaper;
+        if (child->state == PROC_ZOMBIE)
+            notify_parent(w, child);
+    }
+}
+
 static void close_all_handles(struct world *w, struct proc *p)
 {
     for (uint32_t i = 0; i < w->max_handles; i++)
@@ -181,18 +207,7 @@ void proc_exit(struct world *w, uint32_t pid, int status)
     else
         close_all_handles(w, p);
     heap_free_owner(&w->heap, pid);
-    /* Orphans go to init, which reaps those already dead. */
-    struct proc *init = proc_get(w, 1);
-    int adopted_zombie = 0;
-    for (uint32_t s = 0; s < w->max_procs; s++) {
-        struct proc *child = &w->procs[s];
-        if (child->state != PROC_FREE && child->parent == pid) {
-            child->parent = init ? 1 : 0;
-            adopted_zombie |= child->state == PROC_ZOMBIE;
-        }
-    }
-    if (init && adopted_zombie)
-        world_wake(w, &init->child_wait, WAITQ_WAKE_EXIT);
+    reparent_children(w, p);
     p->state = PROC_ZOMBIE;
     notify_parent(w, p);
 }
@@ -494,6 +509,15 @@ uint32_t proc_children_holders(const struct waitq *wq, uint32_t *pids, uint32_t 
             pids[n++] = child->pid;
     }
     return n;
+}
+
+int proc_set_subreaper(struct world *w, uint32_t pid, int on)
+{
+    struct proc *p = proc_get(w, pid);
+    if (!p)
+        return -ESRCH;
+    p->subreaper = (uint8_t)(on != 0);
+    return 0;
 }
 
 uint32_t proc_group_create(struct world *w)

@@ -59,6 +59,7 @@ struct proc {
     uint64_t created_step;
     uint64_t exited_step;
     uint8_t daemon;       /* init: never counted as hung */
+    uint8_t subreaper;    /* PR_SET_CHILD_SUBREAPER: it adopts its descendants' orphans */
     uint8_t kept_handles; /* zombie still holding handles (release-at-reap bug) */
     uint32_t handle_limit;   /* entries it may use: max_handles, lower under slots/handles */
     struct waitq child_wait; /* its waits for children park here */
@@ -74,8 +75,9 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
                const uint32_t *handles, uint32_t count, uint32_t group);
 
 /* Ends pid: closes its handles (unless the release-at-reap bug keeps them), frees
- * its heap, reparents its children to init, and makes it a zombie for its parent,
- * which hears SIGCHLD when it catches it, or reaps it at once when it ignores it. */
+ * its heap, gives its children to their new reaper (the nearest living ancestor
+ * that is a subreaper, else init), and makes it a zombie for its parent, which
+ * hears SIGCHLD when it catches it, or reaps it at once when it ignores it. */
 void proc_exit(struct world *w, uint32_t pid, int status);
 
 /* Reaps a zombie child of parent: pid (0 for any). Returns the pid reaped and its
@@ -161,6 +163,11 @@ int proc_install_handle(struct world *w, uint32_t pid, struct handle h);
 /* For hang reports: the children a waiting parent could be woken by. */
 uint32_t proc_children_holders(const struct waitq *wq, uint32_t *pids, uint32_t max,
                                const char **relation);
+
+/* Makes pid a subreaper (on) or not, as prctl(PR_SET_CHILD_SUBREAPER): orphaned
+ * descendants are adopted by the nearest living subreaper above them rather than by
+ * init. A fork does not inherit it. Returns 0 or -ESRCH. */
+int proc_set_subreaper(struct world *w, uint32_t pid, int on);
 
 /* A new process group id. */
 uint32_t proc_group_create(struct world *w);

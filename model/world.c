@@ -61,6 +61,10 @@ const struct config_key world_config_keys[] = {
     {"heap_fail_nth", CONFIG_UINT, 0, 0, UINT64_MAX,
      "make the Nth heap allocation fail (0: none): short for --fault model/heap/alloc:nth=N",
      NULL},
+    {"init_reaps", CONFIG_BOOL, 1, 0, 1,
+     "init (pid 1) reaps the orphans it adopts (false: a container init that never waits: "
+     "their zombies pile up)",
+     NULL},
     {"exit_bytes", CONFIG_BYTES, 0, 0, 1ULL << 30,
      "heap a process teardown needs (an OOM there halts the system)", NULL},
     {"check", CONFIG_BOOL, 0, 0, 1, "run world_check after every step (slow)", NULL},

@@ -33,8 +33,8 @@
 #define SYS_NS_PER_S 1000000000ULL
 
 /* ---- processes ------------------------------------------------------------------
- * A task is a process of the process model: pid 1 is init (it reaps orphans), the
- * scenario's code runs as pid 2 "main". */
+ * A task is a process of the process model: pid 1 is init (it adopts orphans and,
+ * unless init_reaps=false, reaps them), the scenario's code runs as pid 2 "main". */
 
 struct sys_spawn_options {
     enum proc_spawn_mode mode; /* SPAWN_FORK, SPAWN_FORK_EXEC or SPAWN_EXPLICIT */
@@ -111,6 +111,16 @@ uint32_t sys_signal_pending(void);
  * pipe's write end or a channel end; -1 stops it. A fork keeps it, an exec
  * forgets it. Returns 0 or -EBADF. */
 int sys_signal_wakeup_fd(int32_t handle);
+
+/* Makes the caller a subreaper (on) or not, as prctl(PR_SET_CHILD_SUBREAPER): an
+ * orphaned descendant is adopted by the nearest living subreaper above it rather
+ * than by init, and the subreaper waits for it like a child. A spawned child does
+ * not inherit it. Returns 0. */
+int sys_set_subreaper(int on);
+
+/* The caller's parent pid: 1 (init) or a subreaper once its parent has exited.
+ * Not a scheduling point. */
+uint32_t sys_getppid(void);
 
 /* Makes the caller a background job, as nohup and setsid make one: the run no
  * longer waits for it. The run ends when every other process has exited; if the

@@ -312,10 +312,16 @@ void sys_describe_world(struct text *out)
 
 /* ---- init and boot ------------------------------------------------------------------ */
 
-/* pid 1: adopts orphans and reaps them, forever. */
+/* pid 1: adopts orphans and reaps them, forever; with init_reaps=false, a
+ * container init that never waits: it blocks for good, and its zombies pile up. */
 static void init_main(void *unused)
 {
     (void)unused;
+    if (!sys_param("init_reaps")) {
+        int never = sys_sem_create("init never reaps", 0);
+        for (;;)
+            sys_sem_wait((uint32_t)never);
+    }
     for (;;) {
         int status;
         sys_wait(0, &status);

@@ -128,6 +128,21 @@ uint32_t sys_signal_pending(void)
     return handled;
 }
 
+int sys_set_subreaper(int on)
+{
+    sched_point();
+    int rc = proc_set_subreaper(sys_model_begin(), sys_getpid(), on);
+    sys_model_end();
+    sched_emit(TRACE_OP_SUBREAPER, 0, on, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
+uint32_t sys_getppid(void)
+{
+    const struct proc *p = proc_get(sys_world(), sys_getpid());
+    return p ? p->parent : 0;
+}
+
 int sys_detach(void)
 {
     sched_detach(sched_active, sys_getpid());

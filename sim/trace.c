@@ -31,7 +31,7 @@ static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_FAULT] = "fault",         [TRACE_OP_SIGNAL] = "signal",
     [TRACE_OP_PIPE] = "pipe",           [TRACE_OP_WRITE] = "write",
     [TRACE_OP_READ] = "read",           [TRACE_OP_PORT_UNBIND] = "port_unbind",
-    [TRACE_OP_SIGNAL_WAKEUP] = "signal_wakeup",
+    [TRACE_OP_SIGNAL_WAKEUP] = "signal_wakeup", [TRACE_OP_SUBREAPER] = "subreaper",
 };
 
 static const char *const wake_names[WAITQ_WAKE_COUNT] = {

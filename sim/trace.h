@@ -66,6 +66,7 @@ enum trace_op {
     TRACE_OP_READ = 43,  /* a pipe read: arg the most asked, result the bytes read */
     TRACE_OP_PORT_UNBIND = 44,
     TRACE_OP_SIGNAL_WAKEUP = 45,
+    TRACE_OP_SUBREAPER = 46,
     TRACE_OP_COUNT
 };
 

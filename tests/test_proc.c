@@ -323,6 +323,32 @@ Test(proc, orphans_are_reparented_to_init)
     check_world();
 }
 
+Test(proc, orphans_go_to_the_nearest_living_subreaper)
+{
+    boot(NULL);
+    cr_assert_eq(proc_set_subreaper(&w, APP, 1), 0);
+    uint32_t middle = spawn(APP, SPAWN_FORK);
+    uint32_t lower = spawn(middle, SPAWN_FORK);
+    uint32_t running = spawn(lower, SPAWN_FORK), dead = spawn(lower, SPAWN_FORK);
+    cr_assert_not(proc_get(&w, middle)->subreaper, "a fork does not inherit it");
+    proc_exit(&w, dead, 5);
+    park(&proc_get(&w, APP)->child_wait, APP);
+    proc_exit(&w, lower, 0);
+    cr_assert_eq(proc_get(&w, running)->parent, APP, "the subreaper, above the living middle");
+    cr_assert_eq(proc_get(&w, dead)->parent, APP);
+    cr_assert(woken(&proc_get(&w, APP)->child_wait, WAITQ_WAKE_EXIT),
+              "the subreaper adopted a zombie: it is woken to reap it");
+    int status;
+    cr_assert_eq(proc_wait(&w, APP, dead, &status), (int)dead, "it reaps the adopted zombie");
+    cr_assert_eq(proc_wait(&w, middle, 0, &status), (int)lower);
+    check_world();
+    /* A subreaper that is itself gone no longer adopts: init does. */
+    cr_assert_eq(proc_set_subreaper(&w, APP, 0), 0);
+    proc_exit(&w, running, 0);
+    cr_assert_eq(proc_get(&w, running)->parent, APP);
+    check_world();
+}
+
 Test(proc, release_at_reap_bug_keeps_the_slot_until_reaped)
 {
     boot("bug_release_at_reap=true", NULL);

@@ -393,3 +393,69 @@ Test(signals, a_handler_ends_a_partial_pipe_write_even_with_sa_restart)
         cr_assert_eq(pipes.second, -EPIPE, "seed %llu", (unsigned long long)seed);
     }
 }
+
+/* ---- reapers ------------------------------------------------------------------------- */
+
+static struct {
+    int orphan, reaped, status;
+    uint32_t parent_before, parent_after;
+} reapers;
+
+static void orphan_main(void *unused)
+{
+    (void)unused;
+    reapers.parent_before = sys_getppid();
+    sys_sleep(10 * SYS_NS_PER_MS); /* its parent exits meanwhile */
+    reapers.parent_after = sys_getppid();
+    sys_exit(7);
+}
+
+static void orphan_maker(void *unused)
+{
+    (void)unused;
+    reapers.orphan = sys_spawn("orphan", orphan_main, NULL);
+    sys_sleep(SYS_NS_PER_MS); /* the orphan sees its parent first */
+}
+
+static const struct config_key reapers_params[] = {
+    {"subreaper", CONFIG_BOOL, 0, 0, 1, "main is a subreaper", NULL},
+    {0},
+};
+
+SCENARIO(test_reapers, "test: an orphan under a subreaper, or under init", reapers_params)
+{
+    if (sys_param("subreaper"))
+        sys_set_subreaper(1);
+    int pid = sys_spawn("maker", orphan_maker, NULL);
+    sys_wait((uint32_t)pid, NULL);
+    reapers.reaped = sys_wait(0, &reapers.status);
+    sys_sleep(20 * SYS_NS_PER_MS);
+}
+
+Test(signals, an_orphan_is_adopted_by_a_subreaper_which_reaps_it)
+{
+    memset(&reapers, 0, sizeof reapers);
+    struct run_result r = run_with("test-reapers", 0, "random", 0, "subreaper=true", "check=true",
+                                   NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+    cr_assert_eq(reapers.parent_after, 2, "the subreaper, main");
+    cr_assert_neq(reapers.parent_before, 2);
+    cr_assert_eq(reapers.reaped, reapers.orphan);
+    cr_assert_eq(reapers.status, SYS_W_EXITCODE(7));
+    run_result_free(&r);
+}
+
+Test(signals, an_init_that_does_not_reap_leaves_orphaned_zombies)
+{
+    memset(&reapers, 0, sizeof reapers);
+    struct run_result r = run_with("test-reapers", 0, "random", 0, "check=true", NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "%s", text_str(&r.report));
+    cr_assert_eq(reapers.parent_after, 1, "init adopts it");
+    cr_assert_eq(reapers.reaped, -ECHILD, "not main's to reap");
+    run_result_free(&r);
+    r = run_with("test-reapers", 0, "random", 0, "init_reaps=false", "check=true", NULL);
+    cr_assert_eq(r.outcome, SCHED_OUTCOME_LEAK, "%s", text_str(&r.report));
+    cr_assert(strstr(text_str(&r.report), "\"orphan\" is a zombie nobody reaped (parent pid 1)"),
+              "%s", text_str(&r.report));
+    run_result_free(&r);
+}

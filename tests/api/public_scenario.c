@@ -68,6 +68,8 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
               "the rest, then end of file");
     sys_close(pipe_ends[0]);
 
+    sys_check(sys_set_subreaper(1) == 0 && sys_getppid() == 1, "main's parent is init");
+
     int port = sys_port_create();
     sys_check(port >= 0, "port: %d", port);
     sys_check(sys_port_bind((uint32_t)port, ends[1], 7) == 0, "bind");
