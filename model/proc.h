@@ -145,8 +145,9 @@ void proc_make_daemon(struct world *w, uint32_t pid);
 /* Closes handle index of pid. Returns 0 or -EBADF. */
 int proc_close_handle(struct world *w, uint32_t pid, uint32_t index);
 
-/* Closes every open handle in [low, high]. Returns how many were closed. */
-uint32_t proc_closerange(struct world *w, uint32_t pid, uint32_t low, uint32_t high);
+/* Closes every open handle in [low, high], as close_range(2). Returns 0, or
+ * -EINVAL when low > high (nothing closed). */
+int proc_closerange(struct world *w, uint32_t pid, uint32_t low, uint32_t high);
 
 /* Marks a handle close-on-exec. Returns 0 or -EBADF. */
 int proc_set_cloexec(struct world *w, uint32_t pid, uint32_t index, int on);

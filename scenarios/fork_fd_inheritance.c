@@ -184,7 +184,8 @@ static void drop_inherited(struct actor *self)
     case FIX_CLOSERANGE:
         if (self->parent_end > 0)
             sys_closerange(0, self->parent_end - 1);
-        sys_closerange(self->parent_end + 1, tree.max_handles - 1);
+        if (self->parent_end + 1 < tree.max_handles)
+            sys_closerange(self->parent_end + 1, tree.max_handles - 1);
         break;
     case FIX_TARGETED_CLOSE:
         for (uint32_t i = 0; i < self->inherited_count; i++)

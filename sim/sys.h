@@ -146,7 +146,8 @@ int sys_group_shutdown(uint32_t group, uint64_t grace_ns);
 uint32_t sys_handle_count(void);
 /* Returns 0 or -EBADF. */
 int sys_close(uint32_t handle);
-/* Closes every open handle in [low, high]; returns how many. */
+/* Closes every open handle in [low, high], as close_range(2): returns 0, or -EINVAL
+ * when low > high. */
 int sys_closerange(uint32_t low, uint32_t high);
 /* Marks a handle close-on-exec (closed by SPAWN_FORK_EXEC). 0 or -EBADF. */
 int sys_set_cloexec(uint32_t handle, int on);

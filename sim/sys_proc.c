@@ -286,11 +286,11 @@ int sys_close(uint32_t handle)
 int sys_closerange(uint32_t low, uint32_t high)
 {
     sched_point();
-    uint32_t closed = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
+    int rc = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
     sys_model_end();
-    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), closed,
+    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), rc,
                WAITQ_WAKE_NONE);
-    return (int)closed;
+    return rc;
 }
 
 int sys_set_cloexec(uint32_t handle, int on)

@@ -167,22 +167,24 @@ Test(proc, explicit_spawn_gives_only_the_listed_handles)
     check_world();
 }
 
-Test(proc, closerange_closes_a_range_and_counts)
+Test(proc, closerange_closes_a_range_as_close_range_does)
 {
     boot(NULL);
     uint32_t first[2], second[2];
     create(APP, first);  /* handles 0, 1 */
     create(APP, second); /* handles 2, 3 */
-    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 2);
+    cr_assert_eq(proc_closerange(&w, APP, 2, 1), -EINVAL, "low > high");
+    assert_handle_count(APP, 4);
+    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0);
     const struct proc *p = proc_get(&w, APP);
     cr_assert_eq(p->handles[0].kind, HANDLE_ENDPOINT);
     cr_assert_eq(p->handles[1].kind, HANDLE_FREE);
     cr_assert_eq(p->handles[2].kind, HANDLE_FREE);
     cr_assert_eq(p->handles[3].kind, HANDLE_ENDPOINT);
     assert_handle_count(APP, 2);
-    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0, "already closed");
+    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0, "already closed: no error");
     cr_assert_eq(chan_endpoint(&w, 1)->state, ENDPOINT_CLOSED);
-    cr_assert_eq(proc_closerange(&w, APP, 0, UINT32_MAX), 2, "the rest");
+    cr_assert_eq(proc_closerange(&w, APP, 0, UINT32_MAX), 0, "the rest");
     assert_handle_count(APP, 0);
     cr_assert_eq(w.channels_live, 0);
     check_world();
