@@ -521,7 +521,33 @@ int proc_set_subreaper(struct world *w, uint32_t pid, int on)
     return 0;
 }
 
-uint32_t proc_group_create(struct world *w)
+uint32_t proc_group_create(struct world *w, uint32_t pid)
 {
-    return w->next_group++;
+    uint32_t group = w->next_group++;
+    if (group >= w->group_capacity) {
+        uint32_t capacity = w->group_capacity ? w->group_capacity * 2 : 16;
+        while (capacity <= group)
+            capacity *= 2;
+        uint32_t *grown = realloc(w->group_parents, capacity * sizeof *grown);
+        if (!grown) {
+            w->out_of_memory = 1; /* the harness's own memory */
+            return group;
+        }
+        memset(grown + w->group_capacity, 0, (capacity - w->group_capacity) * sizeof *grown);
+        w->group_parents = grown;
+        w->group_capacity = capacity;
+    }
+    const struct proc *creator = proc_get(w, pid);
+    w->group_parents[group] = creator ? creator->group : 0;
+    ASSERT(w->group_parents[group] < group); /* a tree: a parent is always older */
+    return group;
+}
+
+int proc_in_group_tree(const struct world *w, const struct proc *p, uint32_t group)
+{
+    ASSERT(group != 0);
+    for (uint32_t g = p->group; g; g = g < w->group_capacity ? w->group_parents[g] : 0)
+        if (g == group)
+            return 1;
+    return 0;
 }

@@ -170,7 +170,12 @@ uint32_t proc_children_holders(const struct waitq *wq, uint32_t *pids, uint32_t 
  * init. A fork does not inherit it. Returns 0 or -ESRCH. */
 int proc_set_subreaper(struct world *w, uint32_t pid, int on);
 
-/* A new process group id. */
-uint32_t proc_group_create(struct world *w);
+/* A new process group id, created by pid: it nests in pid's group, as a cgroup
+ * made by a process of a cgroup is a sub-cgroup of it. */
+uint32_t proc_group_create(struct world *w, uint32_t pid);
+
+/* Whether p is in group, or in a group nested in it at any depth (what
+ * cgroup.kill of group reaches). */
+int proc_in_group_tree(const struct world *w, const struct proc *p, uint32_t group);
 
 #endif

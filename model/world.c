@@ -182,6 +182,7 @@ void world_destroy(struct world *w)
     free(w->ports);
     free(w->procs);
     free(w->slot_by_pid);
+    free(w->group_parents);
     free(w->wakes);
     free(w->waitqs);
     heap_free_all(&w->heap);

@@ -79,6 +79,8 @@ struct world {
     uint32_t pid_capacity;
     uint32_t next_pid;
     uint32_t next_group;
+    uint32_t *group_parents; /* group -> the group it nests in (0: none) */
+    uint32_t group_capacity;
 
     /* bug switches (default off: the fixed behaviour) */
     uint8_t bug_close_no_wake;           /* 003: close leaves the peer's blockers asleep */

@@ -128,16 +128,21 @@ uint32_t sys_getppid(void);
  * and the zombies it never reaped. Not a scheduling point. Returns 0. */
 int sys_detach(void);
 
-/* Process groups: spawn into one with sys_spawn_with(.group). */
+/* Process groups: spawn into one with sys_spawn_with(.group); a child spawned with
+ * group 0 joins its parent's. A group is a process group and a cgroup at once: a
+ * group made by a member of G nests in G, as a cgroup made inside G is G's
+ * sub-cgroup. Membership never depends on who a process's parent is now. */
 uint32_t sys_group_create(void);
-/* Signals every live member; returns how many. */
+/* Signals every live member, as killpg(2) does (not those in nested groups);
+ * returns how many. */
 int sys_group_kill(uint32_t group, uint32_t sig);
-/* Kill-on-drop: SIG_KILL to every member and every descendant of one, grandchildren
- * included. Returns how many were killed. */
+/* Kill-on-drop, as writing cgroup.kill: SIG_KILL to every process in group and in
+ * every group nested in it, grandchildren whose parent died included. Returns how
+ * many were killed. */
 int sys_group_drop(uint32_t group);
 /* Graceful shutdown: SIG_INT to every member, up to grace_ns of virtual time for
- * them to exit, then SIG_KILL to the rest and their descendants (each logged).
- * Returns how many had to be killed. */
+ * them to exit, then SIG_KILL to whoever is left in group and the groups nested in
+ * it (each logged). Returns how many had to be killed. */
 int sys_group_shutdown(uint32_t group, uint64_t grace_ns);
 
 /* ---- handles ---------------------------------------------------------------------- */

@@ -152,14 +152,15 @@ int sys_detach(void)
 uint32_t sys_group_create(void)
 {
     sched_point();
-    uint32_t group = proc_group_create(sys_model_begin());
+    uint32_t group = proc_group_create(sys_model_begin(), sys_getpid());
     sys_model_end();
     sched_emit(TRACE_OP_GROUP_CREATE, 0, 0, group, WAITQ_WAKE_NONE);
     return group;
 }
 
-/* The live members of group, and with descendants set, every process below one. */
-static uint32_t collect(const struct world *w, uint32_t group, int descendants, uint32_t *pids,
+/* The live members of group (killpg's reach), and with nested set, every process
+ * in a group nested in it (cgroup.kill's): whoever their parents are now. */
+static uint32_t collect(const struct world *w, uint32_t group, int nested, uint32_t *pids,
                         uint32_t max)
 {
     uint32_t n = 0;
@@ -167,13 +168,7 @@ static uint32_t collect(const struct world *w, uint32_t group, int descendants, 
         const struct proc *p = &w->procs[i];
         if (p->state == PROC_FREE || p->state == PROC_ZOMBIE || p->daemon)
             continue;
-        int in = p->group == group;
-        /* Walk up the parent chain: a descendant of a member is in too. */
-        for (const struct proc *up = p; !in && descendants && up && up->parent > 1;) {
-            up = proc_get(w, up->parent);
-            in = up && up->group == group && up->state != PROC_ZOMBIE;
-        }
-        if (in) {
+        if (nested ? proc_in_group_tree(w, p, group) : p->group == group) {
             if (pids)
                 pids[n] = p->pid;
             n++;

@@ -48,7 +48,7 @@ Test(proc, spawn_fills_the_table_then_eagain)
 {
     boot("max_procs=4", NULL);
     w.step = 9;
-    uint32_t group = proc_group_create(&w);
+    uint32_t group = proc_group_create(&w, APP);
     int pid = proc_spawn(&w, APP, "worker", SPAWN_FORK, NULL, 0, group);
     cr_assert_eq(pid, CHILD, "pids count up");
     const struct proc *p = proc_get(&w, CHILD);

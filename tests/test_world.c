@@ -213,21 +213,39 @@ static void long_sleeper(void *arg)
     grp.finished[(uintptr_t)arg] = 1;
 }
 
+static uint32_t outside_group; /* made by main: not nested in the dropped group */
+
 static void parent_of_grandchild(void *arg)
 {
-    struct sys_spawn_options elsewhere = {SPAWN_FORK, NULL, 0, 99}; /* another group */
-    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)1, &elsewhere);
+    /* A group of its own, made inside the dropped one (a sub-cgroup); a third
+     * grandchild goes into a group made outside it. */
+    struct sys_spawn_options own = {SPAWN_FORK, NULL, 0, sys_group_create()};
+    struct sys_spawn_options outside = {SPAWN_FORK, NULL, 0, outside_group};
+    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)1, &own);
+    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)2, NULL);
+    grp.killed = sys_spawn_with("elsewhere", long_sleeper, (void *)(uintptr_t)3, &outside);
+    if (sys_param("orphans"))
+        return; /* the grandchildren outlive their parent */
     long_sleeper(arg);
 }
 
-SCENARIO(test_kill_on_drop, "test: dropping a group kills grandchildren too", NULL)
+static const struct config_key kill_on_drop_params[] = {
+    {"orphans", CONFIG_BOOL, 0, 0, 1, "the child exits before the drop", NULL},
+    {0},
+};
+
+SCENARIO(test_kill_on_drop, "test: dropping a group kills grandchildren too", kill_on_drop_params)
 {
+    outside_group = sys_group_create();
     uint32_t group = sys_group_create();
     struct sys_spawn_options in_group = {SPAWN_FORK, NULL, 0, group};
     int child = sys_spawn_with("child", parent_of_grandchild, (void *)(uintptr_t)0, &in_group);
     sys_sleep(SYS_NS_PER_MS);
-    sys_check(sys_group_drop(group) == 2, "child and grandchild killed");
+    int expected = sys_param("orphans") ? 2 : 3;
+    sys_check(sys_group_drop(group) == expected, "child and grandchildren killed");
     sys_wait((uint32_t)child, &grp.statuses[0]);
+    sys_check(sys_kill((uint32_t)grp.killed, 0) == 0, "the one in a group made outside lives");
+    sys_kill((uint32_t)grp.killed, SIG_KILL);
     grp.ended_at = sys_now();
 }
 
@@ -235,12 +253,16 @@ Test(world, kill_on_drop_reaches_grandchildren)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         memset(&grp, 0, sizeof grp);
-        struct run_result r = run_with("test-kill-on-drop", seed, "random", 0, "check=true", NULL);
-        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
-                     text_str(&r.report));
-        cr_assert(!grp.finished[0] && !grp.finished[1], "seed %llu: nobody slept it out",
-                  (unsigned long long)seed);
-        cr_assert_eq(grp.statuses[0], SYS_W_TERMSIG(SIG_KILL));
+        const char *orphans = seed % 2 ? "orphans=true" : "orphans=false";
+        struct run_result r = run_with("test-kill-on-drop", seed, "random", 0, "check=true",
+                                       orphans, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu %s: %s", (unsigned long long)seed,
+                     orphans, text_str(&r.report));
+        cr_assert(!grp.finished[0] && !grp.finished[1] && !grp.finished[2],
+                  "seed %llu %s: nobody slept it out, parent alive or not",
+                  (unsigned long long)seed, orphans);
+        if (seed % 2 == 0)
+            cr_assert_eq(grp.statuses[0], SYS_W_TERMSIG(SIG_KILL));
         cr_assert_lt(r.vtime_ns, SYS_NS_PER_S, "seed %llu: torn down at once", (unsigned long long)seed);
         run_result_free(&r);
     }
