@@ -280,6 +280,7 @@ static void attach_carried(struct world *w, struct proc *p, struct message *m,
                            const uint32_t *carried, uint32_t count)
 {
     int move = w->handle_transfer_move;
+    ASSERT(count <= MESSAGE_HANDLES_MAX && m->handle_count == count);
     for (uint32_t k = 0; k < count; k++) {
         struct handle h = p->handles[carried[k]];
         if (move) {
@@ -324,6 +325,7 @@ static void install_carried(struct world *w, struct proc *p, const struct messag
             chan_ref_put(w, h.object, REF_OTHER);
         }
     }
+    ASSERT(out->handle_count <= m->handle_count);
 }
 
 int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
@@ -478,6 +480,7 @@ int chan_read(struct world *w, uint32_t pid, uint32_t handle, uint64_t max_bytes
         return MODEL_WOULD_BLOCK;
     }
     *got = max_bytes < e->queued_bytes ? max_bytes : e->queued_bytes;
+    ASSERT(*got <= max_bytes && *got <= e->queued_bytes);
     e->queued_bytes -= *got;
     if (*got)
         world_wake(w, &e->writers, WAITQ_WAKE_DATA);

@@ -150,6 +150,7 @@ static void reap(struct world *w, struct proc *p);
  * is woken either way. */
 static void notify_parent(struct world *w, struct proc *p)
 {
+    ASSERT(p->state == PROC_ZOMBIE);
     struct proc *parent = proc_get(w, p->parent);
     if (!parent)
         return;
@@ -177,6 +178,7 @@ static uint32_t new_reaper(const struct world *w, const struct proc *p)
 static void reparent_children(struct world *w, const struct proc *p)
 {
     uint32_t reaper = new_reaper(w, p);
+    ASSERT(reaper != p->pid); /* an exiting process adopts nobody */
     for (uint32_t s = 0; s < w->max_procs; s++) {
         struct proc *child = &w->procs[s];
         if (child->state == PROC_FREE || child->parent != p->pid)
@@ -289,6 +291,7 @@ int proc_signal(struct world *w, uint32_t pid, uint32_t sig)
     }
     note_signal(w, p, sig, SIGNAL_FATE_PENDING);
     p->signals_pending |= bit;
+    ASSERT(!(p->signals_pending & p->signals_ignored)); /* what is ignored never waits */
     return 0;
 }
 

@@ -113,6 +113,7 @@ int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
                       enum sys_restart restart, enum waitq_wake *wake, sys_model_call_fn call,
                       void *context)
 {
+    ASSERT(call != NULL && (restart == SYS_CALL_EINTR || restart == SYS_CALL_RESTARTABLE));
     *wake = WAITQ_WAKE_NONE;
     uint32_t pid = sched_active->current->pid;
     for (int first = 1;; first = 0) {
@@ -150,6 +151,7 @@ uint32_t sys_signals_deliver(void)
     struct world *w = s->world;
     if (__builtin_expect(w->signals_sent == 0, 1)) /* every step, and nearly always none */
         return 0;
+    ASSERT(s->current != NULL); /* a return to user code is a task's */
     uint32_t pid = s->current->pid;
     sys_model_begin();
     uint32_t fatal = proc_signal_take_fatal(w, pid);

@@ -29,7 +29,7 @@
 #include "model/world.h"
 #include "sim/run.h"
 
-#define ANSWER_BYTES 160
+#define ANSWER_BYTES 200
 #define PROBE_SECONDS 10
 
 /* One row of the table: a point, the detsim config it runs under, and for a
@@ -271,6 +271,17 @@ static enum verdict judge(const struct point *p, const char *linux_answer,
     return same ? AGREES : DISAGREES;
 }
 
+/* One row of the table, as printed. */
+struct row {
+    char issue[4];
+    char label[96]; /* the point, and its detsim settings in brackets */
+    char linux_answer[ANSWER_BYTES];
+    char detsim_answer[ANSWER_BYTES];
+    char verdict[128];
+};
+
+#define POINTS_MAX 64
+
 static int selected(const char *name, int argc, char **argv, int first)
 {
     if (first >= argc)
@@ -281,6 +292,47 @@ static int selected(const char *name, int argc, char **argv, int first)
     return 0;
 }
 
+/* Runs the selected points into rows; counts[] gets the verdicts. Returns how many
+ * rows there are. */
+static uint32_t run_points(int argc, char **argv, int first, uint64_t seeds, struct row *rows,
+                           uint32_t counts[4])
+{
+    uint32_t n = 0;
+    for (const struct point *p = points; p->name && n < POINTS_MAX; p++) {
+        if (!selected(p->name, argc, argv, first))
+            continue;
+        struct row *r = &rows[n++];
+        snprintf(r->issue, sizeof r->issue, "%s", p->issue);
+        snprintf(r->label, sizeof r->label, "%s%s%s%s", p->name, p->settings[0] ? " [" : "",
+                 p->settings, p->settings[0] ? "]" : "");
+        const struct fidelity_probe *probe = fidelity_linux_probe(p->name);
+        if (probe)
+            run_probe(probe, r->linux_answer, sizeof r->linux_answer);
+        else
+            snprintf(r->linux_answer, sizeof r->linux_answer, "no probe");
+        run_detsim(p, seeds, r->detsim_answer, sizeof r->detsim_answer);
+        counts[judge(p, r->linux_answer, r->detsim_answer, r->verdict, sizeof r->verdict)]++;
+    }
+    return n;
+}
+
+/* The table, each column as wide as its widest cell. */
+static void print_table(const struct row *rows, uint32_t n)
+{
+    int wide[3] = {(int)strlen("point [detsim settings]"), 5, 6};
+    for (uint32_t i = 0; i < n; i++) {
+        const char *cells[3] = {rows[i].label, rows[i].linux_answer, rows[i].detsim_answer};
+        for (int c = 0; c < 3; c++)
+            if ((int)strlen(cells[c]) > wide[c])
+                wide[c] = (int)strlen(cells[c]);
+    }
+    printf("%-3s | %-*s | %-*s | %-*s | %s\n", "#", wide[0], "point [detsim settings]", wide[1],
+           "Linux", wide[2], "detsim", "agree");
+    for (uint32_t i = 0; i < n; i++)
+        printf("%-3s | %-*s | %-*s | %-*s | %s\n", rows[i].issue, wide[0], rows[i].label,
+               wide[1], rows[i].linux_answer, wide[2], rows[i].detsim_answer, rows[i].verdict);
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: fidelity [--seeds N] [POINT...]\n"
@@ -289,28 +341,27 @@ static void usage(FILE *out)
                  "is a documented deliberate difference; 1: a point disagrees.\n");
 }
 
-int main(int argc, char **argv)
+/* Parses [--seeds N] [POINT...]: *seeds and *first (the first point's index).
+ * Returns 0, 1 (--help: done), or 2 (bad usage: the message is written). */
+static int parse_args(int argc, char **argv, uint64_t *seeds, int *first)
 {
-    int helper = fidelity_exec_child(argc, argv);
-    if (helper >= 0)
-        return helper;
-    uint64_t seeds = 10;
-    int first = 1;
+    *seeds = 10;
+    *first = 1;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
-        return 0;
+        return 1;
     }
-    if (argc > 2 && strcmp(argv[1], "--seeds") == 0) {
-        char *end;
-        seeds = strtoull(argv[2], &end, 10);
-        if (*end || seeds == 0 || seeds > 100000) {
+    if (argc > 1 && strcmp(argv[1], "--seeds") == 0) {
+        char *end = NULL;
+        *seeds = argc > 2 ? strtoull(argv[2], &end, 10) : 0;
+        if (!end || *end || *seeds == 0 || *seeds > 100000) {
             fprintf(stderr, "fidelity: --seeds wants a count from 1 to 100000, not '%s'\n",
-                    argv[2]);
+                    argc > 2 ? argv[2] : "");
             return 2;
         }
-        first = 3;
+        *first = 3;
     }
-    for (int i = first; i < argc; i++) {
+    for (int i = *first; i < argc; i++) {
         int known = 0;
         for (const struct point *p = points; p->name; p++)
             known |= strcmp(p->name, argv[i]) == 0;
@@ -319,33 +370,28 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int helper = fidelity_exec_child(argc, argv);
+    if (helper >= 0)
+        return helper;
+    uint64_t seeds;
+    int first;
+    int usage_rc = parse_args(argc, argv, &seeds, &first);
+    if (usage_rc)
+        return usage_rc == 1 ? 0 : 2;
     /* Orphans of the probes come back to the driver, which reaps them. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    printf("%-3s %-40s | %-50s | %-50s | %s\n", "#", "point [detsim settings]", "Linux",
-           "detsim", "agree");
+    static struct row rows[POINTS_MAX];
     uint32_t counts[4] = {0, 0, 0, 0};
-    for (const struct point *p = points; p->name; p++) {
-        if (!selected(p->name, argc, argv, first))
-            continue;
-        const struct fidelity_probe *probe = fidelity_linux_probe(p->name);
-        char linux_answer[ANSWER_BYTES], detsim_answer[ANSWER_BYTES], verdict[128];
-        if (probe)
-            run_probe(probe, linux_answer, sizeof linux_answer);
-        else
-            snprintf(linux_answer, sizeof linux_answer, "no probe");
-        run_detsim(p, seeds, detsim_answer, sizeof detsim_answer);
-        enum verdict v = judge(p, linux_answer, detsim_answer, verdict, sizeof verdict);
-        counts[v]++;
-        char label[96];
-        snprintf(label, sizeof label, "%s%s%s%s", p->name, p->settings[0] ? " [" : "",
-                 p->settings, p->settings[0] ? "]" : "");
-        printf("%-3s %-40s | %-50s | %-50s | %s\n", p->issue, label, linux_answer,
-               detsim_answer, verdict);
-        fflush(stdout);
-    }
-    printf("fidelity: %" PRIu32 " points: %" PRIu32 " agree, %" PRIu32
-           " deliberate differences, %" PRIu32 " skipped, %" PRIu32 " disagree\n",
-           counts[AGREES] + counts[SKIPPED] + counts[DELIBERATE] + counts[DISAGREES],
-           counts[AGREES], counts[DELIBERATE], counts[SKIPPED], counts[DISAGREES]);
+    uint32_t n = run_points(argc, argv, first, seeds, rows, counts);
+    print_table(rows, n);
+    printf("fidelity: %" PRIu32 " points, %" PRIu64 " seeds each in detsim: %" PRIu32
+           " agree, %" PRIu32 " deliberate differences, %" PRIu32 " skipped, %" PRIu32
+           " disagree\n",
+           n, seeds, counts[AGREES], counts[DELIBERATE], counts[SKIPPED], counts[DISAGREES]);
     return counts[DISAGREES] ? 1 : 0;
 }
