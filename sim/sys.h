@@ -16,9 +16,14 @@
  * and constants the calls take and return are in model/uapi.h, included here:
  * struct chan_received (sys_chan_recv), struct port_event with PORT_EVENT_READABLE
  * and PORT_EVENT_PEER_CLOSED (sys_port_wait), enum proc_spawn_mode with SPAWN_FORK,
- * SPAWN_FORK_EXEC and SPAWN_EXPLICIT (sys_spawn_with), SIG_INT, SIG_TERM and
- * SIG_KILL, MESSAGE_HANDLES_MAX. SCENARIO and its config keys and variants are in
- * sim/scenario.h, included here. */
+ * SPAWN_FORK_EXEC and SPAWN_EXPLICIT (sys_spawn_with), the signals SIG_INT,
+ * SIG_TERM, SIG_KILL, SIG_PIPE and SIG_CHLD with the SIG_ACTION_* of
+ * sys_signal_catch, the wait-status readers SYS_WIFEXITED, SYS_WEXITSTATUS,
+ * SYS_WIFSIGNALED and SYS_WTERMSIG, MESSAGE_HANDLES_MAX. SCENARIO and its config
+ * keys and variants are in sim/scenario.h, included here.
+ *
+ * The semantics are Linux's (docs/fidelity.md checks them against the kernel);
+ * the seed documents' kernels are config keys away (handle_transfer=move). */
 #ifndef DETSIM_SYS_H
 #define DETSIM_SYS_H
 
