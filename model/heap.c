@@ -12,6 +12,8 @@
 static struct heap_owner *owner_of(struct heap *h, uint32_t pid)
 {
     if (pid >= h->owner_count) {
+        if (h->fixed)
+            return NULL;
         uint32_t count = h->owner_count ? h->owner_count : 64;
         while (count <= pid)
             count *= 2;
@@ -43,6 +45,8 @@ static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t ow
                                            : h->proc_quota_bytes))
         return -ENOMEM;
     if (h->block_count == h->block_capacity) {
+        if (h->fixed)
+            return -ENOMEM; /* the caller's storage is all there is */
         uint32_t capacity = h->block_capacity ? h->block_capacity * 2 : 256;
         struct heap_block *grown = realloc(h->blocks, capacity * sizeof *grown);
         if (!grown) {
@@ -78,9 +82,8 @@ static int injected_failure(struct heap *h)
     return 1;
 }
 
-int heap_init(struct heap *h, const struct heap_options *options)
+static int heap_setup(struct heap *h, const struct heap_options *options)
 {
-    *h = (struct heap){0};
     h->capacity_bytes = options->capacity_bytes;
     h->policy = options->policy;
     h->proc_quota_bytes = options->proc_quota_bytes;
@@ -96,10 +99,35 @@ int heap_init(struct heap *h, const struct heap_options *options)
     return 0;
 }
 
+int heap_init(struct heap *h, const struct heap_options *options)
+{
+    *h = (struct heap){0};
+    return heap_setup(h, options);
+}
+
+int heap_init_fixed(struct heap *h, const struct heap_options *options,
+                    struct heap_block *blocks, uint32_t block_capacity,
+                    struct heap_owner *owners, uint32_t owner_count)
+{
+    ASSERT(blocks != NULL && block_capacity > 0);
+    ASSERT(owners != NULL && owner_count > 0);
+    *h = (struct heap){0};
+    h->fixed = 1;
+    h->blocks = blocks;
+    h->block_capacity = block_capacity;
+    h->owners = owners;
+    h->owner_count = owner_count;
+    for (uint32_t i = 0; i < owner_count; i++)
+        owners[i] = (struct heap_owner){0};
+    return heap_setup(h, options);
+}
+
 void heap_free_all(struct heap *h)
 {
-    free(h->blocks);
-    free(h->owners);
+    if (!h->fixed) {
+        free(h->blocks);
+        free(h->owners);
+    }
     *h = (struct heap){0};
 }
 

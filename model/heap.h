@@ -62,6 +62,7 @@ struct heap {
     uint64_t reserve_releases;
     uint64_t attempts;     /* allocations tried, fallible or not */
     int failed;                /* the harness could not grow its own arrays */
+    uint8_t fixed;             /* blocks and owners are the caller's: never grown or freed */
 };
 
 struct heap_options {
@@ -76,6 +77,13 @@ struct heap_options {
 /* Sets h up; with the reserve policy the reserve is taken at once. Returns 0, or
  * -ENOMEM when the reserve does not fit (h is then unusable, free it). */
 int heap_init(struct heap *h, const struct heap_options *options);
+
+/* As heap_init, over storage the caller owns (the Linux backend's shared arena):
+ * at most block_capacity blocks ever and owners 0..owner_count-1; past either,
+ * an allocation is -ENOMEM. The arrays are never grown, moved or freed. */
+int heap_init_fixed(struct heap *h, const struct heap_options *options,
+                    struct heap_block *blocks, uint32_t block_capacity,
+                    struct heap_owner *owners, uint32_t owner_count);
 
 void heap_free_all(struct heap *h);
 
