@@ -27,7 +27,7 @@ LDFLAGS := $(EXTRA_LDFLAGS)
 # Debian packages the build, the tests and the checks need.
 DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
-LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c scenarios/*.c scenarios/lib/*.c \
+LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c sim/linux/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))
 LIB_SOURCES := $(filter-out cli/main.c reports/gcov_exit.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c)) tests/api/public_scenario.c

@@ -1,4 +1,5 @@
 /* run — `detsim run SCENARIO`: one seed, its result, and the files it writes. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,10 @@ static const char run_help[] =
     "                        of every process, resource use against its limits\n"
     "  --chrome-trace FILE   write the trace as Chrome trace-event JSON, for Perfetto\n"
     "                        (ui.perfetto.dev) or chrome://tracing; ts is virtual time\n"
+    "  --backend NAME        sim (the default): the simulator; linux: real processes\n"
+    "                        over real Linux primitives, for a portable scenario (not\n"
+    "                        reproducible; with --fault, --expect and --set only;\n"
+    "                        docs/backends.md)\n"
     "  --quiet               print only the summary line\n"
     "\n"
     "Output files are written to a temporary file and renamed into place; a bad path\n"
@@ -180,6 +185,11 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
             settings->chrome_path = value;
         } else if (strcmp(name, "quiet") == 0) {
             settings->quiet = 1;
+        } else if (strcmp(name, "backend") == 0) {
+            int backend = run_backend_parse(value);
+            if (backend < 0)
+                return options_usage_error("unknown backend '%s' (backends: sim, linux)", value);
+            run->backend = (enum run_backend)backend;
         }
     }
     return 0;
@@ -208,6 +218,27 @@ static int apply_variant_option(const struct parsed_option *options, int option_
     if (scenario_variant_apply(variant, config, reason, sizeof reason) != 0)
         return options_usage_error("%s: %s", scenario_name(scenario, scenario_text), reason);
     *selected = variant;
+    return 0;
+}
+
+/* A real run has no trace, no choices and no scheduler: the options that need
+ * them are refused, as is a scenario or config the Linux backend cannot run.
+ * Returns 0 or EXIT_USAGE after one line on stderr. */
+static int check_backend(const struct parsed_option *options, int option_count,
+                         const struct run_options *run)
+{
+    static const char *const simulated_only[] = {"strategy", "trace", "trace-format",
+                                                 "save-repro", "report", "chrome-trace", NULL};
+    if (run->backend != RUN_BACKEND_LINUX)
+        return 0;
+    for (int i = 0; simulated_only[i]; i++)
+        if (options_has(options, option_count, simulated_only[i]))
+            return options_usage_error("--%s is for the simulated backend: a real run has no "
+                                       "scheduler, trace or recorded choices",
+                                       simulated_only[i]);
+    char reason[320];
+    if (run_backend_check(run, reason, sizeof reason) != 0)
+        return options_usage_error("--backend linux: %s", reason);
     return 0;
 }
 
@@ -282,7 +313,19 @@ static int run_with(const struct run_options *run_options, struct output_file *t
                                      settings->repro_path, settings->schedule_path};
 
     struct run_result result = {0};
-    if (report_outputs_attach(&outputs, &run) != 0 || run_scenario(&run, &result) != 0) {
+    int rc = report_outputs_attach(&outputs, &run);
+    if (rc == 0)
+        rc = run_scenario(&run, &result);
+    if (rc == -EPERM) { /* a real run that could not start */
+        output_close(trace_file, "trace file", 0);
+        output_close(&repro_file, "repro file", 0);
+        output_reports_close(&reports, 0);
+        report_outputs_free(&outputs);
+        options_usage_error("%s", text_str(&result.report));
+        run_result_free(&result);
+        return EXIT_USAGE;
+    }
+    if (rc != 0) {
         output_close(trace_file, "trace file", 0);
         output_close(&repro_file, "repro file", 0);
         output_reports_close(&reports, 0);
@@ -317,7 +360,7 @@ int cli_run(int argc, char **argv)
         {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
         {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
         {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1},
-        {"report", 1},     {"chrome-trace", 1}, {"variant", 1}, {0}};
+        {"report", 1},     {"chrome-trace", 1}, {"variant", 1}, {"backend", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -357,6 +400,8 @@ int cli_run(int argc, char **argv)
     char reason[256];
     if (status == 0 && world_config_error(&run.config, reason, sizeof reason) != 0)
         status = options_usage_error("%s", reason);
+    if (status == 0)
+        status = check_backend(options, option_count, &run);
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
         settings.variant = variant;

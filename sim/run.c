@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linux/linux_run.h"
 #include "model/world.h"
 #include "sched_int.h"
 #include "sys_int.h"
@@ -20,6 +21,13 @@ const struct config_key run_core_keys[] = {
      "virtual time that one scheduling step costs", NULL},
     {"stack_bytes", CONFIG_BYTES, 64 * 1024, 16 * 1024, 64ULL * 1024 * 1024,
      "coroutine stack size of each simulated task (a guard page sits below it)", NULL},
+    {"time_scale", CONFIG_UINT, 100, 1, 1000000,
+     "linux backend: virtual time per real time; a 90s sleep takes 900ms at 100", NULL},
+    {"real_deadline", CONFIG_DURATION, 10ULL * 1000000000ULL, 1000000ULL, 3600ULL * 1000000000ULL,
+     "linux backend: wall-clock limit of a real run; one still going then is hang-budget", NULL},
+    {"perturb", CONFIG_UINT, 100, 0, 1000,
+     "linux backend: per mille of sys_* calls that yield first (1/8 of them sleep 10-100us)",
+     NULL},
     {0},
 };
 
@@ -314,12 +322,15 @@ static void run_release(struct run_parts *p)
 {
     fault_plan_disarm(&p->plan);
     choice_free(&p->choices);
+    sys_shared_release(p->sched);
     sched_destroy(p->sched);
     world_destroy(&p->world);
 }
 
 int run_scenario(const struct run_options *options, struct run_result *result)
 {
+    if (options->backend == RUN_BACKEND_LINUX)
+        return linux_run(options, result);
     *result = (struct run_result){0};
     struct run_parts parts = {0};
     int rc = run_prepare(options, &parts);
@@ -336,6 +347,22 @@ int run_scenario(const struct run_options *options, struct run_result *result)
     }
     run_release(&parts);
     return rc;
+}
+
+int run_backend_check(const struct run_options *options, char *error, size_t error_bytes)
+{
+    if (options->backend == RUN_BACKEND_LINUX)
+        return linux_run_check(options, error, error_bytes);
+    return 0;
+}
+
+int run_backend_parse(const char *name)
+{
+    if (strcmp(name, "sim") == 0)
+        return RUN_BACKEND_SIM;
+    if (strcmp(name, "linux") == 0)
+        return RUN_BACKEND_LINUX;
+    return -1;
 }
 
 uint64_t run_signature_named(const char *outcome, const char *report)
@@ -359,6 +386,16 @@ void run_format_summary(const struct run_options *options, const struct run_resu
                         struct text *out)
 {
     char name[64], vtime[32];
+    if (options->backend == RUN_BACKEND_LINUX) {
+        /* A real run has no trace to hash: its calls, processes and times instead. */
+        text_printf(out,
+                    "scenario=%s seed=%" PRIu64 " backend=linux outcome=%s calls=%" PRIu64
+                    " processes=%" PRIu32 " real=%.3fs vtime=%s\n",
+                    scenario_name(options->scenario, name), options->seed,
+                    sched_outcome_name(result->outcome), result->steps, result->processes_peak,
+                    (double)result->real_ns / 1e9, trace_format_duration(result->vtime_ns, vtime));
+        return;
+    }
     text_printf(out,
                 "scenario=%s seed=%" PRIu64 " outcome=%s steps=%" PRIu64 " vtime=%s "
                 "hash=0x%016" PRIx64,

@@ -42,7 +42,14 @@ struct run_observer {
     const struct run_observer *next;
 };
 
+/* Where a run's processes live. */
+enum run_backend {
+    RUN_BACKEND_SIM,  /* coroutines over the models (the default) */
+    RUN_BACKEND_LINUX /* real processes over real Linux primitives (sim/linux/) */
+};
+
 struct run_options {
+    enum run_backend backend;
     const struct scenario *scenario;
     uint64_t seed;
     struct sched_strategy strategy;
@@ -73,6 +80,8 @@ struct run_result {
     uint64_t faults_fired;  /* injected faults that fired, slot faults included */
     uint64_t fault_fires[FAULT_POINT_COUNT]; /* the same, by failpoint */
     uint64_t fault_hits[FAULT_SPECS_MAX];    /* hits each spec counted (fail-nth) */
+    uint64_t real_ns;        /* the Linux backend: the run's wall-clock time */
+    uint32_t processes_peak; /* the Linux backend: most processes at once */
 };
 
 /* Fills config with the core keys and scenario's params at their defaults, then
@@ -93,8 +102,18 @@ const char *run_format_strategy(const struct sched_strategy *strategy, char buf[
  * run (fault specs come from fault_spec_parse). Returns 0 and fills result, or
  * -ENOMEM when the harness itself could not allocate, or -EINVAL when more than
  * FAULT_SPECS_MAX specs are given or another run's faults are armed (result is then
- * empty). Call run_result_free either way. */
+ * empty). On the Linux backend (options->backend; check the options first with
+ * run_backend_check) it runs on real processes: -EPERM then means the run could
+ * not start, with the reason in result->report. Call run_result_free either way. */
 int run_scenario(const struct run_options *options, struct run_result *result);
+
+/* Checks that options can run on their backend (the simulator takes anything;
+ * the Linux backend, portable scenarios within its caps). Returns 0, or -EINVAL
+ * with a one-line reason in error. */
+int run_backend_check(const struct run_options *options, char *error, size_t error_bytes);
+
+/* The backend named name ("sim", "linux"), or -1. */
+int run_backend_parse(const char *name);
 
 /* A failure's signature: its outcome and a fingerprint of its report with every
  * digit taken out, so runs that fail the same way at different steps agree. */

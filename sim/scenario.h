@@ -40,15 +40,28 @@ struct scenario {
     void (*main)(void *unused);
     const struct config_key *params;           /* NULL-terminated, may be NULL */
     const struct scenario_variant *variants;   /* NULL-terminated (by name), may be NULL */
+    int portable; /* also runs on real processes (--backend linux): see PORTABLE_SCENARIO */
 };
 
 #define SCENARIO(ident, description, params) SCENARIO_WITH_VARIANTS(ident, description, params, NULL)
 
 /* As SCENARIO, with a table of variants ending in {0}. */
 #define SCENARIO_WITH_VARIANTS(ident, description, params, variants)                   \
+    SCENARIO_DEFINE(ident, description, params, variants, 0)
+
+/* A portable scenario also runs on real processes (detsim run --backend linux,
+ * detsim differential): every state more than one of its processes reads or writes
+ * lives in sys_shared_alloc memory (a fork copies the rest), and it relies on no
+ * model-only key (docs/backends.md). */
+#define PORTABLE_SCENARIO(ident, description, params)                                  \
+    SCENARIO_DEFINE(ident, description, params, NULL, 1)
+#define PORTABLE_SCENARIO_WITH_VARIANTS(ident, description, params, variants)          \
+    SCENARIO_DEFINE(ident, description, params, variants, 1)
+
+#define SCENARIO_DEFINE(ident, description, params, variants, portable)                 \
     static void scenario_main_##ident(void *);                                        \
     static const struct scenario scenario_def_##ident = {                              \
-        #ident, description, scenario_main_##ident, params, variants};                 \
+        #ident, description, scenario_main_##ident, params, variants, portable};       \
     static const struct scenario *const scenario_entry_##ident                          \
         __attribute__((used, section("detsim_scenarios"))) = &scenario_def_##ident;     \
     static void scenario_main_##ident(void *scenario_unused __attribute__((unused)))

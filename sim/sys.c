@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "sched_int.h"
 #include "sys_int.h"
+#include "linux/linux_sys.h"
 #include "util/errno_name.h"
 
 enum object_kind { OBJECT_MUTEX, OBJECT_SEMAPHORE };
@@ -72,12 +74,14 @@ static void semaphore_describe(const struct waitq *wq, struct text *out)
 
 void sys_yield(void)
 {
+    SYS_ON_LINUX_VOID(linux_sys_yield());
     sched_point();
     sched_emit(TRACE_OP_YIELD, 0, 0, 0, WAITQ_WAKE_NONE);
 }
 
 int sys_sleep(uint64_t ns)
 {
+    SYS_ON_LINUX(linux_sys_sleep(ns));
     sched_point();
     enum waitq_wake wake = WAITQ_WAKE_NONE;
     if (ns > 0)
@@ -89,6 +93,7 @@ int sys_sleep(uint64_t ns)
 
 uint64_t sys_now(void)
 {
+    SYS_ON_LINUX(linux_sys_now());
     sched_point();
     uint64_t now = sched_active->vtime_ns;
     sched_emit(TRACE_OP_NOW, 0, 0, (int64_t)now, WAITQ_WAKE_NONE);
@@ -97,6 +102,7 @@ uint64_t sys_now(void)
 
 uint32_t sys_getpid(void)
 {
+    SYS_ON_LINUX(linux_sys_getpid());
     return sched_active->current->pid;
 }
 
@@ -126,11 +132,13 @@ static int object_create(enum object_kind kind, const char *name, uint64_t initi
 
 int sys_mutex_create(const char *name)
 {
+    SYS_ON_LINUX(linux_sys_mutex_create(name));
     return object_create(OBJECT_MUTEX, name, 0);
 }
 
 int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
 {
+    SYS_ON_LINUX(linux_sys_mutex_lock_timeout(mutex, timeout_ns));
     sched_point();
     struct sched *s = sched_active;
     struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
@@ -179,6 +187,7 @@ int sys_mutex_lock(uint32_t mutex)
 
 int sys_mutex_unlock(uint32_t mutex)
 {
+    SYS_ON_LINUX(linux_sys_mutex_unlock(mutex));
     sched_point();
     struct sched *s = sched_active;
     struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
@@ -197,11 +206,13 @@ int sys_mutex_unlock(uint32_t mutex)
 
 int sys_sem_create(const char *name, uint64_t initial)
 {
+    SYS_ON_LINUX(linux_sys_sem_create(name, initial));
     return object_create(OBJECT_SEMAPHORE, name, initial);
 }
 
 int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
 {
+    SYS_ON_LINUX(linux_sys_sem_wait_timeout(sem, timeout_ns));
     sched_point();
     struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
@@ -239,6 +250,7 @@ int sys_sem_wait(uint32_t sem)
 
 int sys_sem_post(uint32_t sem)
 {
+    SYS_ON_LINUX(linux_sys_sem_post(sem));
     sched_point();
     struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
@@ -256,11 +268,13 @@ int sys_sem_post(uint32_t sem)
 
 uint64_t sys_param(const char *key)
 {
+    SYS_ON_LINUX(linux_sys_param(key));
     return config_get(sched_active->options.config, key);
 }
 
 uint64_t sys_choose(uint64_t range)
 {
+    SYS_ON_LINUX(linux_sys_choose(range));
     if (range == 0)
         return 0; /* nothing to choose from: no draw, as for a range of 1 */
     return choice_draw(sched_active->choices, CHOICE_KNOB, range);
@@ -270,12 +284,14 @@ void sys_check(int condition, const char *format, ...)
 {
     if (condition)
         return;
-    struct sched *s = sched_active;
     char message[512];
     va_list args;
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    if (sys_on_linux)
+        linux_sys_check_failed(message);
+    struct sched *s = sched_active;
     char full[640];
     snprintf(full, sizeof full, "CHECK FAILED in pid %" PRIu32 " \"%s\" at step %" PRIu64 ": %s",
              s->current->pid, s->current->name, s->step, message);
@@ -291,6 +307,7 @@ void sys_console(const char *format, ...)
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    SYS_ON_LINUX_VOID(linux_sys_console(message));
     world_console(sys_model_begin(), message);
     sys_model_end();
 }
@@ -303,7 +320,7 @@ const char *sys_error_name(int error)
 void sys_log(const char *format, ...)
 {
     struct sched *s = sched_active;
-    if (!s->trace->out)
+    if (sys_on_linux || !s->trace->out) /* a trace line: a real run has no trace */
         return;
     char message[512];
     va_list args;
@@ -312,3 +329,48 @@ void sys_log(const char *format, ...)
     va_end(args);
     trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, message);
 }
+
+/* ---- shared memory ------------------------------------------------------------------
+ * In the simulator every task shares the address space, so this is plain zeroed
+ * memory that lives until the run's end (sys_shared_release); no scheduling point,
+ * no trace event: a scenario that moves its globals here runs exactly as before. */
+
+struct shared_block {
+    struct shared_block *next;
+    const struct sched *owner;
+    union {
+        max_align_t align;
+        unsigned char bytes[1];
+    } data;
+};
+
+static struct shared_block *shared_blocks;
+
+void *sys_shared_alloc(uint64_t bytes)
+{
+    SYS_ON_LINUX(linux_sys_shared_alloc(bytes));
+    if (bytes == 0 || bytes > SIZE_MAX - sizeof(struct shared_block))
+        return NULL;
+    struct shared_block *b = calloc(1, sizeof *b + (size_t)bytes);
+    if (!b)
+        return NULL;
+    b->owner = sched_active;
+    b->next = shared_blocks;
+    shared_blocks = b;
+    return b->data.bytes;
+}
+
+void sys_shared_release(const struct sched *s)
+{
+    for (struct shared_block **link = &shared_blocks; *link;) {
+        struct shared_block *b = *link;
+        if (b->owner == s) {
+            *link = b->next;
+            free(b);
+        } else {
+            link = &b->next;
+        }
+    }
+}
+
+int sys_on_linux;

@@ -282,6 +282,15 @@ int sys_sem_wait(uint32_t sem);
 int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns);
 int sys_sem_post(uint32_t sem);
 
+/* Zeroed memory every process of the run shares, for state that more than one
+ * process reads or writes (a cancellation token, a result a child writes for its
+ * parent): on the Linux backend, where processes are real and a fork copies the
+ * rest, it comes from the run's MAP_SHARED arena. It lives until the run ends and
+ * is never freed before. Returns NULL when bytes is 0 or the arena is full (4 MiB
+ * a run on the Linux backend). Not a scheduling point: moving a scenario's globals
+ * here changes no trace. Allocate it before the processes that share it start. */
+void *sys_shared_alloc(uint64_t bytes);
+
 /* The value of config key (a core key or one of the scenario's params). */
 uint64_t sys_param(const char *key);
 

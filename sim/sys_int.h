@@ -7,6 +7,27 @@
 #include "model/world.h"
 #include "sched_int.h"
 
+/* Nonzero in the processes of a run on the Linux backend (sim/linux/): every sys_*
+ * call goes there instead of to the scheduler. Zero in the simulator, where the
+ * check costs one load and a branch that is always predicted. */
+extern int sys_on_linux;
+
+/* The first line of a sys_* call: on the Linux backend, the call is call. */
+#define SYS_ON_LINUX(call)                                                              \
+    do {                                                                                \
+        if (__builtin_expect(sys_on_linux != 0, 0))                                     \
+            return call;                                                                \
+    } while (0)
+
+/* As SYS_ON_LINUX, for a call that returns nothing. */
+#define SYS_ON_LINUX_VOID(call)                                                         \
+    do {                                                                                \
+        if (__builtin_expect(sys_on_linux != 0, 0)) {                                   \
+            call;                                                                       \
+            return;                                                                     \
+        }                                                                               \
+    } while (0)
+
 /* The world of the running scheduler. */
 static inline struct world *sys_world(void)
 {
@@ -61,6 +82,9 @@ void sys_on_exit(uint32_t pid, int status);
 int sys_interrupted(uint32_t pid);
 int sys_after_step(struct sched *s);
 void sys_describe_world(struct text *out);
+
+/* Frees the sys_shared_alloc memory of run s (at its end). */
+void sys_shared_release(const struct sched *s);
 
 /* Starts init (pid 1) and the scenario's root process (pid 2). Returns 0 or -ENOMEM. */
 int sys_boot(struct sched *s, void (*root)(void *), const char *root_name);

@@ -5,6 +5,7 @@
 
 #include "sys.h"
 #include "sys_int.h"
+#include "linux/linux_sys.h"
 
 static uint64_t endpoint_object(uint32_t handle)
 {
@@ -18,6 +19,7 @@ static uint64_t endpoint_object(uint32_t handle)
 
 int sys_chan_create(uint32_t ends[2])
 {
+    SYS_ON_LINUX(linux_sys_chan_create(ends));
     sched_point();
     uint32_t got[2] = {0, 0};
     int rc = chan_create(sys_model_begin(), sys_getpid(), got);
@@ -48,6 +50,7 @@ static int send_call(struct world *w, uint32_t pid, void *context)
 int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint32_t count,
                   int flags)
 {
+    SYS_ON_LINUX(linux_sys_chan_send(handle, bytes, handles, count, flags));
     sched_point();
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
@@ -72,6 +75,7 @@ static int recv_call(struct world *w, uint32_t pid, void *context)
 
 int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns)
 {
+    SYS_ON_LINUX(linux_sys_chan_recv(handle, out, flags, timeout_ns));
     sched_point();
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
@@ -90,6 +94,7 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
 
 int sys_pipe(uint32_t ends[2])
 {
+    SYS_ON_LINUX(linux_sys_pipe(ends));
     sched_point();
     uint32_t got[2] = {0, 0};
     int rc = chan_create_pipe(sys_model_begin(), sys_getpid(), got);
@@ -117,6 +122,7 @@ static int write_call(struct world *w, uint32_t pid, void *context)
 
 int64_t sys_write(uint32_t handle, uint64_t bytes, int flags)
 {
+    SYS_ON_LINUX(linux_sys_write(handle, bytes, flags));
     sched_point();
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
@@ -139,6 +145,7 @@ static int read_call(struct world *w, uint32_t pid, void *context)
 
 int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
 {
+    SYS_ON_LINUX(linux_sys_read(handle, max_bytes, flags));
     sched_point();
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
@@ -152,6 +159,7 @@ int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
 
 int sys_fd_from_handle(uint32_t handle)
 {
+    SYS_ON_LINUX(linux_sys_fd_from_handle(handle));
     sched_point();
     int rc = chan_fd_from_handle(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
@@ -161,6 +169,7 @@ int sys_fd_from_handle(uint32_t handle)
 
 int sys_port_create(void)
 {
+    SYS_ON_LINUX(linux_sys_port_create());
     sched_point();
     int rc = port_create(sys_model_begin(), sys_getpid());
     sys_model_end();
@@ -170,6 +179,7 @@ int sys_port_create(void)
 
 int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
 {
+    SYS_ON_LINUX(linux_sys_port_bind(port, endpoint, key));
     sched_point();
     int rc = port_bind(sys_model_begin(), sys_getpid(), port, endpoint, key);
     sys_model_end();
@@ -179,6 +189,7 @@ int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
 
 int sys_port_unbind(uint32_t port, uint32_t endpoint)
 {
+    SYS_ON_LINUX(linux_sys_port_unbind(port, endpoint));
     sched_point();
     int rc = port_unbind(sys_model_begin(), sys_getpid(), port, endpoint);
     sys_model_end();
@@ -200,6 +211,7 @@ static int port_wait_call(struct world *w, uint32_t pid, void *context)
 
 int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns)
 {
+    SYS_ON_LINUX(linux_sys_port_wait(port, out, flags, timeout_ns));
     sched_point();
     enum waitq_wake wake;
     struct port_event ignored;
@@ -215,6 +227,7 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
 
 int64_t sys_try_alloc(uint64_t bytes)
 {
+    SYS_ON_LINUX(linux_sys_try_alloc(bytes));
     sched_point();
     struct world *w = sys_model_begin();
     int64_t rc = heap_try_alloc(&w->heap, bytes, "user", sys_getpid(), w->step, 1);
@@ -225,6 +238,7 @@ int64_t sys_try_alloc(uint64_t bytes)
 
 int64_t sys_alloc(uint64_t bytes)
 {
+    SYS_ON_LINUX(linux_sys_alloc(bytes));
     sched_point();
     struct sched *s = sched_active;
     struct world *w = s->world;
@@ -260,6 +274,7 @@ int64_t sys_alloc(uint64_t bytes)
 
 int sys_free(uint32_t block)
 {
+    SYS_ON_LINUX(linux_sys_free(block));
     sched_point();
     struct world *w = sys_model_begin();
     int rc = -EINVAL;

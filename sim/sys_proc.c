@@ -7,12 +7,14 @@
 
 #include "sys.h"
 #include "sys_int.h"
+#include "linux/linux_sys.h"
 
 /* ---- processes ---------------------------------------------------------------------- */
 
 int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
                    const struct sys_spawn_options *options)
 {
+    SYS_ON_LINUX(linux_sys_spawn_with(name, fn, arg, options));
     sched_point();
     struct sched *s = sched_active;
     struct world *w = s->world;
@@ -42,6 +44,8 @@ int sys_spawn(const char *name, void (*fn)(void *), void *arg)
 
 void sys_exit(int status)
 {
+    if (__builtin_expect(sys_on_linux != 0, 0))
+        linux_sys_exit(status);
     sched_point();
     sched_exit_current(SYS_W_EXITCODE(status));
 }
@@ -59,6 +63,7 @@ static int wait_call(struct world *w, uint32_t caller, void *context)
 
 int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns)
 {
+    SYS_ON_LINUX(linux_sys_wait_timeout(pid, status, timeout_ns));
     sched_point();
     int ignored;
     struct wait_call call = {pid, status ? status : &ignored};
@@ -95,6 +100,7 @@ static int deliver(uint32_t pid, uint32_t sig)
 
 int sys_kill(uint32_t pid, uint32_t sig)
 {
+    SYS_ON_LINUX(linux_sys_kill(pid, sig));
     sched_point();
     int rc = deliver(pid, sig);
     sched_emit(TRACE_OP_KILL, 0, (int64_t)((uint64_t)pid << 8 | sig), rc, WAITQ_WAKE_NONE);
@@ -104,6 +110,7 @@ int sys_kill(uint32_t pid, uint32_t sig)
 
 int sys_signal_catch(uint32_t sig, int action)
 {
+    SYS_ON_LINUX(linux_sys_signal_catch(sig, action));
     sched_point();
     int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, action);
     sys_model_end();
@@ -113,6 +120,7 @@ int sys_signal_catch(uint32_t sig, int action)
 
 int sys_signal_wakeup_fd(int32_t handle)
 {
+    SYS_ON_LINUX(linux_sys_signal_wakeup_fd(handle));
     sched_point();
     int rc = proc_signal_wakeup(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
@@ -122,6 +130,7 @@ int sys_signal_wakeup_fd(int32_t handle)
 
 uint32_t sys_signal_pending(void)
 {
+    SYS_ON_LINUX(linux_sys_signal_pending());
     sys_signals_deliver();
     uint32_t handled = proc_signals_take_handled(sys_model_begin(), sys_getpid());
     sys_model_end();
@@ -130,6 +139,7 @@ uint32_t sys_signal_pending(void)
 
 int sys_set_subreaper(int on)
 {
+    SYS_ON_LINUX(linux_sys_set_subreaper(on));
     sched_point();
     int rc = proc_set_subreaper(sys_model_begin(), sys_getpid(), on);
     sys_model_end();
@@ -139,18 +149,21 @@ int sys_set_subreaper(int on)
 
 uint32_t sys_getppid(void)
 {
+    SYS_ON_LINUX(linux_sys_getppid());
     const struct proc *p = proc_get(sys_world(), sys_getpid());
     return p ? p->parent : 0;
 }
 
 int sys_detach(void)
 {
+    SYS_ON_LINUX(linux_sys_detach());
     sched_detach(sched_active, sys_getpid());
     return 0;
 }
 
 uint32_t sys_group_create(void)
 {
+    SYS_ON_LINUX(linux_sys_group_create());
     sched_point();
     uint32_t group = proc_group_create(sys_model_begin(), sys_getpid());
     sys_model_end();
@@ -203,6 +216,7 @@ static int signal_all(uint32_t group, uint32_t sig, int descendants)
 
 int sys_group_kill(uint32_t group, uint32_t sig)
 {
+    SYS_ON_LINUX(linux_sys_group_kill(group, sig));
     sched_point();
     int rc = group == 0 ? -EINVAL : signal_all(group, sig, 0);
     sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)((uint64_t)group << 8 | sig), rc,
@@ -213,6 +227,7 @@ int sys_group_kill(uint32_t group, uint32_t sig)
 
 int sys_group_drop(uint32_t group)
 {
+    SYS_ON_LINUX(linux_sys_group_drop(group));
     sched_point();
     int rc = group == 0 ? -EINVAL : signal_all(group, SIG_KILL, 1);
     sched_emit(TRACE_OP_GROUP_DROP, 0, group, rc, WAITQ_WAKE_NONE);
@@ -222,6 +237,7 @@ int sys_group_drop(uint32_t group)
 
 int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
 {
+    SYS_ON_LINUX(linux_sys_group_shutdown(group, grace_ns));
     sched_point();
     struct world *w = sys_world();
     uint32_t self = sys_getpid();
@@ -265,12 +281,14 @@ int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
 
 uint32_t sys_handle_count(void)
 {
+    SYS_ON_LINUX(linux_sys_handle_count());
     struct proc *p = proc_get(sys_world(), sys_getpid());
     return p ? p->handle_count : 0;
 }
 
 int sys_close(uint32_t handle)
 {
+    SYS_ON_LINUX(linux_sys_close(handle));
     sched_point();
     int rc = proc_close_handle(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
@@ -280,6 +298,7 @@ int sys_close(uint32_t handle)
 
 int sys_closerange(uint32_t low, uint32_t high)
 {
+    SYS_ON_LINUX(linux_sys_closerange(low, high));
     sched_point();
     int rc = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
     sys_model_end();
@@ -290,6 +309,7 @@ int sys_closerange(uint32_t low, uint32_t high)
 
 int sys_set_cloexec(uint32_t handle, int on)
 {
+    SYS_ON_LINUX(linux_sys_set_cloexec(handle, on));
     sched_point();
     int rc = proc_set_cloexec(sys_model_begin(), sys_getpid(), handle, on);
     sys_model_end();

@@ -23,6 +23,7 @@ const char *errno_name(int64_t result)
     case -E2BIG: return "-E2BIG";
     case -EMSGSIZE: return "-EMSGSIZE";
     case -ENOENT: return "-ENOENT";
+    case -ECONNRESET: return "-ECONNRESET";
     default: return NULL;
     }
 }
