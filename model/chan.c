@@ -6,7 +6,9 @@
  * destroyed (releasing the handles they carry), its waiters and the peer's are woken
  * (the peer's readers see EOF once they drain, its senders -EPIPE), and the peer's
  * port hears PEER_CLOSED; the end leaves its own port. The slot is freed when both ends are closed and
- * unreferenced. */
+ * unreferenced. With close_reset (Linux's SOCK_SEQPACKET), an end that dies with
+ * messages unread resets its peer: the peer's next receive or send fails with
+ * -ECONNRESET once, before anything it has queued; then EOF and -EPIPE as usual. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -111,6 +113,9 @@ static void teardown(struct world *w, uint32_t endpoint)
     struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
     ASSERT(e->state == ENDPOINT_OPEN);
     e->state = ENDPOINT_CLOSING;
+    if (w->close_reset && e->queue_count && !w->channels[endpoint / 2].pipe &&
+        peer->state == ENDPOINT_OPEN)
+        peer->reset_pending = 1; /* unix_release_sock: skpair->sk_err = ECONNRESET */
     /* Undelivered messages die here; what they carry is released (unless the bug). */
     while (e->queue_count) {
         struct message *m = &e->queue[e->queue_head];
@@ -341,6 +346,10 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
         return bad;
     struct endpoint *e = chan_endpoint(w, endpoint);
     struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
+    if (e->reset_pending) {
+        e->reset_pending = 0; /* the socket error is reported once */
+        return -ECONNRESET;
+    }
     if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN)
         return -EPIPE;
     if (bytes > w->queue_bytes)
@@ -382,6 +391,10 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
     *out = (struct chan_received){0};
     if (w->channels[endpoint / 2].pipe)
         return -EINVAL;
+    if (e->reset_pending) {
+        e->reset_pending = 0; /* before what is queued, as sock_error comes first */
+        return -ECONNRESET;
+    }
     if (e->queue_count == 0) {
         if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN) {
             out->eof = 1;

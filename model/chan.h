@@ -53,6 +53,8 @@ struct endpoint {
     uint8_t port_ready;   /* on its port's ready list */
     uint32_t orphaned_refs; /* REF_OTHER references whose message was destroyed
                                without releasing them (bug_leak_undelivered_handles) */
+    uint8_t reset_pending;  /* close_reset: the peer closed with messages unread; the
+                               next receive or send is -ECONNRESET, once */
 };
 
 struct channel {

@@ -28,6 +28,10 @@ const struct config_key world_config_keys[] = {
      "a handle sent in a message: copy (SCM_RIGHTS: the sender keeps it) or move (003's "
      "channels: it leaves the sender)",
      handle_transfer_names},
+    {"close_reset", CONFIG_BOOL, 0, 0, 1,
+     "a channel end closed with messages unread resets its peer: its next receive or send "
+     "is -ECONNRESET, once (Linux's SOCK_SEQPACKET; off: EOF and -EPIPE only)",
+     NULL},
     {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
      "messages up to this size cost no heap", NULL},
     {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
@@ -123,6 +127,7 @@ int world_create(struct world *w, const struct config *config)
     w->max_ports = (uint32_t)config_get(config, "max_ports");
     w->port_edge_triggered = (uint8_t)config_get(config, "port_trigger");
     w->handle_transfer_move = (uint8_t)config_get(config, "handle_transfer");
+    w->close_reset = (uint8_t)config_get(config, "close_reset");
     w->proc_bytes = config_get(config, "proc_bytes");
     w->channel_bytes = config_get(config, "channel_bytes");
     w->port_bytes = config_get(config, "port_bytes");

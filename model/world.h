@@ -68,6 +68,7 @@ struct world {
     uint32_t ports_live;
     uint8_t port_edge_triggered; /* port_trigger=edge (EPOLLET); level by default */
     uint8_t handle_transfer_move; /* handle_transfer=move (003); copy by default (SCM_RIGHTS) */
+    uint8_t close_reset;          /* a close with messages unread resets the peer (Linux) */
     uint64_t port_bytes;
 
     struct proc *procs; /* max_procs slots */

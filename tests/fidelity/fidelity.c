@@ -66,6 +66,8 @@ static const struct point points[] = {
     {"cgroup-kill", "10", "", NULL},
     {"eof-after-drain", "-", "", NULL},
     {"seqpacket-epipe", "-", "", NULL},
+    {"close-unread-reset", "12", "", "close_reset=true"},
+    {"close-unread-reset", "12", "close_reset=true", NULL},
     {"grandchild-holds-eof", "-", "", NULL},
     {"cloexec", "-", "", NULL},
     {"wait-echild", "-", "", NULL},

@@ -46,6 +46,7 @@ static const char *name_of(int e)
         {0, "0"}, {EINTR, "EINTR"}, {EPIPE, "EPIPE"}, {EAGAIN, "EAGAIN"}, {ECHILD, "ECHILD"},
         {ESRCH, "ESRCH"}, {EINVAL, "EINVAL"}, {EMFILE, "EMFILE"}, {EPERM, "EPERM"},
         {EBADF, "EBADF"}, {ENOSYS, "ENOSYS"}, {EMSGSIZE, "EMSGSIZE"},
+        {ECONNRESET, "ECONNRESET"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].code == e)
@@ -232,6 +233,32 @@ static void probe_seqpacket_epipe(void)
     close(sv[1]);
     const char *rc = result_of(send(sv[0], "x", 1, 0));
     say("%s; the writer lives", rc);
+}
+
+/* An end closed with messages it never read: its peer's next receive, and a send
+ * first on a second pair. Linux resets the connection (unix_release_sock sets the
+ * peer's sk_err to ECONNRESET), reported once, ahead of what the peer has queued. */
+static void probe_close_unread_reset(void)
+{
+    int sv[2];
+    char byte;
+    const char *step[3];
+    seqpacket_pair(sv);
+    send(sv[0], "a", 1, 0);
+    send(sv[1], "x", 1, 0);
+    close(sv[1]);
+    for (int i = 0; i < 3; i++) {
+        ssize_t n = recv(sv[0], &byte, 1, MSG_DONTWAIT);
+        step[i] = n < 0 ? name_of(errno) : n == 0 ? "EOF" : "the message";
+    }
+    close(sv[0]);
+    seqpacket_pair(sv);
+    send(sv[0], "a", 1, 0);
+    close(sv[1]);
+    char first[16];
+    snprintf(first, sizeof first, "%s", result_of(send(sv[0], "b", 1, MSG_NOSIGNAL)));
+    say("recv: %s, %s, %s; a send first: %s, then %s", step[0], step[1], step[2], first,
+        result_of(send(sv[0], "b", 1, MSG_NOSIGNAL)));
 }
 
 static void probe_sigchld_interrupts(void)
@@ -874,6 +901,7 @@ const struct fidelity_probe fidelity_linux_probes[] = {
     {"cgroup-kill", probe_cgroup_kill},
     {"eof-after-drain", probe_eof_after_drain},
     {"seqpacket-epipe", probe_seqpacket_epipe},
+    {"close-unread-reset", probe_close_unread_reset},
     {"grandchild-holds-eof", probe_grandchild_holds_eof},
     {"cloexec", probe_cloexec},
     {"wait-echild", probe_wait_echild},

@@ -70,6 +70,36 @@ SCENARIO(fidelity_seqpacket_epipe, "fidelity: a send to a closed peer", NULL)
     ANSWER("%s; the writer lives", result_text(sys_chan_send(ends[0], 1, NULL, 0, 0), text));
 }
 
+/* The step of close-unread-reset's receive loop, in the probe's words. */
+static const char *receive_step(uint32_t end, char buf[16])
+{
+    struct chan_received m;
+    int rc = sys_chan_recv(end, &m, SYS_NONBLOCK, 0);
+    if (rc == 0)
+        return m.eof ? "EOF" : "the message";
+    return result_text(rc, buf);
+}
+
+SCENARIO(fidelity_close_unread_reset, "fidelity: a peer closed with messages unread", NULL)
+{
+    uint32_t ends[2];
+    char text[3][16], first[16], then[16];
+    sys_chan_create(ends);
+    sys_chan_send(ends[0], 1, NULL, 0, 0);
+    sys_chan_send(ends[1], 1, NULL, 0, 0);
+    sys_close(ends[1]);
+    const char *step0 = receive_step(ends[0], text[0]);
+    const char *step1 = receive_step(ends[0], text[1]);
+    const char *step2 = receive_step(ends[0], text[2]);
+    sys_close(ends[0]);
+    sys_chan_create(ends);
+    sys_chan_send(ends[0], 1, NULL, 0, 0);
+    sys_close(ends[1]);
+    result_text(sys_chan_send(ends[0], 1, NULL, 0, 0), first);
+    ANSWER("recv: %s, %s, %s; a send first: %s, then %s", step0, step1, step2, first,
+           result_text(sys_chan_send(ends[0], 1, NULL, 0, 0), then));
+}
+
 SCENARIO(fidelity_eof_after_drain, "fidelity: two messages, then the peer closes", NULL)
 {
     uint32_t ends[2];
