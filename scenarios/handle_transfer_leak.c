@@ -83,22 +83,24 @@ static const struct scenario_variant handle_transfer_leak_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(handle_transfer_leak,
+PORTABLE_SCENARIO_WITH_VARIANTS(handle_transfer_leak,
                        "messages carrying channel handles die queued when the receiving "
                        "end closes; their handles must be released",
                        handle_transfer_leak_params, handle_transfer_leak_variants)
 {
-    static struct transfer_state t;
-    t = (struct transfer_state){0};
-    t.transfers = (uint32_t)sys_param("transfers");
+    /* Shared: the worker counts what it picked up, the broker checks it. */
+    struct transfer_state *t = sys_shared_alloc(sizeof *t);
+    if (!t)
+        return;
+    t->transfers = (uint32_t)sys_param("transfers");
     uint32_t control[2];
     if (sys_chan_create(control) != 0) {
         sys_log("broker: no control channel; nothing to do");
         return;
     }
-    t.control = control[1];
+    t->control = control[1];
     struct sys_spawn_options only_control = {SPAWN_EXPLICIT, &control[1], 1, 0};
-    int worker_pid = sys_spawn_with("worker", worker, &t, &only_control);
+    int worker_pid = sys_spawn_with("worker", worker, t, &only_control);
     sys_close(control[1]);
     if (worker_pid < 0) {
         sys_close(control[0]);
@@ -107,7 +109,7 @@ SCENARIO_WITH_VARIANTS(handle_transfer_leak,
 
     uint32_t kept[TRANSFERS_MAX];
     uint32_t handed = 0;
-    for (uint32_t i = 0; i < t.transfers; i++) {
+    for (uint32_t i = 0; i < t->transfers; i++) {
         uint32_t conn[2];
         if (sys_chan_create(conn) != 0)
             continue;
@@ -138,5 +140,6 @@ SCENARIO_WITH_VARIANTS(handle_transfer_leak,
     }
     sys_log("broker: %u of %u connections greeted, %u neither greeted nor closed", greeted,
             handed, orphaned);
-    sys_check(greeted == t.picked_up, "%u connections greeted, but the worker picked up %u", greeted, t.picked_up);
+    sys_check(greeted == t->picked_up, "%u connections greeted, but the worker picked up %u",
+              greeted, t->picked_up);
 }

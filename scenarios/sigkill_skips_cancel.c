@@ -78,13 +78,20 @@ struct node {
     int child_pid[BREADTH_MAX];
 };
 
+/* Each process's own view (a fork copies it: a child reads its node there). */
 static struct {
     struct node nodes[NODES_MAX];
     uint32_t node_count;
     uint32_t breadth;
-    uint32_t actor_group;
-    uint64_t registered;
 } run;
+
+/* What pytest tells the session: shared, since they are two processes. */
+struct session {
+    uint32_t actor_group; /* the actors' group, 0 until pytest made it */
+    uint64_t registered;
+};
+
+static struct session *session;
 
 static void actor_main(void *arg);
 
@@ -204,7 +211,7 @@ static void spawn_actors(struct nursery *n, uint32_t actors)
     for (uint32_t i = 0; i < actors; i++) {
         char name[32];
         snprintf(name, sizeof name, "actor-%u", i + 1);
-        n->pid[n->count] = spawn_actor(name, 1, n->listener[1], run.actor_group, &n->end[n->count]);
+        n->pid[n->count] = spawn_actor(name, 1, n->listener[1], session->actor_group, &n->end[n->count]);
         if (n->pid[n->count] < 0)
             continue;
         n->open[n->count] = sys_port_bind(n->port, n->end[n->count], n->count) == 0;
@@ -246,7 +253,7 @@ static void wait_for_error(struct nursery *n)
         if (event.key == REGISTRY_KEY) {
             struct chan_received m;
             while (sys_chan_recv(n->listener[0], &m, SYS_NONBLOCK, 0) == 0 && !m.eof)
-                run.registered += m.bytes == MSG_REGISTER;
+                session->registered += m.bytes == MSG_REGISTER;
             continue;
         }
         uint32_t i = (uint32_t)event.key;
@@ -289,7 +296,7 @@ static void pytest_main(void *unused)
     }
     sys_check(sys_port_bind(n.port, n.listener[0], REGISTRY_KEY) == 0,
               "pytest: cannot bind the registry on :1616");
-    run.actor_group = sys_group_create();
+    session->actor_group = sys_group_create();
     spawn_actors(&n, actors);
     wait_for_error(&n);
     cancel_actors(&n);
@@ -304,38 +311,39 @@ static const struct scenario_variant sigkill_skips_cancel_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(sigkill_skips_cancel,
+PORTABLE_SCENARIO_WITH_VARIANTS(sigkill_skips_cancel,
                        "pkill (SIGTERM/SIGKILL, no SIGINT) of a background test run skips the "
                        "graceful cancel cascade: zombies and a still-bound :1616",
                        sigkill_skips_cancel_params, sigkill_skips_cancel_variants)
 {
     run.node_count = 0;
     run.breadth = (uint32_t)sys_param("breadth");
-    run.actor_group = 0;
-    run.registered = 0;
+    session = sys_shared_alloc(sizeof *session);
+    if (!session)
+        return; /* no shared memory: nothing can be started */
     uint64_t grace = sys_param("grace");
     int pytest = sys_spawn("pytest", pytest_main, NULL);
     if (pytest < 0)
         return; /* an injected fault: nothing was started */
     sys_sleep(sys_param("test_time"));
-    if (run.actor_group == 0) {
+    if (session->actor_group == 0) {
         /* pytest could not start its registry and has exited. */
         sys_check(sys_wait((uint32_t)pytest, NULL) == pytest, "pytest not reaped");
         return;
     }
 
     if (sys_param("cleanup") == CLEANUP_PKILL) {
-        sys_group_kill(run.actor_group, SIG_TERM);
+        sys_group_kill(session->actor_group, SIG_TERM);
         sys_sleep(SYS_NS_PER_S);
-        sys_group_kill(run.actor_group, SIG_KILL);
+        sys_group_kill(session->actor_group, SIG_KILL);
         /* A bounded look for pytest to finish, and the session moves on. */
         sys_wait_timeout((uint32_t)pytest, NULL, grace);
         return;
     }
-    sys_group_shutdown(run.actor_group, grace);
+    sys_group_shutdown(session->actor_group, grace);
     if (sys_wait_timeout((uint32_t)pytest, NULL, grace) == -ETIMEDOUT) {
         sys_kill((uint32_t)pytest, SIG_KILL);
-        sys_group_drop(run.actor_group);
+        sys_group_drop(session->actor_group);
         sys_check(sys_wait((uint32_t)pytest, NULL) == pytest, "pytest not reaped");
     }
 }

@@ -54,7 +54,7 @@ static const struct scenario_variant stress_buffer_saturation_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_buffer_saturation,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_buffer_saturation,
                        "processkit stress 7: a child floods 100k lines into a 16-deep pipe "
                        "under a capture keeping 1000; the parent must keep draining",
                        stress_buffer_saturation_params, stress_buffer_saturation_variants)

@@ -30,9 +30,15 @@ static const struct config_key stress_cancel_storm_params[] = {
 
 #define SLEEPER_NS (90 * SYS_NS_PER_S)
 
-static struct pk_token tokens[STORM_RUNS_MAX];
-static struct pk_result results[STORM_RUNS_MAX];
-static int run_errors[STORM_RUNS_MAX];
+/* Shared by main and the runners (separate processes on the Linux backend): the
+ * tokens main cancels, the results the runners write. */
+struct storm {
+    struct pk_token tokens[STORM_RUNS_MAX];
+    struct pk_result results[STORM_RUNS_MAX];
+    int run_errors[STORM_RUNS_MAX];
+};
+
+static struct storm *storm;
 
 static void grandchild_main(void *arg)
 {
@@ -56,8 +62,8 @@ static int runner(const struct pk_child *self)
 {
     uint32_t i = (uint32_t)(uintptr_t)self->arg;
     const struct pk_command sleeper = {"long-sleeper", sleeper_with_grandchild, NULL};
-    const struct pk_options cancellable = {0, 0, &tokens[i]};
-    run_errors[i] = pk_run(&sleeper, &cancellable, NULL, &results[i]);
+    const struct pk_options cancellable = {0, 0, &storm->tokens[i]};
+    storm->run_errors[i] = pk_run(&sleeper, &cancellable, NULL, &storm->results[i]);
     return 0;
 }
 
@@ -67,7 +73,7 @@ static const struct scenario_variant stress_cancel_storm_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_cancel_storm,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_cancel_storm,
                        "processkit stress 6: 50 in-flight runs cancelled at once; each resolves "
                        "as cancelled with its whole tree torn down",
                        stress_cancel_storm_params, stress_cancel_storm_variants)
@@ -76,10 +82,13 @@ SCENARIO_WITH_VARIANTS(stress_cancel_storm,
     static uint32_t pids[STORM_RUNS_MAX];
     static int statuses[STORM_RUNS_MAX];
     uint32_t n = (uint32_t)sys_param("runs");
+    storm = sys_shared_alloc(sizeof *storm);
+    if (!storm)
+        return;
     for (uint32_t i = 0; i < n; i++) {
-        results[i] = (struct pk_result){0};
-        run_errors[i] = 0;
-        sys_check(pk_token_init(&tokens[i]) == 0, "token %" PRIu32 " not created", i);
+        storm->results[i] = (struct pk_result){0};
+        storm->run_errors[i] = 0;
+        sys_check(pk_token_init(&storm->tokens[i]) == 0, "token %" PRIu32 " not created", i);
     }
     for (uint32_t i = 0; i < n; i++) {
         const struct pk_command run = {"runner", runner, (void *)(uintptr_t)i};
@@ -92,14 +101,14 @@ SCENARIO_WITH_VARIANTS(stress_cancel_storm,
     uint64_t start = sys_now();
     uint32_t first = (uint32_t)sys_choose(n);
     for (uint32_t k = 0; k < n; k++)
-        pk_token_cancel(&tokens[(first + k) % n]);
+        pk_token_cancel(&storm->tokens[(first + k) % n]);
     uint32_t collected = pk_wait_all(pids, n, statuses);
     uint64_t took = sys_now() - start;
     sys_check(collected == n, "%" PRIu32 " of %" PRIu32 " runners collected", collected, n);
     for (uint32_t i = 0; i < n; i++) {
-        const struct pk_result *r = &results[i];
-        sys_check(run_errors[i] == 0 && statuses[i] == 0, "run %" PRIu32 " failed (%d, runner %d)",
-                  i, run_errors[i], statuses[i]);
+        const struct pk_result *r = &storm->results[i];
+        sys_check(storm->run_errors[i] == 0 && statuses[i] == 0, "run %" PRIu32 " failed (%d, runner %d)",
+                  i, storm->run_errors[i], statuses[i]);
         sys_check(r->cancelled && SYS_WIFSIGNALED(r->status) && SYS_WTERMSIG(r->status) == SIG_KILL,
                   "every cancelled run resolves as cancelled: run %" PRIu32
                   " got cancelled=%d status %#x",

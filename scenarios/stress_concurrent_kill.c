@@ -33,7 +33,7 @@ static const struct scenario_variant stress_concurrent_kill_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_concurrent_kill,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_concurrent_kill,
                        "processkit stress 5: start_kill fired at 20 children, then wait_all "
                        "collects every one",
                        stress_concurrent_kill_params, stress_concurrent_kill_variants)

@@ -99,7 +99,7 @@ static const struct scenario_variant stress_group_teardown_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_group_teardown,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_group_teardown,
                        "processkit stress 4: a group of 50 ~90 s sleepers torn down by drop and "
                        "by graceful shutdown; all reaped within a 45 s grace",
                        stress_group_teardown_params, stress_group_teardown_variants)

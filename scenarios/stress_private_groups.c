@@ -32,7 +32,7 @@ static const struct scenario_variant stress_private_groups_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_private_groups,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_private_groups,
                        "processkit stress 2: 100 commands at once, each in its own private "
                        "group; no spawn failure, every result collected",
                        stress_private_groups_params, stress_private_groups_variants)

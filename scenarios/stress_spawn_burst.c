@@ -65,7 +65,7 @@ static const struct scenario_variant stress_spawn_burst_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_spawn_burst,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_spawn_burst,
                        "processkit stress 1: bursts of 50 and 100 children into one group; "
                        "all exit 0 and the group stays usable",
                        stress_spawn_burst_params, stress_spawn_burst_variants)

@@ -60,7 +60,7 @@ static const struct scenario_variant stress_spawn_reap_churn_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_spawn_reap_churn,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_spawn_reap_churn,
                        "processkit stress 3: 100 spawn/reap cycles with captured stdout must "
                        "leave the handle count unchanged",
                        stress_spawn_reap_churn_params, stress_spawn_reap_churn_variants)

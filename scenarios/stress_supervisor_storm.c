@@ -46,7 +46,7 @@ static const struct scenario_variant stress_supervisor_storm_variants[] = {
     {0},
 };
 
-SCENARIO_WITH_VARIANTS(stress_supervisor_storm,
+PORTABLE_SCENARIO_WITH_VARIANTS(stress_supervisor_storm,
                        "processkit stress 8: a supervisor restarting an always-failing child "
                        "must trip its failure-storm guard",
                        stress_supervisor_storm_params, stress_supervisor_storm_variants)

@@ -53,6 +53,7 @@ static void watcher_main(void *arg)
     if (pk_token_wait(p->token) != 0)
         return;
     p->cancelled = 1;
+    p->token->torn_down = 1; /* what the parent sees when this is a real process */
     sys_group_drop(p->group);
 }
 
@@ -170,7 +171,7 @@ int pk_wait(struct pk_proc *p, struct pk_capture *cap, struct pk_result *r)
     r->status = p->status;
     r->pid = p->pid;
     r->group = p->group;
-    r->cancelled = p->cancelled;
+    r->cancelled = p->cancelled || (p->token && p->token->torn_down);
     r->lines = p->lines;
     r->bytes = p->bytes;
     return 0;
@@ -262,6 +263,7 @@ int pk_no_children(void)
 int pk_token_init(struct pk_token *t)
 {
     t->cancelled = 0;
+    t->torn_down = 0;
     t->sem = sys_sem_create("cancel-token", 0);
     return t->sem < 0 ? t->sem : 0;
 }

@@ -6,7 +6,10 @@
  * Everything here is scenario code: it runs inside simulated processes and keeps no
  * C heap across sys_* calls. State lives in structs the caller owns (on its stack or
  * in static storage); a struct a child reads (struct pk_proc) must stay in place
- * until that child has been reaped. All arithmetic is integer (times in ns, ratios
+ * until that child has been reaped. What more than one process writes (a token, a
+ * result a runner writes for its parent) lives in sys_shared_alloc memory, so the
+ * library also runs on real processes (--backend linux), where a fork copies the
+ * rest. All arithmetic is integer (times in ns, ratios
  * in thousandths), so a run is the same under every compiler.
  *
  * A "line" of output is one channel message: its size is the line's length in
@@ -65,7 +68,9 @@ struct pk_proc {
     int32_t child_out;       /* the child's end, at the same index in the child's table */
     uint32_t watcher;        /* pid of the cancellation watcher, 0 when none */
     uint8_t private_group;   /* the group was made for this child alone */
-    uint8_t cancelled;       /* set by the watcher when it tore the tree down */
+    uint8_t cancelled;       /* set by the watcher when it tore the tree down (in the
+                                simulator, where memory is shared; on real processes
+                                the token's torn_down says it) */
     uint8_t reaped;
     int status;
     uint64_t lines;          /* lines drained so far */
@@ -154,10 +159,12 @@ int pk_no_children(void);
 /* A token any number of processes can check or wait on. Built on a semaphore that
  * holds one unit from cancellation on: each waiter passes the unit on as it wakes,
  * so a cancel wakes them all and every later wait returns at once. Lives in memory
- * every process can see (static storage). */
+ * every process can see: sys_shared_alloc (a fork would copy a static one, and a
+ * real process would never see another's cancel). */
 struct pk_token {
     int32_t sem;
     uint8_t cancelled;
+    uint8_t torn_down; /* a watcher on it tore its child's tree down */
 };
 
 /* Returns 0, or -ENOMEM (no semaphore). */
