@@ -107,6 +107,7 @@ int linux_record_take(struct linux_arena *arena, uint32_t max_procs, const char 
     r->parent = parent;
     r->group = group;
     r->status = -1;
+    r->taken_ns = linux_now_ns();
     snprintf(r->name, sizeof r->name, "%s", name ? name : "proc");
     arena->procs_used++;
     arena->spawns++;

@@ -70,6 +70,7 @@ struct linux_record {
     uint32_t group;         /* its group (0: the root group) */
     int32_t status;         /* its wait status, once known (-1 before) */
     char name[LINUX_NAME_BYTES];
+    uint64_t taken_ns;      /* real time its slot was taken */
     volatile uint32_t call_op;         /* the blocking call it is in (enum trace_op), 0 none */
     volatile int64_t call_arg;         /* its handle, pid or object */
     volatile uint64_t call_deadline_ns; /* virtual; 0: no deadline */

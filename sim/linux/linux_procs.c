@@ -187,7 +187,7 @@ int linux_sys_kill(uint32_t pid, uint32_t sig)
 
 /* ---- processes ----------------------------------------------------------------- */
 
-/* Puts pid (the caller itself when pid is getpid()) in group's process group,
+/* Puts pid (the caller's child, or the caller itself) in group's process group,
  * making it the leader of a new one when the group has none or its old one is gone.
  * Parent and child both call it, as a shell does, so the child is a member before
  * either goes on. */
@@ -214,6 +214,26 @@ static int32_t host_pid_self(void)
         return 0;
     buf[n] = '\0';
     return (int32_t)strtol(buf, NULL, 10);
+}
+
+/* The host pid of the caller's child pid, as /proc (the host's) shows it: a pidfd's
+ * fdinfo says "Pid:" in /proc's namespace. 0 when it is gone. Safe on a child not
+ * yet reaped: its pid cannot be anyone else's. */
+static int32_t host_pid_of(pid_t pid)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return 0;
+    char path[64], info[512];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, info, sizeof info - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    close(pidfd);
+    info[n > 0 ? n : 0] = '\0';
+    const char *line = strstr(info, "\nPid:");
+    return line ? (int32_t)strtol(line + 5, NULL, 10) : 0;
 }
 
 /* Closes the child's descriptors the spawn mode does not hand down, as exec or
@@ -259,7 +279,7 @@ static void child_start(uint32_t slot, const struct sys_spawn_options *options, 
     linux_self.slot = slot;
     r->pid = getpid();
     r->host_pid = host_pid_self();
-    join_group(group, 0);
+    join_group(group, r->pid); /* getpid(): the group's pgid must be a real one */
     drop_handles(options->mode, options->handles, options->handle_count);
     if (options->mode != SPAWN_FORK)
         exec_signals();
@@ -322,6 +342,7 @@ int linux_sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
         return -EAGAIN; /* fork refused: as a full process table */
     }
     a->procs[slot].pid = pid;
+    a->procs[slot].host_pid = host_pid_of(pid); /* before anyone needs /proc on it */
     a->procs[slot].state = LINUX_RECORD_LIVE;
     join_group(group, pid);
     return pid;
@@ -488,24 +509,48 @@ static int in_group_tree(const struct linux_arena *a, uint32_t g, uint32_t group
     return 0;
 }
 
-/* Whether record r's process is alive: not exited, and not a zombie to /proc. */
+/* Whether the process of host_pid is dying or dead to /proc: a zombie, exiting
+ * (PF_EXITING), or with SIGKILL pending. A killed process dies when it next runs,
+ * which on a loaded machine is a while; the model kills at once, so a process a
+ * SIGKILL has reached counts as gone. Returns 1 (also when /proc has it no more),
+ * 0 when it lives. */
+static int dying(int32_t host_pid)
+{
+    char path[64], text[2048];
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", host_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char *got = fgets(text, sizeof text, f);
+    fclose(f);
+    char *paren = got ? strrchr(text, ')') : NULL;
+    if (!paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+        return 1;
+    unsigned long flags = 0; /* field 9, after state ppid pgrp session tty_nr tpgid */
+    if (sscanf(paren + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x4))
+        return 1; /* PF_EXITING */
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/status", host_pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 1;
+    int killed = 0;
+    while (fgets(text, sizeof text, f))
+        if (strncmp(text, "SigPnd:", 7) == 0 || strncmp(text, "ShdPnd:", 7) == 0)
+            killed |= (strtoull(text + 7, NULL, 16) >> (SIGKILL - 1)) & 1;
+    fclose(f);
+    return killed;
+}
+
+/* Whether record r's process is alive: not exited, and not dying to /proc. */
 static int record_alive(struct linux_record *r)
 {
     if (r->state != LINUX_RECORD_LIVE || r->exited || r->pid <= 0)
         return 0;
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
-    FILE *f = r->host_pid > 0 ? fopen(path, "r") : NULL;
-    if (!f)
-        return r->host_pid <= 0; /* still starting: alive */
-    char *got = fgets(line, sizeof line, f);
-    fclose(f);
-    char *paren = got ? strrchr(line, ')') : NULL;
-    if (paren && (paren[2] == 'Z' || paren[2] == 'X')) {
-        r->exited = 1;
-        return 0;
-    }
-    return 1;
+    if (r->host_pid <= 0)
+        return 1; /* forked an instant ago: its parent has not said where yet */
+    if (!dying(r->host_pid))
+        return 1;
+    return 0;
 }
 
 /* The live members of group (nested: of every group nested in it too), init and

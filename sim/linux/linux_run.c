@@ -217,6 +217,65 @@ static void collect_reaped(struct linux_arena *a)
     }
 }
 
+/* A spawner killed in the middle of a spawn leaves its child's slot STARTING: freed
+ * when no child was forked (or none got far enough to say so), handed to the usual
+ * tracking when one was. Only once the spawner is gone and STALLED_START_NS passed. */
+#define STALLED_START_NS (100 * 1000000ULL)
+static void collect_stalled_starts(struct linux_arena *a)
+{
+    uint64_t now = linux_now_ns();
+    for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++) {
+        struct linux_record *r = &a->procs[i];
+        if (r->state != LINUX_RECORD_STARTING || now - r->taken_ns < STALLED_START_NS)
+            continue;
+        const struct linux_record *spawner = linux_record_find(a, r->parent);
+        if (spawner && spawner->state == LINUX_RECORD_LIVE && !spawner->exited)
+            continue;
+        linux_arena_lock(a);
+        if (r->state == LINUX_RECORD_STARTING && r->pid > 0)
+            r->state = LINUX_RECORD_LIVE;
+        else if (r->state == LINUX_RECORD_STARTING)
+            linux_record_free(a, i);
+        linux_arena_unlock(a);
+    }
+}
+
+/* Whether the process of r is past its exit: a zombie, or gone. */
+static int exit_done(const struct linux_record *r)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    char *paren = got ? strrchr(line, ')') : NULL;
+    return !paren || paren[2] == 'Z' || paren[2] == 'X';
+}
+
+/* Before the run is declared over: a process marks itself exited just before its
+ * _exit, so waits (a bounded one) until each is a zombie or gone, and reaps what
+ * is init's to reap; the audit then sees the run as it ended. */
+static void settle_exits(struct linux_arena *a, int reaps)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int pending = 0;
+        for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++) {
+            const struct linux_record *r = &a->procs[i];
+            pending |= r->state == LINUX_RECORD_LIVE && !r->daemon && r->exited &&
+                       r->host_pid > 0 && !exit_done(r);
+        }
+        if (!pending)
+            break;
+        struct timespec t = {0, 1000000L};
+        nanosleep(&t, NULL);
+    }
+    int status;
+    for (pid_t pid; reaps && (pid = waitpid(-1, &status, WNOHANG)) > 0;)
+        linux_reaped(pid, status);
+}
+
 /* Init's loop: reaps (when init_reaps), marks exits, says when the run is over;
  * then stays still, so that the runner audits the run as it ended. */
 static void init_loop(struct linux_arena *a, int reaps)
@@ -236,10 +295,14 @@ static void init_loop(struct linux_arena *a, int reaps)
         int status;
         for (pid_t pid; reaps && (pid = waitpid(-1, &status, WNOHANG)) > 0;)
             linux_reaped(pid, status);
-        if (round % 10 == 0)
+        if (round % 10 == 0) {
             collect_reaped(a);
-        if (a->phase == LINUX_PHASE_RUNNING && run_finished(a))
+            collect_stalled_starts(a);
+        }
+        if (a->phase == LINUX_PHASE_RUNNING && run_finished(a)) {
+            settle_exits(a, reaps);
             linux_arena_set_phase(a, LINUX_PHASE_FINISHED);
+        }
         if (a->phase == LINUX_PHASE_FINISHED || a->phase == LINUX_PHASE_STOPPED)
             for (;;)
                 pause();
