@@ -38,8 +38,8 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog fidelity bench asan memcheck coverage determinism layers \
-        clean help
+.PHONY: all deps run test stress catalog fidelity differential bench asan memcheck coverage \
+        determinism layers clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -51,6 +51,9 @@ help:
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make fidelity     every semantic point on the real kernel and in detsim, side by side"
+	@echo "make differential every portable scenario and variant in simulation and on real"
+	@echo "                  processes, compared (DIFFERENTIAL_SEEDS, DIFFERENTIAL_RUNS);"
+	@echo "                  reports/out/differential/"
 	@echo "make asan         the suites and a few sweeps under ASan and UBSan (build/asan)"
 	@echo "make memcheck     the suites and a few sweeps under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
@@ -112,6 +115,15 @@ run: deps
 FIDELITY_SEEDS ?= 10
 fidelity: $(BUILD)/fidelity
 	$(BUILD)/fidelity --seeds $(FIDELITY_SEEDS)
+
+# Every portable scenario and variant, simulated and on real processes (the Linux
+# backend), compared (docs/backends.md); DIFFERENTIAL_SEEDS simulated seeds and
+# DIFFERENTIAL_RUNS real runs per variant.
+DIFFERENTIAL_SEEDS ?= 200
+DIFFERENTIAL_RUNS ?= 20
+differential: $(BUILD)/detsim
+	sh reports/differential.sh $(BUILD)/detsim $(DIFFERENTIAL_SEEDS) $(DIFFERENTIAL_RUNS) \
+	    reports/out/differential
 
 # The examples of README.md and docs/*.md are checked first, so the output ends with
 # Criterion's line.

@@ -9,7 +9,8 @@
 #ifndef DETSIM_COMMANDS_H
 #define DETSIM_COMMANDS_H
 
-/* detsim list [--names]: every scenario with its description and variants. */
+/* detsim list [--names] [--portable]: every scenario with its description and
+ * variants (or only the portable ones). */
 int cli_list(int argc, char **argv);
 
 /* detsim faults: every failpoint --fault can arm, with its error and description. */
@@ -35,5 +36,9 @@ int cli_merge(int argc, char **argv);
 /* detsim shrink FILE [options]: a repro shrunk to the smallest run that fails the
  * same way, written beside it (or to --output); 2 when it cannot be written. */
 int cli_shrink(int argc, char **argv);
+
+/* detsim differential SCENARIO [options]: a portable scenario in simulation and on
+ * real processes, variant by variant; 1 when a variant's sides disagree. */
+int cli_differential(int argc, char **argv);
 
 #endif

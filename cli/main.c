@@ -25,6 +25,8 @@ static const char main_help[] =
     "  sweep SCENARIO       run many seeds in forked workers; group failures by signature\n"
     "  merge FILE...        combine the --json results of several sweeps\n"
     "  shrink FILE          reduce a repro to the smallest run that fails the same way\n"
+    "  differential SCENARIO  a portable scenario in simulation and on real processes,\n"
+    "                       compared variant by variant\n"
     "\n"
     "'detsim COMMAND --help' tells more. detsim --version prints the version.\n"
     "Exit status: 0 expected outcome, 1 unexpected outcome, 2 bad usage or input,\n"
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
     int status;
     if (argc < 2)
         return options_usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
-                           "faults; see 'detsim --help')");
+                           "faults, differential; see 'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
@@ -60,9 +62,11 @@ int main(int argc, char **argv)
         status = cli_merge(argc - 2, argv + 2);
     else if (strcmp(command, "shrink") == 0)
         status = cli_shrink(argc - 2, argv + 2);
+    else if (strcmp(command, "differential") == 0)
+        status = cli_differential(argc - 2, argv + 2);
     else
         status = options_usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
-                             "shrink, faults; see 'detsim --help')",
+                             "shrink, faults, differential; see 'detsim --help')",
                              command);
     coro_pool_drain();
     return status;

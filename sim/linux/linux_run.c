@@ -19,6 +19,7 @@
 #include "linux_run.h"
 #include "linux_inspect.h"
 #include "linux_int.h"
+#include "sim/coro.h"
 #include "sim/sys_int.h"
 #include "util/assert.h"
 
@@ -518,6 +519,9 @@ int linux_run(const struct run_options *options, struct run_result *result)
 {
     *result = (struct run_result){0};
     ASSERT(options->scenario && options->scenario->portable);
+    /* Every process of the run is a copy of this one: the coroutine stacks simulated
+     * runs left pooled here would be copied into each fork, and slow it. */
+    coro_pool_drain();
     struct runner run = {.options = options, .pidfd = -1, .life = {-1, -1}};
     run.arena = linux_arena_create(&options->config);
     run.stderr_fd = (int)syscall(SYS_memfd_create, "detsim-run-stderr", 0);
