@@ -412,7 +412,9 @@ void linux_describe(const struct linux_arena *a, struct text *out)
 
 /* ---- hangs ------------------------------------------------------------------------------ */
 
-/* Every process but init that has not exited is in a call without a deadline. */
+/* Every process but init that has not exited is in a call without a deadline. One
+ * that said it exited but is not a zombie yet is still closing its descriptors
+ * (under Valgrind, after a leak check): that is progress to come. */
 static int all_blocked(const struct linux_arena *a)
 {
     uint32_t blocked = 0;
@@ -420,6 +422,12 @@ static int all_blocked(const struct linux_arena *a)
         const struct linux_record *r = &a->procs[i];
         if (r->state == LINUX_RECORD_STARTING)
             return 0;
+        if (r->state == LINUX_RECORD_LIVE && !r->daemon && r->exited) {
+            struct sample s = {0};
+            sample_one(r->host_pid, &s);
+            if (s.state && s.state != 'Z' && s.state != 'X')
+                return 0;
+        }
         if (r->state != LINUX_RECORD_LIVE || r->daemon || r->exited)
             continue;
         if (!r->call_op || r->call_deadline_ns)

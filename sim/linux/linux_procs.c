@@ -409,12 +409,14 @@ static int wait_timed(uint32_t pid, int *status, uint64_t timeout_ns)
     uint64_t deadline = linux_now_ns() + timeout_ns / scale;
     int pidfd = pid ? (int)syscall(SYS_pidfd_open, (pid_t)pid, 0) : -1;
     siginfo_t info;
-    if (pid && pidfd < 0)
+    if (pid && pidfd < 0 && errno != ENOSYS)
         return errno == ESRCH ? -ECHILD : linux_errno();
+    int polled = pidfd < 0; /* any child, or no pidfds here (Valgrind): a polling loop */
     for (;;) {
         memset(&info, 0, sizeof info);
-        int rc = pid ? waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG)
-                     : waitid(P_ALL, 0, &info, WEXITED | WNOHANG);
+        int rc = pidfd >= 0 ? waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG)
+                 : pid      ? waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG)
+                            : waitid(P_ALL, 0, &info, WEXITED | WNOHANG);
         if (rc != 0 || info.si_pid != 0)
             break;
         uint64_t now = linux_now_ns();
@@ -423,10 +425,10 @@ static int wait_timed(uint32_t pid, int *status, uint64_t timeout_ns)
             rc = -1;
             break;
         }
-        uint64_t left = deadline - now, slice = pid ? left : (left < 1000000 ? left : 1000000);
+        uint64_t left = deadline - now, slice = !polled ? left : (left < 1000000 ? left : 1000000);
         struct timespec t = {(time_t)(slice / 1000000000ULL), (long)(slice % 1000000000ULL)};
         struct pollfd p = {pidfd, POLLIN, 0};
-        int woke = pid ? ppoll(&p, 1, &t, NULL) : nanosleep(&t, NULL);
+        int woke = !polled ? ppoll(&p, 1, &t, NULL) : nanosleep(&t, NULL);
         if (woke < 0 && errno == EINTR && !restarts(1))
             break;
     }

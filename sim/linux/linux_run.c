@@ -173,6 +173,20 @@ static int run_finished(const struct linux_arena *a)
     return 1;
 }
 
+/* Whether the process of r is past its exit: a zombie, or gone. */
+static int exit_done(const struct linux_record *r)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    char *paren = got ? strrchr(line, ')') : NULL;
+    return !paren || paren[2] == 'Z' || paren[2] == 'X';
+}
+
 /* Opens a pidfd on every process init does not watch yet; fills p[] with them.
  * Returns how many. */
 static int watch_processes(struct linux_arena *a, int pidfds[], int32_t watched[],
@@ -191,6 +205,8 @@ static int watch_processes(struct linux_arena *a, int pidfds[], int32_t watched[
         if (pidfds[i] < 0) {
             pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
             watched[i] = pid;
+            if (pidfds[i] < 0 && errno == ENOSYS && exit_done(r))
+                r->exited = 1; /* no pidfds here (Valgrind): /proc says */
             if (pidfds[i] < 0)
                 continue; /* reaped already: its reaper frees the slot */
         }
@@ -241,26 +257,13 @@ static void collect_stalled_starts(struct linux_arena *a)
     }
 }
 
-/* Whether the process of r is past its exit: a zombie, or gone. */
-static int exit_done(const struct linux_record *r)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    char *got = fgets(line, sizeof line, f);
-    fclose(f);
-    char *paren = got ? strrchr(line, ')') : NULL;
-    return !paren || paren[2] == 'Z' || paren[2] == 'X';
-}
-
 /* Before the run is declared over: a process marks itself exited just before its
  * _exit, so waits (a bounded one) until each is a zombie or gone, and reaps what
  * is init's to reap; the audit then sees the run as it ended. */
 static void settle_exits(struct linux_arena *a, int reaps)
 {
-    for (int tries = 0; tries < 100; tries++) {
+    /* Microseconds as a rule; under Valgrind an exit checks for leaks first. */
+    for (int tries = 0; tries < 2000; tries++) {
         int pending = 0;
         for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++) {
             const struct linux_record *r = &a->procs[i];
@@ -390,6 +393,31 @@ static pid_t clone_init(struct runner *run, uint64_t flags)
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
+/* Where clone3 is missing (Valgrind does not know it): unshare the PID namespace of
+ * our children, fork init, and take our own back. Allowed to root only. Returns as
+ * clone_init. */
+static pid_t fork_init_unshared(struct runner *run)
+{
+    int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own < 0 || unshare(CLONE_NEWPID) != 0) {
+        int saved = errno;
+        if (own >= 0)
+            close(own);
+        errno = saved;
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        return 0;
+    int saved = errno;
+    setns(own, CLONE_NEWPID); /* our next children are ours again */
+    close(own);
+    if (pid > 0)
+        run->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* our child: not reaped yet */
+    errno = saved;
+    return pid;
+}
+
 /* Starts init in a new PID namespace (a user namespace too when plain CLONE_NEWPID
  * is not allowed). Returns 0, or -EPERM with the reason in why. */
 static int start_init(struct runner *run, char *why, size_t why_bytes)
@@ -397,6 +425,8 @@ static int start_init(struct runner *run, char *why, size_t why_bytes)
     fflush(NULL); /* nothing buffered is written twice */
     int user = 0;
     pid_t pid = clone_init(run, CLONE_NEWPID);
+    if (pid < 0 && errno == ENOSYS)
+        pid = fork_init_unshared(run);
     int first_errno = errno;
     if (pid < 0 && (errno == EPERM || errno == EINVAL)) {
         user = 1;
@@ -434,7 +464,13 @@ static void teardown(struct runner *run)
             ;
         close(run->pidfd);
         run->pidfd = -1;
+    } else if (run->init > 0) {
+        /* No pidfds here (Valgrind): init is our child, not reaped, so its pid is its. */
+        kill(run->init, SIGKILL);
+        while (waitpid(run->init, NULL, 0) < 0 && errno == EINTR)
+            ;
     }
+    run->init = 0;
     if (run->life[1] >= 0)
         close(run->life[1]);
     if (run->life[0] >= 0)
@@ -447,6 +483,11 @@ static void teardown(struct runner *run)
 /* Whether init has died (it never exits on its own). */
 static int init_died(const struct runner *run)
 {
+    if (run->pidfd < 0) {
+        siginfo_t info = {0};
+        return waitid(P_PID, (id_t)run->init, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid != 0;
+    }
     struct pollfd p = {run->pidfd, POLLIN, 0};
     return poll(&p, 1, 0) == 1;
 }
