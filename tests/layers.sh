@@ -6,7 +6,8 @@
 #                                             outside cli/ (tests excepted) includes it
 #   reports/    libraries over runs           sim/ model/ faults/ util/ (not scenarios/)
 #   scenarios/  one file per scenario, lib/   only sim/sys.h and scenarios/lib/
-#   sim/        scheduler, run, sys_* layer   model/ faults/ util/
+#   sim/        scheduler, run, sys_* layer   model/ faults/ util/; sim/linux/ (the Linux
+#                                             backend) is sim's own: only sim/ includes it
 #   model/      the kernel-object models      model/, faults/failpoint.h, util/
 #   faults/     failpoints and fault plans    faults/ util/
 #   util/       leaf utilities                util/ only
@@ -14,6 +15,10 @@
 # tests/ may include anything. Quoted includes are resolved as the compiler does
 # (beside the including file, then from the top of the tree); <system> includes are
 # not ours and are skipped.
+#
+# Determinism: in util/ faults/ model/ sim/ scenarios/, only sim/linux/ (real
+# processes are not deterministic by nature) calls clock_gettime, gettimeofday,
+# time, getpid, getppid, rand, srand or random; comments are not code.
 set -u
 top=${1:-.}
 cd "$top" || exit 2
@@ -57,6 +62,8 @@ echo "$edges" | awk -v files="$(wc -l < "$list")" '
         if (lt > lf) return "points up a layer"
         if (from ~ /^model\// && to ~ /^faults\// && to != "faults/failpoint.h")
             return "a model sees only faults/failpoint.h of the faults"
+        if (to ~ /^sim\/linux\// && from !~ /^sim\//)
+            return "the Linux backend belongs to the sim layer: only sim/ includes sim/linux/"
         if (from ~ /^scenarios\// && to != "sim/sys.h" && to !~ /^scenarios\/lib\//)
             return "a scenario includes only sim/sys.h and scenarios/lib/"
         if (lt == lf && folder(from) != folder(to))
@@ -89,3 +96,18 @@ echo "$edges" | awk -v files="$(wc -l < "$list")" '
             files, n, bad, cycles
         exit (bad || cycles) ? 1 : 0
     }'
+includes=$?
+
+# Clock, pid and rand() reads outside sim/linux/, comments taken out first.
+reads=0
+for file in $(grep -E '^(util|faults|model|sim|scenarios)/' "$list" | grep -v '^sim/linux/'); do
+    found=$(sed -e 's#/\*.*##' -e 's#^[[:space:]]*\*.*##' "$file" |
+        grep -nE '(^|[^A-Za-z0-9_])(clock_gettime|gettimeofday|time|getpid|getppid|rand|srand|random)[[:space:]]*\(' |
+        cut -d: -f1)
+    for line in $found; do
+        echo "layers: $file:$line reads a clock, a pid or rand(): only sim/linux/ may"
+        reads=$((reads + 1))
+    done
+done
+echo "layers: $reads clock, pid or rand() reads outside sim/linux/"
+[ $includes -eq 0 ] && [ $reads -eq 0 ]

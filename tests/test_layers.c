@@ -51,3 +51,29 @@ Test(layers, include_cycles_are_found)
     cr_assert_eq(r->status, 1, "%s", r->out);
     cr_assert(strstr(r->out, "include cycle"), "%s", r->out);
 }
+
+Test(layers, only_the_linux_backend_reads_clocks_and_pids)
+{
+    struct cli_result *r = check_after("true");
+    cr_assert(strstr(r->out, "layers: 0 clock, pid or rand() reads outside sim/linux/"), "%s",
+              r->out);
+    /* a scenario seeding itself from the clock: the seed is the only entropy */
+    r = check_after("echo 'static long now(void) { return (long)time(0); }' >> "
+                    "scenarios/ping_pong.c && "
+                    "echo '/* getpid() in a comment is fine */' >> model/heap.c");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "layers: scenarios/ping_pong.c:"), "%s", r->out);
+    cr_assert(strstr(r->out, "reads a clock, a pid or rand(): only sim/linux/ may"), "%s", r->out);
+    cr_assert(strstr(r->out, "layers: 1 clock, pid or rand() reads outside sim/linux/"), "%s",
+              r->out);
+}
+
+Test(layers, the_linux_backend_belongs_to_the_sim_layer)
+{
+    struct cli_result *r =
+        check_after("echo '#include \"sim/linux/linux_run.h\"' >> reports/sweep.c");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "reports/sweep.c includes sim/linux/linux_run.h: the Linux backend "
+                             "belongs to the sim layer: only sim/ includes sim/linux/"),
+              "%s", r->out);
+}
