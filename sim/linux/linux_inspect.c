@@ -118,6 +118,7 @@ static uint32_t sample_all(const struct linux_arena *a, struct sample *out)
         sample_one(r->host_pid, &out[n]);
         n++;
     }
+    ASSERT(n <= LINUX_PROCS_MAX);
     return n;
 }
 
@@ -350,9 +351,11 @@ static void write_object(const struct linux_arena *a, uint32_t op, int64_t handl
 static void write_blocked(const struct linux_arena *a, const struct holdings *h,
                           const struct sample *s, uint64_t now_ns, struct text *out)
 {
+    ASSERT(s->slot < LINUX_PROCS_MAX);
     const struct linux_record *r = &a->procs[s->slot];
     uint32_t op = r->call_op;
     int64_t arg = r->call_arg;
+    ASSERT(op < TRACE_OP_COUNT);
     text_printf(out, "  ");
     write_process(a, s->slot, out);
     if (!op) {
@@ -442,6 +445,7 @@ static int all_blocked(const struct linux_arena *a)
 static int no_progress(const struct sample *first, uint32_t n1, const struct sample *second,
                        uint32_t n2)
 {
+    ASSERT(n1 <= LINUX_PROCS_MAX && n2 <= LINUX_PROCS_MAX);
     if (n1 != n2)
         return 0;
     for (uint32_t i = 0; i < n1; i++) {
@@ -631,6 +635,7 @@ static uint32_t audit_heap(const struct linux_arena *a, struct text *out)
 
 uint32_t linux_audit(struct linux_arena *a, struct text *report)
 {
+    ASSERT(a->phase == LINUX_PHASE_FINISHED); /* the run is over, and still */
     struct holdings h;
     scan_holdings(a, &h);
     struct text leaks = {0};

@@ -253,6 +253,7 @@ int linux_sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles
         return -EMSGSIZE;
     if (fault_fail(FAULT_CHAN_SEND))
         return fault_points[FAULT_CHAN_SEND].error;
+    ASSERT(count <= MESSAGE_HANDLES_MAX); /* carried_fds refused more */
     struct iovec iov[IOV_COUNT];
     union {
         struct cmsghdr align;
@@ -286,6 +287,7 @@ int linux_sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles
  * rest are closed and out->truncated set, as MSG_CTRUNC). */
 static void take_message(const struct msghdr *msg, ssize_t n, struct chan_received *out)
 {
+    ASSERT(n >= 0 && msg->msg_iovlen == 1);
     *out = (struct chan_received){0};
     if (n == 0) {
         out->eof = 1;
@@ -703,6 +705,7 @@ void *linux_sys_shared_alloc(uint64_t bytes)
     struct linux_arena *a = linux_self.arena;
     uint64_t size = (bytes + 63) & ~(uint64_t)63;
     void *p = NULL;
+    ASSERT(a != NULL && a->shared_used % 64 == 0);
     linux_arena_lock(a);
     if (bytes && size <= LINUX_SHARED_BYTES - a->shared_used) {
         p = a->shared + a->shared_used;

@@ -45,7 +45,9 @@ static struct linux_record *self_record(void)
 
 void linux_call_begin(void)
 {
+    ASSERT(linux_self.arena != NULL && linux_self.slot < LINUX_PROCS_MAX);
     struct linux_record *r = self_record();
+    ASSERT(r->state != LINUX_RECORD_FREE && r->call_op == 0); /* calls never nest */
     r->calls++;
     uint32_t permille = linux_self.perturb_permille;
     if (!permille)
@@ -64,6 +66,7 @@ void linux_call_begin(void)
 void linux_call_block(enum trace_op op, int64_t arg, uint64_t deadline_ns)
 {
     struct linux_record *r = self_record();
+    ASSERT(op != 0 && r->call_op == 0);
     r->call_arg = arg;
     r->call_deadline_ns = deadline_ns;
     r->call_since_ns = linux_now_ns();
@@ -73,6 +76,7 @@ void linux_call_block(enum trace_op op, int64_t arg, uint64_t deadline_ns)
 
 void linux_call_end(void)
 {
+    ASSERT(self_record()->call_op != 0); /* after linux_call_block only */
     __atomic_store_n(&self_record()->call_op, 0, __ATOMIC_RELEASE);
 }
 
@@ -194,6 +198,7 @@ int linux_sys_kill(uint32_t pid, uint32_t sig)
 static void join_group(uint32_t group, pid_t pid)
 {
     struct linux_arena *a = linux_self.arena;
+    ASSERT(pid > 0); /* a real pid: it becomes the group's pgid */
     if (group == 0 || group >= LINUX_GROUPS_MAX)
         return; /* the root group: the parent's process group is inherited */
     linux_arena_lock(a);
@@ -276,6 +281,7 @@ static void child_start(uint32_t slot, const struct sys_spawn_options *options, 
 {
     struct linux_arena *a = linux_self.arena;
     struct linux_record *r = &a->procs[slot];
+    ASSERT(slot < LINUX_PROCS_MAX && r->state != LINUX_RECORD_FREE); /* taken for us */
     linux_self.slot = slot;
     r->pid = getpid();
     r->host_pid = host_pid_self();
@@ -377,6 +383,7 @@ void linux_reaped(int32_t pid, int status)
 {
     struct linux_arena *a = linux_self.arena;
     char message[200] = "";
+    ASSERT(pid > 0);
     linux_arena_lock(a);
     struct linux_record *r = linux_record_find(a, pid);
     if (r) {
@@ -590,6 +597,7 @@ static int signal_members(uint32_t group, int nested, int sig)
     struct linux_arena *a = linux_self.arena;
     int32_t pids[LINUX_PROCS_MAX];
     uint32_t n = live_members(group, nested, pids, LINUX_PROCS_MAX);
+    ASSERT(n <= LINUX_PROCS_MAX && sig >= 0 && sig < 32);
     if (n == 0 || sig == 0)
         return (int)n;
     int self_inside = 0;

@@ -187,12 +187,37 @@ static int exit_done(const struct linux_record *r)
     return !paren || paren[2] == 'Z' || paren[2] == 'X';
 }
 
+/* A process that exited: a crash of the C code (its zombie's exit code, /proc's
+ * stat field 52) ends the run as one, whoever its parent is. */
+static void note_exit(struct linux_arena *a, struct linux_record *r)
+{
+    char path[64], line[1024];
+    r->exited = 1;
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
+    FILE *f = fopen(path, "r");
+    char *got = f ? fgets(line, sizeof line, f) : NULL;
+    if (f)
+        fclose(f);
+    char *p = got ? strrchr(line, ')') : NULL;
+    int field = 3, status = 0;
+    for (char *t = p ? strtok(p + 2, " ") : NULL; t; t = strtok(NULL, " "), field++)
+        if (field == 52)
+            status = atoi(t);
+    if (!linux_status_is_crash(status))
+        return;
+    char message[200];
+    snprintf(message, sizeof message, "CRASH: pid %" PRId32 " \"%s\" died of signal %d (%s)",
+             r->pid, r->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    linux_arena_stop(a, SCHED_OUTCOME_CRASH, message);
+}
+
 /* Opens a pidfd on every process init does not watch yet; fills p[] with them.
  * Returns how many. */
 static int watch_processes(struct linux_arena *a, int pidfds[], int32_t watched[],
                            struct pollfd p[], uint32_t slots[])
 {
     int n = 0;
+    ASSERT(a != NULL && pidfds != NULL);
     for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++) {
         struct linux_record *r = &a->procs[i];
         int32_t pid = r->pid;
@@ -206,7 +231,7 @@ static int watch_processes(struct linux_arena *a, int pidfds[], int32_t watched[
             pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
             watched[i] = pid;
             if (pidfds[i] < 0 && errno == ENOSYS && exit_done(r))
-                r->exited = 1; /* no pidfds here (Valgrind): /proc says */
+                note_exit(a, r); /* no pidfds here (Valgrind): /proc says */
             if (pidfds[i] < 0)
                 continue; /* reaped already: its reaper frees the slot */
         }
@@ -290,12 +315,13 @@ static void init_loop(struct linux_arena *a, int reaps)
     static uint32_t slots[LINUX_PROCS_MAX];
     for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++)
         pidfds[i] = -1;
+    ASSERT(getpid() == 1 && a->procs[0].daemon); /* the namespace's init */
     for (uint64_t round = 0;; round++) {
         int n = watch_processes(a, pidfds, watched, p, slots);
         poll(p, (nfds_t)n, INIT_POLL_MS);
         for (int k = 0; k < n; k++)
             if (p[k].revents && a->procs[slots[k]].pid == watched[slots[k]])
-                a->procs[slots[k]].exited = 1;
+                note_exit(a, &a->procs[slots[k]]);
         int status;
         for (pid_t pid; reaps && (pid = waitpid(-1, &status, WNOHANG)) > 0;)
             linux_reaped(pid, status);
@@ -512,6 +538,8 @@ static void append_stderr(const struct runner *run, struct text *out)
 static enum sched_outcome settle(struct runner *run, struct text *report)
 {
     struct linux_arena *a = run->arena;
+    ASSERT(run->pidfd >= 0 || run->init > 0);
+    ASSERT(run->deadline_ns > run->started_ns);
     for (;;) {
         uint32_t phase = __atomic_load_n(&a->phase, __ATOMIC_ACQUIRE);
         if (phase == LINUX_PHASE_STOPPED) {
