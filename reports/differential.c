@@ -176,6 +176,10 @@ void differential_print_header(FILE *out, const struct differential *d)
                  "), %" PRIu64 " real runs (seeds %" PRIu64 "..%" PRIu64 ") per configuration\n",
             scenario_name(d->scenario, name), d->count, d->seed, d->seed + d->count - 1,
             d->real_runs, d->seed, d->seed + d->real_runs - 1);
+    struct text capabilities = {0};
+    run_backend_capabilities(RUN_BACKEND_LINUX, &capabilities);
+    fprintf(out, "backend linux: %s", text_str(&capabilities));
+    text_free(&capabilities);
     fprintf(out, "%-18s %-32s %-32s %s\n", "config", "simulated", "real", "verdict");
 }
 

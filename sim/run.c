@@ -356,6 +356,12 @@ int run_backend_check(const struct run_options *options, char *error, size_t err
     return 0;
 }
 
+void run_backend_capabilities(enum run_backend backend, struct text *out)
+{
+    if (backend == RUN_BACKEND_LINUX)
+        linux_capabilities(out);
+}
+
 int run_backend_parse(const char *name)
 {
     if (strcmp(name, "sim") == 0)

@@ -112,6 +112,10 @@ int run_scenario(const struct run_options *options, struct run_result *result);
  * with a one-line reason in error. */
 int run_backend_check(const struct run_options *options, char *error, size_t error_bytes);
 
+/* What this machine allows backend, in one line, into out (the Linux backend: its
+ * PID namespace, cgroup v2 delegation; the simulator: nothing). */
+void run_backend_capabilities(enum run_backend backend, struct text *out);
+
 /* The backend named name ("sim", "linux"), or -1. */
 int run_backend_parse(const char *name);
 

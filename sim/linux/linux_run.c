@@ -37,6 +37,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -614,4 +615,64 @@ int linux_run(const struct run_options *options, struct run_result *result)
     teardown(&run);
     linux_arena_destroy(run.arena);
     return rc;
+}
+
+/* ---- capabilities ------------------------------------------------------------------ */
+
+/* The cgroup v2 directory of this process into path, when it has one. */
+static int own_cgroup(char *path, size_t bytes)
+{
+    char line[1024], mount[512] = "", own[512] = "";
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %*s %511s", mount) == 1)
+            break;
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "0::", 3) == 0) {
+            snprintf(own, sizeof own, "%.500s", line + 3);
+            own[strcspn(own, "\n")] = '\0';
+        }
+    if (f)
+        fclose(f);
+    if (!mount[0] || !own[0])
+        return 0;
+    snprintf(path, bytes, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
+    return 1;
+}
+
+void linux_capabilities(struct text *out)
+{
+    struct runner probe = {.pidfd = -1};
+    const char *pid_namespace = "yes (CLONE_NEWPID)";
+    pid_t pid = clone_init(&probe, CLONE_NEWPID);
+    if (pid < 0 && errno != ENOSYS) {
+        pid_namespace = "yes, in a user namespace of its own";
+        pid = clone_init(&probe, CLONE_NEWPID | CLONE_NEWUSER);
+    }
+    if (pid == 0)
+        _exit(0);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    else
+        pid_namespace = errno == ENOSYS ? "through unshare (no clone3 here): root only"
+                                        : "no: real runs cannot start";
+    if (probe.pidfd >= 0)
+        close(probe.pidfd);
+    /* Delegated: we may make a cgroup below ours, and it has cgroup.kill. */
+    char cgroup[600], child[700], kill_file[800];
+    int delegated = 0;
+    if (own_cgroup(cgroup, sizeof cgroup)) {
+        snprintf(child, sizeof child, "%s/detsim-probe-%d", cgroup, (int)getpid());
+        if (mkdir(child, 0755) == 0) {
+            snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", child);
+            delegated = access(kill_file, W_OK) == 0;
+            rmdir(child);
+        }
+    }
+    text_printf(out, "a PID namespace per run: %s; cgroup v2 delegation: %s\n", pid_namespace,
+                delegated ? "available (unused: a group is a process group, dropped by killpg)"
+                          : "unavailable (a group is a process group, dropped by killpg)");
 }
