@@ -173,6 +173,17 @@ SCENARIO(test_linux_not_portable, "test: not declared portable", NULL)
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
+/* Skips the test where real runs cannot start (no PID namespace for them). */
+static void require_real_runs(void)
+{
+    struct text capabilities = {0};
+    run_backend_capabilities(RUN_BACKEND_LINUX, &capabilities);
+    int none = strstr(text_str(&capabilities), "cannot start") != NULL;
+    text_free(&capabilities);
+    if (none)
+        cr_skip_test("no PID namespace here for real runs: root, or user namespaces, needed");
+}
+
 /* Runs scenario on backend with NULL-terminated "key=value" settings; asserts the
  * harness itself succeeded. */
 static struct run_result run_on(enum run_backend backend, const char *scenario, uint64_t seed,
@@ -245,6 +256,7 @@ static void sleep_ms(long ms)
 
 Test(linux, the_same_scenario_gives_the_same_answers_on_both_backends)
 {
+    require_real_runs();
     for (uint64_t seed = 0; seed < 3; seed++) {
         for (int backend = RUN_BACKEND_SIM; backend <= RUN_BACKEND_LINUX; backend++) {
             struct run_result r = run_on((enum run_backend)backend, "test-linux-conformance",
@@ -258,6 +270,7 @@ Test(linux, the_same_scenario_gives_the_same_answers_on_both_backends)
 
 Test(linux, portable_fixed_variants_pass_and_buggy_ones_fail_the_same_way)
 {
+    require_real_runs();
     static const struct { const char *scenario, *variant, *outcome, *report; } cases[] = {
         {"fork-fd-inheritance", "explicit-spawn", "pass", NULL},
         {"fork-fd-inheritance", "buggy", "hang-deadlock",
@@ -289,6 +302,7 @@ Test(linux, portable_fixed_variants_pass_and_buggy_ones_fail_the_same_way)
 
 Test(linux, a_hang_report_says_who_is_blocked_in_what_and_who_holds_the_other_end)
 {
+    require_real_runs();
     struct run_result r = run_on(RUN_BACKEND_LINUX, "fork-fd-inheritance", 0, "fix=none", NULL);
     const char *report = text_str(&r.report);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "seed 0: %s", report);
@@ -301,6 +315,7 @@ Test(linux, a_hang_report_says_who_is_blocked_in_what_and_who_holds_the_other_en
 
 Test(linux, a_failed_check_and_a_crash_end_a_real_run_as_in_simulation)
 {
+    require_real_runs();
     for (uint64_t seed = 0; seed < 2; seed++) {
         struct run_result r = run_on(RUN_BACKEND_LINUX, "test-linux-check-fails", seed, NULL);
         cr_assert_eq(r.outcome, SCHED_OUTCOME_ASSERT, "seed %llu: %s", (unsigned long long)seed,
@@ -322,6 +337,7 @@ Test(linux, a_failed_check_and_a_crash_end_a_real_run_as_in_simulation)
 
 Test(linux, a_runaway_spawner_stops_at_the_process_cap_and_nothing_outlives_the_run)
 {
+    require_real_runs();
     for (uint64_t seed = 0; seed < 2; seed++) {
         struct run_result r = run_on(RUN_BACKEND_LINUX, "test-linux-runaway-spawner", seed,
                                      "max_procs=24", "real_deadline=1s", NULL);
@@ -343,6 +359,7 @@ Test(linux, a_runaway_spawner_stops_at_the_process_cap_and_nothing_outlives_the_
 
 Test(linux, killing_the_runner_leaves_nothing_of_its_run_behind)
 {
+    require_real_runs();
     prctl(PR_SET_CHILD_SUBREAPER, 1); /* the run's init comes back to us, to be reaped */
     const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
     pid_t runner = fork();

@@ -528,6 +528,24 @@ void linux_report_budget(struct linux_arena *a, uint64_t real_ns, uint64_t pause
 
 /* ---- leaks ------------------------------------------------------------------------------ */
 
+/* The parent of r now (in the run's pids): its host ppid matched to a record;
+ * the parent it was spawned by when /proc cannot say. */
+static int32_t parent_now(const struct linux_arena *a, const struct linux_record *r)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%" PRId32 "/stat", r->host_pid);
+    if (read_file(path, line, sizeof line) <= 0)
+        return r->parent;
+    char *paren = strrchr(line, ')');
+    int host_ppid = 0;
+    if (!paren || sscanf(paren + 2, "%*c %d", &host_ppid) != 1)
+        return r->parent;
+    for (uint32_t i = 0; i < LINUX_PROCS_MAX; i++)
+        if (a->procs[i].state == LINUX_RECORD_LIVE && a->procs[i].host_pid == host_ppid)
+            return a->procs[i].pid;
+    return r->parent;
+}
+
 /* Processes left at the end: alive (detached) or zombies nobody reaped. */
 static uint32_t audit_processes(struct linux_arena *a, const struct holdings *h,
                                 struct text *out)
@@ -545,14 +563,15 @@ static uint32_t audit_processes(struct linux_arena *a, const struct holdings *h,
         text_printf(out, "  ");
         write_process(a, i, out);
         if (s.state == 'Z') {
-            text_printf(out, " is a zombie nobody reaped (parent pid %" PRId32 ")\n", r->parent);
+            text_printf(out, " is a zombie nobody reaped (parent pid %" PRId32 ")\n",
+                        parent_now(a, r));
             continue;
         }
         uint32_t handles = 0;
         for (uint32_t k = 0; k < h->count; k++)
             handles += h->items[k].slot == i;
         text_printf(out, " is still alive (parent pid %" PRId32 "), holding %" PRIu32
-                         " handles\n", r->parent, handles);
+                         " handles\n", parent_now(a, r), handles);
         for (uint32_t k = 0; k < h->count; k++)
             if (h->items[k].slot == i)
                 text_printf(out, "    handle %u: %s\n", h->items[k].handle, h->items[k].link);
