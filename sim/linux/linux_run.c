@@ -662,7 +662,7 @@ void linux_capabilities(struct text *out)
     if (probe.pidfd >= 0)
         close(probe.pidfd);
     /* Delegated: we may make a cgroup below ours, and it has cgroup.kill. */
-    char cgroup[600], child[700], kill_file[800];
+    char cgroup[1024], child[1100], kill_file[1200];
     int delegated = 0;
     if (own_cgroup(cgroup, sizeof cgroup)) {
         snprintf(child, sizeof child, "%s/detsim-probe-%d", cgroup, (int)getpid());
