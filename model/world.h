@@ -123,7 +123,8 @@ void world_destroy(struct world *w);
 /* Verifies every invariant across the models: slots in use equal live channels,
  * every handle names a live object, every endpoint's reference count equals its
  * holders, heap usage equals its live blocks, process states are coherent. Returns
- * 0, or -1 with each broken invariant appended to out. */
+ * 0, or -1 with each broken invariant appended to out, or -ENOMEM when the check
+ * itself could not get the memory it needs (then nothing is known). */
 int world_check(const struct world *w, struct text *out);
 
 /* The leak audit at the end of a run: every channel slot, endpoint reference,

@@ -181,6 +181,7 @@ static void write_cycle(struct sched *s, struct text *out)
     uint32_t *cycle = calloc(s->task_count + 1, sizeof *cycle);
     int64_t found = cycle ? first_cycle(s, cycle) : -1;
     if (found < 0) {
+        s->out_of_memory = 1; /* the report is not whole: the run has no outcome */
         text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
         free(cycle);
         return;

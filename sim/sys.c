@@ -109,6 +109,7 @@ static int object_create(enum object_kind kind, const char *name, uint64_t initi
     enum trace_op op = kind == OBJECT_MUTEX ? TRACE_OP_MUTEX_CREATE : TRACE_OP_SEM_CREATE;
     if (!handle) {
         free(o);
+        s->out_of_memory = 1; /* the harness's memory: the run ends without an outcome */
         sched_emit(op, 0, 0, -ENOMEM, WAITQ_WAKE_NONE);
         return -ENOMEM;
     }
