@@ -22,6 +22,7 @@ static const char *const outcome_names[SCHED_OUTCOME_COUNT] = {
     [SCHED_OUTCOME_HANG_BUDGET] = "hang-budget", [SCHED_OUTCOME_LEAK] = "leak",
     [SCHED_OUTCOME_PANIC] = "panic",         [SCHED_OUTCOME_ASSERT] = "assert",
     [SCHED_OUTCOME_INVARIANT] = "invariant", [SCHED_OUTCOME_CRASH] = "crash",
+    [SCHED_OUTCOME_TIMEOUT] = "timeout",
 };
 
 const char *sched_outcome_name(enum sched_outcome outcome)
