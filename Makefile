@@ -25,7 +25,7 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
+DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))
@@ -38,7 +38,8 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism layers clean help
+.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism layers fuzz \
+        clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -55,6 +56,7 @@ help:
 	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make layers       check that includes point down the layers (tests/layers.sh)"
+	@echo "make fuzz         each parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
 
@@ -168,6 +170,23 @@ coverage:
 	    $(COVERAGE_BUILD)/detsim $(COVERAGE_BUILD)/tests
 	sh reports/coverage.sh $(COVERAGE_BUILD) reports/out/coverage
 
+# A libFuzzer target per parser of user input (tests/fuzz/): clang with ASan and
+# UBSan, every library object instrumented for coverage. Each target runs
+# FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/, from the docs' examples);
+# what it finds, and the corpus it grows, stay in build/fuzz/. Any finding fails.
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build/fuzz
+FUZZ_TARGETS := repro set fault strategy seeds results
+FUZZ_CFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+$(BUILD)/fuzz_%: $(LIB_OBJECTS) $(BUILD)/obj/tests/fuzz/fuzz_%.o
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDFLAGS) $(LDLIBS)
+fuzz:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	    EXTRA_CFLAGS="$(FUZZ_CFLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # Includes point down: util <- faults <- model <- sim <- scenarios, reports <- cli.
 layers:
 	sh tests/layers.sh
@@ -179,4 +198,4 @@ clean:
 	rm -rf build reports/out
 
 -include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/cli/main.d $(EXTRA_OBJECTS:.o=.d) \
-    $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d
+    $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d $(wildcard $(BUILD)/obj/tests/fuzz/*.d)
