@@ -39,7 +39,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 RUN_SEED := 0
 
 .PHONY: all deps run test stress catalog bench asan memcheck coverage determinism layers fuzz \
-        clean help
+        faultinject clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -57,6 +57,8 @@ help:
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make layers       check that includes point down the layers (tests/layers.sh)"
 	@echo "make fuzz         each parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS"
+	@echo "make faultinject  sweep, merge, replay, shrink with write, fsync, rename, fork and"
+	@echo "                  malloc failing (tests/fault_inject.sh)"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
 
@@ -186,6 +188,14 @@ fuzz:
 	    EXTRA_CFLAGS="$(FUZZ_CFLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# detsim under faults of its own system calls: the Nth write, fsync, rename, fork
+# or malloc fails (an LD_PRELOAD library), and stdio's writes past file size limits
+# and to /dev/full (tests/fault_inject.sh).
+$(BUILD)/fault_preload.so: tests/fault_preload.c
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -Werror $< -o $@ -ldl
+faultinject: $(BUILD)/detsim $(BUILD)/fault_preload.so
+	sh tests/fault_inject.sh $(BUILD)/detsim $(BUILD)/fault_preload.so $(BUILD)/faultinject
 
 # Includes point down: util <- faults <- model <- sim <- scenarios, reports <- cli.
 layers:
