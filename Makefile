@@ -106,9 +106,12 @@ run: deps
 # The examples of README.md and docs/*.md are checked first, so the output ends with
 # Criterion's line.
 DOC_FILES := README.md $(sort $(wildcard docs/*.md))
-test: $(BUILD)/tests $(BUILD)/detsim
+# The library that fails detsim's own system calls (tests/fault_preload.c), for the
+# suites that need it; a sanitizer's runtime must come first, so not under one.
+PRELOAD := $(if $(findstring sanitize,$(EXTRA_CFLAGS)),,$(BUILD)/fault_preload.so)
+test: $(BUILD)/tests $(BUILD)/detsim $(BUILD)/fault_preload.so
 	sh tests/readme_check.sh $(BUILD)/detsim $(DOC_FILES)
-	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests $(TEST_FLAGS)
+	DETSIM_BIN=$(BUILD)/detsim DETSIM_PRELOAD=$(PRELOAD) $(BUILD)/tests $(TEST_FLAGS)
 
 # The stress tier: every fixed variant of the catalog over 10,000 seeds instead of 500
 # (tests/test_catalog.c reads DETSIM_STRESS). CI does not run it.

@@ -365,7 +365,8 @@ static void fill_header(const struct sweep_run *s, const struct plan *plan,
     char reason[256], value[48];
     snprintf(h->scenario, sizeof h->scenario, "%s", o->name);
     run_format_strategy(&s->run.strategy, h->strategy);
-    snprintf(h->expect, sizeof h->expect, "%s", s->expect_given ? sched_outcome_name(s->expect) : "");
+    snprintf(h->expect, sizeof h->expect, "%s",
+             s->expect_given ? sched_outcome_name(s->expect) : "");
     struct config set = *defaults;
     for (uint32_t i = 0; i < plan->scalar_count; i++)
         config_assign(&set, plan->scalar_sets[i], reason, sizeof reason); /* checked */

@@ -3,7 +3,7 @@
  *
  * DETSIM_FAIL=CALL:N makes the Nth call to CALL fail as the system would: write
  * (ENOSPC), fsync (EIO), rename (EIO), fork (EAGAIN) or malloc (ENOMEM; calloc and
- * realloc count as malloc). Calls are counted per process; a forked child starts
+ * realloc count as malloc); CALL:N+ makes every call from the Nth on fail. Calls are counted per process; a forked child starts
  * from its parent's count. DETSIM_FAIL_COUNT=FILE appends "CALL COUNT" for each CALL
  * to FILE when the process exits normally, so that a driver knows how many calls
  * there are to fail. Deterministic: no randomness, no clock.
@@ -28,6 +28,7 @@ static const int call_errors[CALL_COUNT] = {ENOSPC, EIO, EIO, EAGAIN, ENOMEM};
 static unsigned long counts[CALL_COUNT];
 static int failing = -1;       /* the call to fail, -1: none */
 static unsigned long fail_at;  /* its number */
+static int fail_after;         /* and every one after it */
 static int configured;
 
 /* glibc's own allocator, under our malloc. */
@@ -44,8 +45,10 @@ static void configure(void)
     for (int c = 0; c < CALL_COUNT; c++) {
         size_t length = strlen(call_names[c]);
         if (strncmp(spec, call_names[c], length) == 0 && spec[length] == ':') {
+            char *end;
             failing = c;
-            fail_at = strtoul(spec + length + 1, NULL, 10);
+            fail_at = strtoul(spec + length + 1, &end, 10);
+            fail_after = *end == '+';
         }
     }
 }
@@ -55,7 +58,8 @@ static int fails(enum call c)
 {
     if (!configured)
         configure();
-    if (++counts[c] != fail_at || (int)c != failing)
+    ++counts[c];
+    if ((int)c != failing || counts[c] < fail_at || (counts[c] > fail_at && !fail_after))
         return 0;
     errno = call_errors[c];
     return 1;

@@ -254,7 +254,8 @@ Test(harden, devices_fifos_and_symlinks_are_written_not_replaced, .timeout = 60)
     /* a FIFO: written in place, read by cat, and still a FIFO */
     struct cli_result *r = shell("mkfifo fifo && { timeout 20 cat fifo > from-fifo.txt & } && "
                                  "$DETSIM run lock-order --seed 4 --trace fifo --quiet; "
-                                 "wait; test -p fifo && echo fifo; grep -c mutex_lock from-fifo.txt");
+                                 "wait; test -p fifo && echo fifo; "
+                                 "grep -c mutex_lock from-fifo.txt");
     cr_assert(strstr(r->out, "fifo\n4\n"), "the FIFO stays one and carries the trace: %s %s",
               r->out, r->err);
     /* a symlink: followed, so the link stays and its target gets the repro */
@@ -348,7 +349,8 @@ Test(harden, resume_skips_what_is_done_in_linear_time, .timeout = 120)
     struct cli_result *r = shell(
         "$DETSIM sweep lock-order --count 1 --json h.jsonl --quiet > /dev/null; "
         "head -1 h.jsonl > big.jsonl && awk 'BEGIN { for (i = 0; i < 200000; i++) "
-        "printf \"{\\\"scenario\\\":\\\"lock-order\\\",\\\"seed\\\":%%d,\\\"outcome\\\":\\\"pass\\\","
+        "printf \"{\\\"scenario\\\":\\\"lock-order\\\",\\\"seed\\\":%%d,"
+        "\\\"outcome\\\":\\\"pass\\\","
         "\\\"expected\\\":true,\\\"steps\\\":1,\\\"vtime_ns\\\":1,\\\"hash\\\":\\\"0x1\\\","
         "\\\"signature\\\":\\\"0x2\\\",\\\"signature_text\\\":\\\"\\\",\\\"replay\\\":\\\"x\\\","
         "\\\"fired\\\":{}}\\n\", i }' >> big.jsonl && "
@@ -542,13 +544,18 @@ Test(harden, a_leaking_scenario_does_not_grow_a_worker_without_bound, .timeout =
 
 Test(harden, an_unwritable_repro_directory_is_one_line_with_the_real_errno, .timeout = 60)
 {
-    struct cli_result *r = shell("mkdir -p reports && rm -rf reports/out && touch reports/out && "
-                                 "$DETSIM sweep lock-order --count 200 --jobs 2 --quiet; "
-                                 "s=$?; rm -f reports/out; exit $s");
-    cr_assert_eq(r->status, 3, "a write that failed is exit 3: %s", r->err);
-    cr_assert_eq(r->err_lines, 1, "one line, not one per failing seed: %s", r->err);
-    cr_assert(strstr(r->err, "cannot write repro files in reports/out/repro: Not a directory"),
-              "%s", r->err);
+    const char *reports[] = {"", "--report"}; /* the page's error was its own line too */
+    for (int i = 0; i < 2; i++) {
+        struct cli_result *r = shell("mkdir -p reports && rm -rf reports/out && touch "
+                                     "reports/out && $DETSIM sweep lock-order --count 200 "
+                                     "--jobs 2 --quiet %s; s=$?; rm -f reports/out; exit $s",
+                                     reports[i]);
+        cr_assert_eq(r->status, 3, "%s: a write that failed is exit 3: %s", reports[i], r->err);
+        cr_assert_eq(r->err_lines, 1, "%s: one line, not one per failing seed: %s", reports[i],
+                     r->err);
+        cr_assert(strstr(r->err, "cannot write repro files in reports/out/repro: Not a "
+                                 "directory"), "%s: %s", reports[i], r->err);
+    }
 }
 
 Test(harden, a_bad_junit_path_is_found_before_anything_runs)
@@ -567,7 +574,8 @@ Test(harden, replay_says_what_it_could_not_read_and_how_many_choices_it_used)
     cr_assert(strstr(r->err, "cannot read repro file 'somedir': Is a directory"), "%s", r->err);
     r = shell("$DETSIM run lock-order --seed 0 --expect hang-deadlock --save-repro lo.repro "
               "--quiet > /dev/null && awk 'BEGIN { for (i = 0; i < 10000; i++) { printf "
-              "\"choices =\"; for (j = 0; j < 10; j++) printf \" s2:1\"; print \"\" } }' >> lo.repro && "
+              "\"choices =\"; for (j = 0; j < 10; j++) printf \" s2:1\"; print \"\" } }' "
+              ">> lo.repro && "
               "$DETSIM replay lo.repro --quiet");
     cr_assert(strstr(r->out, "; 12 of 100012 recorded choices fed back"), "%s %s", r->out, r->err);
 }
@@ -594,4 +602,74 @@ Test(harden, scenario_names_are_unique)
         cr_assert_str_neq(scenario_name(list[i - 1], a), scenario_name(list[i], b),
                           "scenario %s is registered twice", a);
     }
+}
+
+/* ---- found while splitting the sweep ------------------------------------------------ */
+
+/* Resuming another scenario's results read the records it had just freed. */
+Test(harden, resuming_another_scenarios_results_is_refused_not_a_crash, .timeout = 60)
+{
+    struct cli_result *r = shell("$DETSIM sweep lock-order --count 5 --json lo.jsonl --quiet "
+                                 "> /dev/null; $DETSIM sweep ping-pong --count 5 --json "
+                                 "lo.jsonl --resume --quiet");
+    expect_no_crash(r, "sweep ping-pong --resume of lock-order results");
+    cr_assert_eq(r->status, 2, "%s %s", r->out, r->err);
+    cr_assert(strstr(r->err, "cannot resume 'lo.jsonl': scenario lock-order in lo.jsonl, "
+                             "ping-pong in this sweep"), "%s", r->err);
+}
+
+/* A run that crashes whatever N is ended the fail-nth loop never: a crash counted as
+ * reaching N. Now it counts only when a fault fired first. */
+Test(harden, the_fail_nth_loop_ends_when_every_run_crashes, .timeout = 60)
+{
+    static struct in_process r;
+    const char *args[] = {"test-c-null", "--fail-nth", "model/heap/alloc", NULL};
+    run_in_process(&r, cli_sweep, args);
+    cr_assert_eq(r.status, 0, "%d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "  N=1     crash          CRASH: the scenario's C code died of "
+                            "signal # (Segmentation fault) at step #, in pid #, before any "
+                            "fault fired: not reached; done"), "%s", r.out);
+}
+
+/* Under the preload of tests/fault_preload.c (make test passes it; not under a
+ * sanitizer, whose runtime must come first). */
+static const char *preload(void)
+{
+    static char absolute[4096];
+    const char *path = getenv("DETSIM_PRELOAD");
+    if (!path || !path[0])
+        cr_skip_test("no DETSIM_PRELOAD (a sanitizer build)");
+    char cwd[2048] = "";
+    if (path[0] != '/')
+        cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    snprintf(absolute, sizeof absolute, "%s%s%s", cwd, cwd[0] ? "/" : "", path);
+    return absolute;
+}
+
+/* A refused fork said "internal error: out of memory" and ran nothing; the pool now
+ * names the error, goes on with the workers it has, and when none can start stops
+ * without touching a worker it already reaped. */
+Test(harden, a_refused_fork_is_named_and_the_pool_goes_on_without_it, .timeout = 120)
+{
+    const char *lib = preload();
+    struct cli_result *r = shell("$DETSIM sweep lock-order --count 100 --jobs 2 --quiet "
+                                 "> plain.txt; LD_PRELOAD=%s DETSIM_FAIL=fork:2 $DETSIM sweep "
+                                 "lock-order --count 100 --jobs 2 --quiet | cmp - plain.txt && "
+                                 "echo same", lib);
+    cr_assert_str_eq(r->out, "same\n", "one worker fewer, the same result: %s %s", r->out,
+                     r->err);
+    r = shell("LD_PRELOAD=%s DETSIM_FAIL=fork:1+ $DETSIM sweep lock-order --count 100 "
+              "--jobs 2 --quiet", lib);
+    cr_assert_eq(r->status, 3, "no worker at all: %s %s", r->out, r->err);
+    cr_assert(strstr(r->err, "cannot start a worker process: Resource temporarily "
+                             "unavailable"), "%s", r->err);
+    /* a replacement that cannot start, after a seed timed out */
+    r = shell("LD_PRELOAD=%s DETSIM_FAIL=fork:2+ $DETSIM sweep ping-pong --count 4 --jobs 1 "
+              "--set rounds=100000000 --set max_steps=100000000000 --time-limit 1 "
+              "--json t.jsonl --quiet; echo status $?; tail -n +2 t.jsonl | grep -c timeout",
+              lib);
+    cr_assert(strstr(r->out, "  timeout        1\n"), "the seed that ran: %s", r->out);
+    cr_assert(strstr(r->out, "status 3\n1\n"), "%s %s", r->out, r->err);
+    cr_assert(strstr(r->err, "cannot start a worker process: Resource temporarily "
+                             "unavailable"), "%s", r->err);
 }
