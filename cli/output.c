@@ -103,8 +103,9 @@ static int commit_output(struct output_file *f, const char *what, int written, i
 {
     if (written == 0 || !f->stream)
         return output_close(f, what, keep);
+    int to_stdout = f->stream == stdout;
     output_close(f, what, 0);
-    if (f->stream == NULL && f->path && strcmp(f->path, "-") == 0)
+    if (to_stdout)
         fprintf(stderr, "detsim: cannot write %s to standard output: %s\n", what,
                 strerror(-written));
     else

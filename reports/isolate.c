@@ -167,6 +167,7 @@ static int read_all(int fd, void *data, size_t bytes, double deadline)
  * -ENOMEM when the report or the choices cannot be held. */
 static int receive(int fd, double deadline, struct message *m, struct run_result *result)
 {
+    ASSERT(result->report.data == NULL && result->choices == NULL);
     int rc = read_all(fd, m, sizeof *m, deadline);
     if (rc != 0)
         return rc;
@@ -235,6 +236,7 @@ int isolate_run(const struct run_options *options, double time_limit_s, isolate_
                 void *context, struct run_result *result, int status[ISOLATE_STATUS_MAX],
                 struct isolate_loss *loss)
 {
+    ASSERT(options->scenario && time_limit_s >= 0);
     *result = (struct run_result){0};
     *loss = (struct isolate_loss){ISOLATE_NONE, 0, 0, 0, 0, 0};
     struct progress *page = mmap(NULL, sizeof *page, PROT_READ | PROT_WRITE,

@@ -127,6 +127,8 @@ static int copy_cases(FILE *cases, FILE *out)
 int junit_finish(struct junit *j, const char (*labels)[SWEEP_LABEL_BYTES],
                  const char *const *declared, const int *held, long configs)
 {
+    ASSERT(j->report.stream && j->cases);
+    ASSERT(!declared || (held && configs >= 1));
     FILE *out = j->report.stream;
     long verdicts = declared ? configs : 0, failures = j->failures;
     for (long c = 0; c < verdicts; c++)

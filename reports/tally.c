@@ -108,6 +108,7 @@ static int add_to_group(struct tally *t, const struct sweep_record *r, long c, i
 
 int tally_add(struct tally *t, const struct sweep_record *r, int want_repro)
 {
+    ASSERT(t->header != NULL);
     long c = tally_config_of(t, r->config);
     if (c < 0)
         return -EINVAL;
@@ -126,6 +127,7 @@ int tally_add(struct tally *t, const struct sweep_record *r, int want_repro)
     t->outcomes[o]++;
     t->count++;
     t->unexpected += !r->expected;
+    ASSERT(config->seeds <= t->count && t->unexpected <= t->count);
     return 0;
 }
 

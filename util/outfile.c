@@ -60,6 +60,7 @@ static int open_temporary(struct outfile *f)
 
 int outfile_open(struct outfile *f, const char *path)
 {
+    ASSERT(path && path[0]);
     f->stream = NULL;
     f->tmp_path[0] = '\0';
     int rc = follow_links(path, f->path);
