@@ -94,7 +94,7 @@ struct message {
     uint64_t choice_count;
 };
 
-static int write_all(int fd, const void *data, size_t bytes)
+int isolate_write_all(int fd, const void *data, size_t bytes)
 {
     for (const char *p = data; bytes > 0;) {
         ssize_t n = write(fd, p, bytes);
@@ -120,13 +120,14 @@ static _Noreturn void child_main(const struct run_options *options, isolate_work
     m.rc = work ? work(context, &run, &m.result, m.status) : run_scenario(&run, &m.result);
     m.report_bytes = m.result.report.length;
     m.choice_count = m.result.choices ? m.result.choice_count : 0;
-    int failed = write_all(fd, &m, sizeof m) != 0 ||
-                 write_all(fd, text_str(&m.result.report), m.report_bytes) != 0 ||
-                 write_all(fd, m.result.choices, m.choice_count * sizeof *m.result.choices) != 0;
+    int failed =
+        isolate_write_all(fd, &m, sizeof m) != 0 ||
+        isolate_write_all(fd, text_str(&m.result.report), m.report_bytes) != 0 ||
+        isolate_write_all(fd, m.result.choices, m.choice_count * sizeof *m.result.choices) != 0;
     _exit(failed ? CHILD_SEND_FAILED : 0);
 }
 
-static double now_seconds(void)
+double isolate_wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -140,7 +141,7 @@ static int read_all(int fd, void *data, size_t bytes, double deadline)
     for (char *p = data; bytes > 0;) {
         if (caught)
             return -EINTR;
-        double left = deadline ? deadline - now_seconds() : 0.2;
+        double left = deadline ? deadline - isolate_wall_seconds() : 0.2;
         if (left <= 0)
             return -ETIMEDOUT;
         struct pollfd waiting = {fd, POLLIN, 0};
@@ -261,9 +262,8 @@ int isolate_run(const struct run_options *options, double time_limit_s, isolate_
     int fork_errno = errno;
     close(fds[1]);
     static struct message m;
-    int rc = pid < 0 ? -fork_errno
-                     : receive(fds[0], time_limit_s > 0 ? now_seconds() + time_limit_s : 0, &m,
-                               result);
+    double deadline = time_limit_s > 0 ? isolate_wall_seconds() + time_limit_s : 0;
+    int rc = pid < 0 ? -fork_errno : receive(fds[0], deadline, &m, result);
     int late = rc == -ETIMEDOUT;
     if (pid > 0 && (late || rc == -EINTR || rc == -ENOMEM))
         kill(pid, SIGKILL);

@@ -55,6 +55,13 @@ int isolate_run(const struct run_options *options, double time_limit_s, isolate_
                 void *context, struct run_result *result, int status[ISOLATE_STATUS_MAX],
                 struct isolate_loss *loss);
 
+/* Writes all of data to fd, through short writes and EINTR (async-signal-safe).
+ * Returns 0, or -1 with errno set. */
+int isolate_write_all(int fd, const void *data, size_t bytes);
+
+/* Monotonic wall-clock seconds, for limits only: it never reaches a run. */
+double isolate_wall_seconds(void);
+
 /* From now on SIGINT and SIGTERM set a flag instead of ending the process (poll and
  * waits return early); children set up by isolate_child_setup ignore them. */
 void isolate_catch_signals(void);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "reports/isolate.h"
@@ -49,13 +48,6 @@ struct pool_state {
     long failing;
 };
 
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- the worker ------------------------------------------------------------------ */
 
 /* The worker's unsent results, and what its alarm needs: static, so that the
@@ -66,33 +58,19 @@ static size_t batch_pending;
 static long batch_index;
 static int batch_fd;
 
-static int send_all(int fd, const void *data, size_t bytes)
-{
-    for (const char *p = data; bytes > 0;) {
-        ssize_t n = write(fd, p, bytes);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        bytes -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The seed ran past its limit: what is done, then the seed, then a clean exit. */
 static void on_alarm(int signal_number)
 {
     (void)signal_number;
     batch[batch_pending].index = batch_index;
     batch[batch_pending].lost = 1;
-    send_all(batch_fd, batch, (batch_pending + 1) * sizeof batch[0]);
+    isolate_write_all(batch_fd, batch, (batch_pending + 1) * sizeof batch[0]);
     _exit(WORKER_EXIT_DONE);
 }
 
 static void send_batch(void)
 {
-    if (batch_pending && send_all(batch_fd, batch, batch_pending * sizeof batch[0]) != 0)
+    if (batch_pending && isolate_write_all(batch_fd, batch, batch_pending * sizeof batch[0]) != 0)
         _exit(WORKER_EXIT_HARNESS);
     batch_pending = 0;
 }
@@ -121,7 +99,7 @@ static _Noreturn void worker_main(const struct pool_state *p, long first, int fd
     batch_fd = fd;
     batch_pending = 0;
     long baseline_kb = 0;
-    double flushed = wall_seconds();
+    double flushed = isolate_wall_seconds();
     for (long i = first; i < pool->count; i += p->stride) {
         uint64_t seed;
         if (!pool->seed_at(pool->context, i, &seed))
@@ -139,9 +117,9 @@ static _Noreturn void worker_main(const struct pool_state *p, long first, int fd
         batch_pending++;
         int recycle = grown(&baseline_kb);
         if (careful || recycle || batch_pending == WORKER_BATCH ||
-            wall_seconds() - flushed >= WORKER_FLUSH_S) {
+            isolate_wall_seconds() - flushed >= WORKER_FLUSH_S) {
             send_batch();
-            flushed = wall_seconds();
+            flushed = isolate_wall_seconds();
         }
         if (recycle)
             _exit(WORKER_EXIT_DONE); /* a fresh worker takes the rest of the share */
@@ -186,7 +164,7 @@ static int start_worker(struct pool_state *p, struct worker *w, int careful)
     }
     w->pid = pid;
     w->fd = pipe_fds[0];
-    w->reported = wall_seconds();
+    w->reported = isolate_wall_seconds();
     w->careful = careful;
     w->buffered = 0;
     p->running++;
@@ -222,7 +200,7 @@ static int take_messages(struct pool_state *p, struct worker *w, size_t got)
         rc = settle(p, &w->inbox[k], w);
     w->buffered = bytes - whole * sizeof w->inbox[0];
     memmove(w->inbox, (char *)w->inbox + whole * sizeof w->inbox[0], w->buffered);
-    w->reported = wall_seconds();
+    w->reported = isolate_wall_seconds();
     if (p->pool->progress && whole)
         p->pool->progress(p->done, p->pool->todo, p->failing);
     return rc;
@@ -301,7 +279,7 @@ static int poll_workers(struct pool_state *p)
         }
     if (poll(p->fds, (nfds_t)n, 100) < 0 && errno != EINTR)
         return -errno;
-    double now = wall_seconds();
+    double now = isolate_wall_seconds();
     int rc = 0;
     for (long k = 0; k < n && rc == 0; k++) {
         struct worker *w = &p->workers[p->polled[k]];

@@ -4,17 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "reports/isolate.h"
 #include "reports/sweep.h"
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t signature_of(const struct run_result *r)
 {
@@ -40,7 +32,7 @@ static int smaller(const struct choice_record *a, size_t an, const struct choice
  * least. */
 static double time_left(const struct shrinker *s)
 {
-    double left = s->deadline - wall_seconds();
+    double left = s->deadline - isolate_wall_seconds();
     return left < 1 ? 1 : (double)(uint64_t)(left + 1);
 }
 
@@ -84,7 +76,7 @@ static int try_candidate(struct shrinker *s, const struct choice_record *choices
 
 static int out_of_time(const struct shrinker *s)
 {
-    return s->interrupted || s->failed || wall_seconds() > s->deadline;
+    return s->interrupted || s->failed || isolate_wall_seconds() > s->deadline;
 }
 
 void shrink_reduce(struct shrinker *s)
@@ -145,7 +137,7 @@ int shrink_start(struct shrinker *s, const struct repro *repro, uint64_t seconds
 {
     memset(s, 0, sizeof *s);
     s->run = repro->options;
-    s->deadline = wall_seconds() + (double)seconds;
+    s->deadline = isolate_wall_seconds() + (double)seconds;
     static const struct choice_record none[1];
     struct run_options first = s->run;
     if (repro->has_choices) {
