@@ -108,6 +108,27 @@ int isolate_write_all(int fd, const void *data, size_t bytes)
     return 0;
 }
 
+/* Sends choices[0..count) field by field through a zeroed buffer, so that no byte
+ * of a struct's padding (never written, so unknown) goes into the pipe. Returns 0 or
+ * -1. */
+static int send_choices(int fd, const struct choice_record *choices, size_t count)
+{
+    static struct choice_record chunk[1024];
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < 1024 ? count - done : 1024;
+        memset(chunk, 0, n * sizeof *chunk);
+        for (size_t i = 0; i < n; i++) {
+            chunk[i].range = choices[done + i].range;
+            chunk[i].value = choices[done + i].value;
+            chunk[i].kind = choices[done + i].kind;
+        }
+        if (isolate_write_all(fd, chunk, n * sizeof *chunk) != 0)
+            return -1;
+        done += n;
+    }
+    return 0;
+}
+
 /* In the child: runs, sends the result, exits. */
 static _Noreturn void child_main(const struct run_options *options, isolate_work work,
                                  void *context, int fd, struct progress *page)
@@ -120,10 +141,9 @@ static _Noreturn void child_main(const struct run_options *options, isolate_work
     m.rc = work ? work(context, &run, &m.result, m.status) : run_scenario(&run, &m.result);
     m.report_bytes = m.result.report.length;
     m.choice_count = m.result.choices ? m.result.choice_count : 0;
-    int failed =
-        isolate_write_all(fd, &m, sizeof m) != 0 ||
-        isolate_write_all(fd, text_str(&m.result.report), m.report_bytes) != 0 ||
-        isolate_write_all(fd, m.result.choices, m.choice_count * sizeof *m.result.choices) != 0;
+    int failed = isolate_write_all(fd, &m, sizeof m) != 0 ||
+                 isolate_write_all(fd, text_str(&m.result.report), m.report_bytes) != 0 ||
+                 send_choices(fd, m.result.choices, m.choice_count) != 0;
     _exit(failed ? CHILD_SEND_FAILED : 0);
 }
 
