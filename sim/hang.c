@@ -248,11 +248,13 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
     }
     if (ready) {
         text_printf(out, "\nRunnable tasks (still going when the budget ran out):\n");
-        for (uint32_t i = 0; i < s->ready_count; i++) {
-            if (s->ready[i]->daemon)
+        for (struct readyq_node *n = readyq_first(&s->ready); n; /* in arrival order */
+             n = readyq_next(&s->ready, n)) {
+            const struct task *t = sched_task_of(n);
+            if (t->daemon)
                 continue;
             text_printf(out, "  ");
-            write_task(s->ready[i], out);
+            write_task(t, out);
             text_printf(out, "\n");
         }
     }

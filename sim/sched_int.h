@@ -3,6 +3,7 @@
 #define DETSIM_SCHED_INT_H
 
 #include "coro.h"
+#include "readyq.h"
 #include "sched.h"
 
 enum task_state {
@@ -21,7 +22,7 @@ struct task {
     void (*fn)(void *);
     void *arg;
     int exit_status;
-    uint64_t pct_priority;
+    struct readyq_node ready;   /* its place in the ready queue; PCT's priority */
     /* while blocked */
     struct waitq *waiting_on;   /* NULL for a plain sleep */
     enum trace_op blocked_op;   /* the call it is blocked in */
@@ -56,9 +57,7 @@ struct sched {
     uint32_t live_count; /* not exited, daemons excepted */
     struct task *current;
 
-    struct task **ready; /* FIFO: oldest first */
-    uint32_t ready_count;
-    uint32_t ready_capacity;
+    struct readyq ready; /* in arrival order */
 
     struct timer *timers; /* binary min-heap on (deadline, sequence) */
     uint32_t timer_count;
@@ -120,6 +119,12 @@ void sched_interrupt(struct sched *s, uint32_t pid);
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
 
 struct task *sched_task(const struct sched *s, uint32_t pid);
+
+/* The task whose ready-queue node is node. */
+static inline struct task *sched_task_of(struct readyq_node *node)
+{
+    return (struct task *)(void *)((char *)node - offsetof(struct task, ready));
+}
 
 /* Registers a sys-layer object; returns its handle (>= 1) or 0 on no memory. */
 uint32_t sched_object_add(struct sched *s, void *object);
