@@ -459,15 +459,6 @@ static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
     return t->wake_reason;
 }
 
-void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum waitq_wake wake)
-{
-    struct sched *s = sched_active;
-    struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
-                            op, wake, object, arg, result};
-    trace_emit(s->trace, &e);
-}
-
 void sched_exit_current(int status)
 {
     struct sched *s = sched_active;

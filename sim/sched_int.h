@@ -98,8 +98,14 @@ enum waitq_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
 void sched_sleep_uninterruptible(uint64_t ns);
 
 /* Emits a trace event for the current task at the current step. */
-void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum waitq_wake wake);
+static inline void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
+                              enum waitq_wake wake)
+{
+    struct sched *s = sched_active;
+    struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
+                            op, wake, object, arg, result};
+    trace_emit(s->trace, &e);
+}
 
 /* Ends the current task for good. */
 void sched_exit_current(int status) __attribute__((noreturn));
