@@ -4,7 +4,7 @@
  * to the scheduler. The ready queue (readyq.h) keeps arrival order; strategies pick
  * an index into that order, or the top priority, and every index is drawn from the
  * choice stream (or fixed, for rr), so a recording of the stream replays the
- * schedule. */
+ * schedule. Task records live by pid in an idarray until their process is reaped. */
 #include "sched_int.h"
 
 #include "model/world.h"
@@ -76,6 +76,7 @@ int sched_create(struct sched **out, const struct sched_options *options,
         free(s);
         return -ENOMEM;
     }
+    idarray_init(&s->tasks, sizeof(struct task));
     s->options = *options;
     s->choices = choices;
     s->trace = trace;
@@ -92,11 +93,6 @@ int sched_create(struct sched **out, const struct sched_options *options,
     }
     *out = s;
     return 0;
-}
-
-struct task *sched_task(const struct sched *s, uint32_t pid)
-{
-    return pid >= 1 && pid <= s->task_count ? s->tasks[pid - 1] : NULL;
 }
 
 static const char *task_name(void *context, uint32_t pid)
@@ -242,7 +238,7 @@ static void timer_pop(struct sched *s)
 static int timer_live(const struct sched *s, const struct timer *timer)
 {
     const struct task *t = sched_task(s, timer->pid);
-    return t->state == TASK_BLOCKED && t->timer_token == timer->sequence;
+    return t && t->state == TASK_BLOCKED && t->timer_token == timer->sequence;
 }
 
 static void drop_stale_timers(struct sched *s)
@@ -311,9 +307,7 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
     ASSERT(fn != NULL);
     if (pid != s->task_count + 1)
         return -EINVAL; /* the process model hands out pids in order */
-    if (grow32(&s->tasks, &s->task_capacity, s->task_count, sizeof s->tasks[0]) != 0)
-        return -ENOMEM;
-    struct task *t = calloc(1, sizeof *t);
+    struct task *t = idarray_put(&s->tasks, pid);
     if (!t)
         return -ENOMEM;
     t->pid = pid;
@@ -323,10 +317,10 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
     t->fn = fn;
     t->arg = arg;
     if (coro_init(&t->coro, s->options.stack_bytes, task_entry, t) != 0) {
-        free(t);
+        idarray_release(&s->tasks, pid);
         return -ENOMEM;
     }
-    s->tasks[s->task_count++] = t;
+    s->task_count = pid;
     if (!t->daemon)
         s->live_count++;
     if (s->options.strategy.kind == SCHED_PCT) {
@@ -374,12 +368,23 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     t->state = TASK_EXITED;
     if (!t->daemon && !t->detached)
         s->live_count--;
-    /* Its stack is kept until the run ends: children may still point into it. */
+    /* Its stack is kept until it is reaped: children may still point into it. */
     struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, WAITQ_WAKE_NONE,
                             0, s->current ? s->current->pid : 0, status};
     trace_emit(s->trace, &e);
     if (s->hooks.on_exit)
         s->hooks.on_exit(pid, status);
+}
+
+void sched_reaped(struct sched *s, uint32_t pid)
+{
+    struct task *t = sched_task(s, pid);
+    if (!t)
+        return;
+    ASSERT(t->state == TASK_EXITED && t != s->current);
+    coro_release(&t->coro);
+    if (!t->mutexes_held)
+        idarray_release(&s->tasks, pid);
 }
 
 void sched_detach(struct sched *s, uint32_t pid)
@@ -612,13 +617,14 @@ void sched_destroy(struct sched *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->task_count; i++) {
-        coro_release(&s->tasks[i]->coro);
-        free(s->tasks[i]);
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        struct task *t = sched_task(s, pid);
+        if (t)
+            coro_release(&t->coro);
     }
     for (uint32_t i = 0; i < s->object_count; i++)
         free(s->objects[i]);
-    free(s->tasks);
+    idarray_free(&s->tasks);
     readyq_free(&s->ready);
     free(s->timers);
     free(s->objects);

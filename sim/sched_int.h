@@ -5,6 +5,7 @@
 #include "coro.h"
 #include "readyq.h"
 #include "sched.h"
+#include "util/idarray.h"
 
 enum task_state {
     TASK_READY,   /* in the ready queue */
@@ -36,6 +37,8 @@ struct task {
     enum waitq_wake wake_reason;
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
     uint8_t detached;           /* a background job: never keeps a run alive */
+    uint8_t cycle_color;        /* hang.c's search for a wait-for cycle */
+    uint32_t mutexes_held;      /* sys.c's: a holder that dies stays named in reports */
 };
 
 struct timer {
@@ -51,10 +54,9 @@ struct sched {
     struct world *world; /* the models the sys layer drives; set by run.c */
     struct coro main_coro; /* the scheduler's own (thread) stack */
 
-    struct task **tasks; /* by pid - 1 */
-    uint32_t task_count;
-    uint32_t task_capacity;
-    uint32_t live_count; /* not exited, daemons excepted */
+    struct idarray tasks; /* struct task by pid, until reaped (sched_reaped) */
+    uint32_t task_count;  /* pids handed out: the last one */
+    uint32_t live_count;  /* not exited, daemons excepted */
     struct task *current;
 
     struct readyq ready; /* in arrival order */
@@ -114,6 +116,11 @@ void sched_exit_current(int status) __attribute__((noreturn));
  * teardown runs through the on_exit hook. */
 void sched_kill(struct sched *s, uint32_t pid, int status);
 
+/* Process pid was reaped: its task's stack goes, and so does its record (sched_task
+ * answers NULL for pid from then on), unless it died holding a mutex, which hang
+ * reports still name it as holding. Nothing happens for a pid without a task. */
+void sched_reaped(struct sched *s, uint32_t pid);
+
 /* Makes task pid a background job: it no longer keeps the run alive (it is still
  * scheduled, signalled and reported like any other task). */
 void sched_detach(struct sched *s, uint32_t pid);
@@ -124,7 +131,12 @@ void sched_interrupt(struct sched *s, uint32_t pid);
 /* Ends the run with outcome and message, from inside a task; never returns. */
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
 
-struct task *sched_task(const struct sched *s, uint32_t pid);
+/* Task pid, or NULL when it was reaped or never spawned. */
+static inline struct task *sched_task(const struct sched *s, uint32_t pid)
+{
+    struct task *t = idarray_get(&s->tasks, pid);
+    return t && t->pid == pid ? t : NULL;
+}
 
 /* The task whose ready-queue node is node. */
 static inline struct task *sched_task_of(struct readyq_node *node)
