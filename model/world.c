@@ -639,17 +639,18 @@ static uint32_t audit_procs(const struct world *w, struct text *out)
 static uint32_t audit_heap(const struct world *w, struct text *out)
 {
     uint32_t leaks = 0;
-    for (uint32_t b = 0; b < w->heap.block_count; b++) {
-        const struct heap_block *block = &w->heap.blocks[b];
-        if (!block->live || b + 1 == w->heap.reserve_block)
+    for (uint64_t id = idarray_next(&w->heap.blocks, 1); id <= w->heap.block_count;
+         id = idarray_next(&w->heap.blocks, id + 1)) {
+        const struct heap_block *block = heap_block(&w->heap, (uint32_t)id);
+        if (!block || id == w->heap.reserve_block)
             continue;
         const struct proc *owner = proc_get(w, block->owner_pid);
         if (owner && owner->daemon && strcmp(block->tag, "proc") == 0)
             continue; /* init's own process struct */
         leaks++;
-        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
+        text_printf(out, "  heap block %" PRIu64 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
                          ", made at step %" PRIu64 "\n",
-                    b + 1, block->bytes, block->tag, block->owner_pid, block->step);
+                    id, block->bytes, block->tag, block->owner_pid, block->step);
     }
     return leaks;
 }

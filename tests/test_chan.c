@@ -178,13 +178,13 @@ Test(chan, large_message_is_charged_and_freed_on_receive)
     cr_assert_eq(heap_usage(&w.heap, APP), charged + 1000, "charged to the sender");
     uint32_t block = endpoint(0)->queue[endpoint(0)->queue_head].heap_block;
     cr_assert_neq(block, 0);
-    cr_assert_str_eq(w.heap.blocks[block - 1].tag, "msg");
+    cr_assert_str_eq(heap_block(&w.heap, block)->tag, "msg");
     check_world();
 
     struct chan_received got = recv_ok(APP, ends[0]);
     cr_assert_eq(got.bytes, 1000);
     cr_assert_eq(w.heap.used_bytes, used, "freed on receive");
-    cr_assert(!w.heap.blocks[block - 1].live);
+    cr_assert_null(heap_block(&w.heap, block), "freed: its record is gone");
     check_world();
 }
 
