@@ -206,6 +206,8 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
     for (uint32_t e = 0; e < 2; e++) {
         struct endpoint *ep = &ch->ends[e];
         struct message *queue = ep->queue;
+        world_waitq_retire(w, &ep->readers); /* the queues of the slot's last channel */
+        world_waitq_retire(w, &ep->writers);
         *ep = (struct endpoint){0};
         ep->queue = queue;
         char name[48];

@@ -28,6 +28,7 @@ int port_create(struct world *w, uint32_t pid)
     struct port *port = &w->ports[slot];
     struct port_event *events = port->events;
     uint32_t capacity = port->event_capacity;
+    world_waitq_retire(w, &port->waiters); /* the queue of the slot's last port */
     *port = (struct port){0};
     port->events = events; /* kept across uses of the slot; freed with the world */
     port->event_capacity = capacity;

@@ -175,6 +175,7 @@ static void reap(struct world *w, struct proc *p)
     }
     heap_free(&w->heap, p->heap_block);
     w->slot_by_pid[p->pid] = 0;
+    world_waitq_retire(w, &p->child_wait);
     struct handle *table = p->handles;
     *p = (struct proc){0};
     p->handles = table;

@@ -94,6 +94,7 @@ int world_create(struct world *w, const struct config *config)
     if (world_config_error(config, ignored, sizeof ignored) != 0)
         return -EINVAL;
     *w = (struct world){0};
+    idarray_init(&w->waitqs, sizeof(struct waitq *));
     w->config = config;
     w->max_procs = (uint32_t)config_get(config, "max_procs");
     w->max_handles = (uint32_t)config_get(config, "max_handles");
@@ -162,7 +163,7 @@ void world_destroy(struct world *w)
     free(w->procs);
     free(w->slot_by_pid);
     free(w->wakes);
-    free(w->waitqs);
+    idarray_free(&w->waitqs);
     heap_free_all(&w->heap);
     *w = (struct world){0};
 }
@@ -170,27 +171,31 @@ void world_destroy(struct world *w)
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name)
 {
     ASSERT(kind != NULL);
-    ASSERT(wq->count == 0); /* never re-made while tasks wait on it */
+    ASSERT(wq->count == 0 && (!wq->id || world_waitq(w, wq->id) != wq)); /* retired first */
     *wq = (struct waitq){0};
     wq->kind = kind;
     snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
-    if (w->waitq_count == w->waitq_capacity) {
-        uint64_t capacity = w->waitq_capacity ? w->waitq_capacity * 2 : 16;
-        struct waitq **grown = realloc(w->waitqs, capacity * sizeof *grown);
-        if (!grown) {
-            w->out_of_memory = 1;
-            return;
-        }
-        w->waitqs = grown;
-        w->waitq_capacity = capacity;
+    struct waitq **record = idarray_put(&w->waitqs, w->waitq_count + 1);
+    if (!record) {
+        w->out_of_memory = 1;
+        return;
     }
-    w->waitqs[w->waitq_count++] = wq;
-    wq->id = w->waitq_count;
+    *record = wq;
+    wq->id = ++w->waitq_count;
+}
+
+void world_waitq_retire(struct world *w, struct waitq *wq)
+{
+    ASSERT(wq->count == 0); /* nobody waits on an object made anew */
+    if (wq->id && world_waitq(w, wq->id) == wq)
+        idarray_release(&w->waitqs, wq->id);
+    wq->id = 0;
 }
 
 const struct waitq *world_waitq(const struct world *w, uint64_t id)
 {
-    return id >= 1 && id <= w->waitq_count ? w->waitqs[id - 1] : NULL;
+    struct waitq *const *record = idarray_get(&w->waitqs, id);
+    return record && *record && (*record)->id == id ? *record : NULL;
 }
 
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)

@@ -89,9 +89,8 @@ struct world {
     uint32_t wake_count;
     uint32_t wake_capacity;
     struct waitq *block_on; /* set with MODEL_WOULD_BLOCK */
-    struct waitq **waitqs;  /* every wait queue of the run, by id - 1, for names */
-    uint64_t waitq_count;
-    uint64_t waitq_capacity;
+    struct idarray waitqs;  /* struct waitq * by id, until retired: names for traces */
+    uint64_t waitq_count;   /* ids handed out: the last one */
 
     char console[CONSOLE_LINES_MAX][128]; /* the kernel console: the last lines */
     uint32_t console_repeats[CONSOLE_LINES_MAX];
@@ -148,14 +147,20 @@ void world_console(struct world *w, const char *line);
 /* Queues a wake-up of every waiter on queue. */
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason);
 
-/* Gives wq the next object id of the run, its kind (a string literal) and its name
- * (cut at 31 bytes), and records it so that world_waitq finds it by id. Ids count
- * up from 1 in creation order, the models' queues and the sys layer's mutexes and
- * semaphores alike: they enter the trace hash. When the record cannot grow, wq gets
- * id 0 and w->out_of_memory is set. */
+/* Gives wq (not recorded: new, or retired) the next object id of the run, its kind
+ * (a string literal) and its name (cut at 31 bytes), and records it so that
+ * world_waitq finds it by id. Ids count up from 1 in creation order, the models'
+ * queues and the sys layer's mutexes and semaphores alike: they enter the trace
+ * hash. When the record cannot grow, wq gets id 0 and w->out_of_memory is set. */
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name);
 
-/* The wait queue with object id id, or NULL. */
+/* Forgets wq's record, before the object that holds it is made anew (a table slot
+ * reused) or cleared (a process reaped): its id names nothing from then on. A queue
+ * with id 0 was never recorded; nothing happens. Until then, the queue of an object
+ * that died keeps its name, for the wake-ups and reports that follow the death. */
+void world_waitq_retire(struct world *w, struct waitq *wq);
+
+/* The wait queue with object id id, or NULL (never made, or retired). */
 const struct waitq *world_waitq(const struct world *w, uint64_t id);
 
 #endif

@@ -58,6 +58,33 @@ static const char *last_console_line(void)
 
 /* ---- creation ------------------------------------------------------------------------ */
 
+Test(chan, a_closed_channel_keeps_its_names_until_its_slot_is_reused)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t readers = endpoint(0)->readers.id;
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    cr_assert(!w.channels[0].live);
+    const struct waitq *wq = world_waitq(&w, readers);
+    cr_assert(wq && strcmp(wq->name, "channel 0 end A") == 0,
+              "the wake-ups of a teardown still name the queue");
+    create(APP, ends); /* slot 0 again */
+    cr_assert_null(world_waitq(&w, readers), "the slot's new channel retired the old names");
+    cr_assert_neq(endpoint(0)->readers.id, readers, "ids are never reused");
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    for (int i = 0; i < 5000; i++) {
+        create(APP, ends);
+        close_ok(APP, ends[0]);
+        close_ok(APP, ends[1]);
+    }
+    cr_assert_eq(w.waitqs.live, 2 + 4, "init's, APP's and slot 0's four: %llu",
+                 (unsigned long long)w.waitqs.live);
+    check_world();
+}
+
 Test(chan, create_fills_two_handles)
 {
     boot(NULL);
@@ -657,6 +684,7 @@ Test(chan, port_is_freed_with_its_last_handle)
     cr_assert_eq(w.ports_live, 0);
     cr_assert_eq(endpoint(1)->port, 0, "the endpoint is unbound");
     cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_CLOSE));
+    w.ports[0].waiters.count = 0; /* the wake carried out, as the scheduler would */
     cr_assert_eq(w.heap.used_bytes, used, "the port's heap is freed");
     check_world();
     send_ok(APP, ends[0], 1); /* no port to post to any more */
