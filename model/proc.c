@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "world.h"
@@ -15,25 +14,18 @@
 
 struct proc *proc_get(const struct world *w, uint32_t pid)
 {
-    if (pid == 0 || pid >= w->pid_capacity || !w->slot_by_pid[pid])
+    const uint32_t *at = idarray_get(&w->slot_by_pid, pid); /* gone once reaped */
+    if (pid == 0 || !at || !*at)
         return NULL;
-    return &w->procs[w->slot_by_pid[pid] - 1];
+    return &w->procs[*at - 1];
 }
 
 static int remember_pid(struct world *w, uint32_t pid, uint32_t slot)
 {
-    if (pid >= w->pid_capacity) {
-        uint32_t capacity = w->pid_capacity ? w->pid_capacity : 64;
-        while (capacity <= pid)
-            capacity *= 2;
-        uint32_t *grown = realloc(w->slot_by_pid, capacity * sizeof *grown);
-        if (!grown)
-            return -ENOMEM;
-        memset(grown + w->pid_capacity, 0, (capacity - w->pid_capacity) * sizeof *grown);
-        w->slot_by_pid = grown;
-        w->pid_capacity = capacity;
-    }
-    w->slot_by_pid[pid] = slot + 1;
+    uint32_t *at = idarray_put(&w->slot_by_pid, pid);
+    if (!at)
+        return -ENOMEM;
+    *at = slot + 1;
     return 0;
 }
 
@@ -174,7 +166,7 @@ static void reap(struct world *w, struct proc *p)
         p->kept_handles = 0;
     }
     heap_free(&w->heap, p->heap_block);
-    w->slot_by_pid[p->pid] = 0;
+    idarray_release(&w->slot_by_pid, p->pid);
     world_waitq_retire(w, &p->child_wait);
     struct handle *table = p->handles;
     *p = (struct proc){0};

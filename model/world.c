@@ -95,6 +95,7 @@ int world_create(struct world *w, const struct config *config)
         return -EINVAL;
     *w = (struct world){0};
     idarray_init(&w->waitqs, sizeof(struct waitq *));
+    idarray_init(&w->slot_by_pid, sizeof(uint32_t));
     w->config = config;
     w->max_procs = (uint32_t)config_get(config, "max_procs");
     w->max_handles = (uint32_t)config_get(config, "max_handles");
@@ -161,7 +162,7 @@ void world_destroy(struct world *w)
             free(w->ports[p].events);
     free(w->ports);
     free(w->procs);
-    free(w->slot_by_pid);
+    idarray_free(&w->slot_by_pid);
     free(w->wakes);
     idarray_free(&w->waitqs);
     heap_free_all(&w->heap);
@@ -472,7 +473,8 @@ static int check_proc(const struct world *w, uint32_t slot, struct text *out)
                     proc->pid, handles);
         broken = 1;
     }
-    if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != slot + 1) {
+    const uint32_t *at = idarray_get(&w->slot_by_pid, proc->pid);
+    if (!at || *at != slot + 1) {
         text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
         broken = 1;
     }

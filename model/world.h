@@ -22,6 +22,7 @@
 #include "model/uapi.h"
 #include "model/waitq.h"
 #include "util/config.h"
+#include "util/idarray.h"
 #include "util/text.h"
 
 #define CONSOLE_LINES_MAX 16
@@ -71,8 +72,7 @@ struct world {
     uint32_t procs_live; /* slots in use, zombies included */
     uint32_t max_handles;
     uint64_t proc_bytes;
-    uint32_t *slot_by_pid; /* pid -> slot + 1, 0 when gone */
-    uint32_t pid_capacity;
+    struct idarray slot_by_pid; /* uint32_t slot + 1 by pid, until reaped */
     uint32_t next_pid;
     uint32_t next_group;
 

@@ -291,6 +291,10 @@ Test(proc, a_reaped_process_leaves_no_record_behind)
     cr_assert_eq(w.waitqs.live, 2, "%llu wait-queue records", (unsigned long long)w.waitqs.live);
     cr_assert_eq(w.heap.blocks.live, 2, "%llu heap block records",
                  (unsigned long long)w.heap.blocks.live);
+    cr_assert_eq(w.slot_by_pid.live, 2, "%llu pid records", (unsigned long long)w.slot_by_pid.live);
+    cr_assert_null(proc_get(&w, CHILD), "a reaped pid is gone, and stays gone");
+    cr_assert_null(proc_get(&w, child + 1), "a pid never handed out is not found");
+    cr_assert_not_null(proc_get(&w, APP));
     check_world();
 }
 
