@@ -85,7 +85,7 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
     p->pid = pid;
     p->parent = parent;
     p->group = group ? group : from ? from->group : 0;
-    snprintf(p->name, sizeof p->name, "%s", name ? name : "proc");
+    text_copy(p->name, sizeof p->name, name ? name : "proc");
     p->heap_block = (uint32_t)block;
     p->created_step = w->step;
     char queue_name[32];

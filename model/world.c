@@ -175,7 +175,7 @@ void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const
     ASSERT(wq->count == 0 && (!wq->id || world_waitq(w, wq->id) != wq)); /* retired first */
     *wq = (struct waitq){0};
     wq->kind = kind;
-    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
+    text_copy(wq->name, sizeof wq->name, name);
     struct waitq **record = idarray_put(&w->waitqs, w->waitq_count + 1);
     if (!record) {
         w->out_of_memory = 1;

@@ -313,7 +313,7 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
     t->pid = pid;
     t->parent_pid = parent;
     t->daemon = (uint8_t)(daemon != 0);
-    snprintf(t->name, sizeof t->name, "%s", name ? name : "task");
+    text_copy(t->name, sizeof t->name, name ? name : "task");
     t->fn = fn;
     t->arg = arg;
     if (coro_init(&t->coro, s->options.stack_bytes, task_entry, t) != 0) {
