@@ -46,6 +46,12 @@ static void handle_put(struct world *w, const struct handle *h)
         chan_ref_put(w, h->object, h->kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE);
 }
 
+/* The name of a process's child queue, made when a trace or report asks. */
+static void children_name(const struct waitq *wq, char *name)
+{
+    snprintf(name, WAITQ_NAME_BYTES, "children of pid %" PRIu64, wq->owner_id);
+}
+
 int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spawn_mode mode,
                const uint32_t *handles, uint32_t count, uint32_t group)
 {
@@ -88,9 +94,8 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
     text_copy(p->name, sizeof p->name, name ? name : "proc");
     p->heap_block = (uint32_t)block;
     p->created_step = w->step;
-    char queue_name[32];
-    snprintf(queue_name, sizeof queue_name, "children of pid %" PRIu32, pid);
-    world_waitq_init(w, &p->child_wait, "task", queue_name);
+    world_waitq_init(w, &p->child_wait, "task", NULL);
+    p->child_wait.name_of = children_name;
     p->child_wait.owner = w;
     p->child_wait.owner_id = pid;
     p->child_wait.holders = proc_children_holders;

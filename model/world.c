@@ -193,6 +193,14 @@ void world_waitq_retire(struct world *w, struct waitq *wq)
     wq->id = 0;
 }
 
+const char *world_waitq_name(const struct waitq *wq, char *buf)
+{
+    if (!wq->name_of)
+        return wq->name;
+    wq->name_of(wq, buf);
+    return buf;
+}
+
 const struct waitq *world_waitq(const struct world *w, uint64_t id)
 {
     struct waitq *const *record = idarray_get(&w->waitqs, id);

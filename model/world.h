@@ -160,6 +160,10 @@ void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const
  * that died keeps its name, for the wake-ups and reports that follow the death. */
 void world_waitq_retire(struct world *w, struct waitq *wq);
 
+/* wq's name: its name field, or the name made on demand into buf
+ * (WAITQ_NAME_BYTES). */
+const char *world_waitq_name(const struct waitq *wq, char *buf);
+
 /* The wait queue with object id id, or NULL (never made, or retired). */
 const struct waitq *world_waitq(const struct world *w, uint64_t id);
 

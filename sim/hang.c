@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/world.h"
 #include "sched_int.h"
 #include "util/assert.h"
 
@@ -29,13 +30,14 @@ static void write_task(const struct task *t, struct text *out)
 
 static void write_object(const struct waitq *wq, struct text *out)
 {
-    size_t kind_length = strlen(wq->kind);
+    char buf[WAITQ_NAME_BYTES];
+    const char *name = world_waitq_name(wq, buf);
     if (strcmp(wq->kind, "task") == 0)
         text_printf(out, "a child's exit");
-    else if (strncmp(wq->name, wq->kind, kind_length) == 0)
-        text_printf(out, "%s", wq->name); /* "channel 0 end A" names itself */
+    else if (strncmp(name, wq->kind, strlen(wq->kind)) == 0)
+        text_printf(out, "%s", name); /* "channel 0 end A" names itself */
     else
-        text_printf(out, "%s \"%s\"", wq->kind, wq->name);
+        text_printf(out, "%s \"%s\"", wq->kind, name);
 }
 
 static uint32_t holders_of(const struct task *t, uint32_t pids[HOLDERS_MAX],

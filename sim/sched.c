@@ -107,7 +107,9 @@ static const char *object_name(void *context, uint64_t id)
     const struct waitq *wq = s->world ? world_waitq(s->world, id) : NULL;
     if (!wq)
         return NULL;
-    snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind, wq->name);
+    char name[WAITQ_NAME_BYTES];
+    snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind,
+             world_waitq_name(wq, name));
     return s->name_buffer;
 }
 

@@ -277,6 +277,9 @@ Test(proc, a_reaped_process_leaves_no_record_behind)
     uint32_t child = spawn(APP, SPAWN_FORK);
     uint64_t queue = proc_get(&w, child)->child_wait.id;
     cr_assert_eq(world_waitq(&w, queue), &proc_get(&w, child)->child_wait);
+    char name[WAITQ_NAME_BYTES];
+    cr_assert_str_eq(world_waitq_name(world_waitq(&w, queue), name), "children of pid 3",
+                     "named when asked");
     proc_exit(&w, child, 0);
     cr_assert_not_null(world_waitq(&w, queue), "a zombie's queue keeps its name");
     int status;
