@@ -16,16 +16,53 @@ static inline uint64_t max64(uint64_t a, uint64_t b)
     return a > b ? a : b;
 }
 
-/* Adds delta (1, or -1 as (uint32_t)-1) to the count of slot's leaf and of every node
- * above it, and sets their tops again: what the queue keeps of them. */
+#define WORD_SLOTS 64
+
+/* The tasks among a word's 64 slots. */
+static inline uint32_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* The position of the k-th set bit of word (k < its bits set): halves, quarters and
+ * bytes skipped by their counts, then at most seven bits cleared. */
+static uint32_t select_bit(uint64_t word, uint32_t k)
+{
+    uint32_t base = 0;
+    for (uint32_t width = 32; width >= 8; width /= 2) {
+        uint32_t low = popcount64(word & ((1ULL << width) - 1));
+        if (k >= low) {
+            k -= low;
+            word >>= width;
+            base += width;
+        }
+    }
+    while (k--)
+        word &= word - 1;
+    ASSERT(word != 0);
+    return base + (uint32_t)__builtin_ctzll(word);
+}
+
+/* A slot's task came (delta 1) or went (delta (uint32_t)-1) or changed priority
+ * (delta 0): its bit and the counts above its word, its top and the tops above it,
+ * as the queue keeps them. */
 static void fix_path(struct readyq *q, uint32_t slot, uint32_t delta)
 {
     ASSERT(q->tree);
-    uint32_t i = q->slots + slot;
-    if (q->keeps & READYQ_COUNTS)
-        for (uint32_t j = i; j >= 1; j /= 2)
-            q->counts[j] += delta;
+    if ((q->keeps & READYQ_COUNTS) && delta) {
+        uint64_t bit = 1ULL << (slot % WORD_SLOTS);
+        if (delta == 1)
+            q->present[slot / WORD_SLOTS] |= bit;
+        else
+            q->present[slot / WORD_SLOTS] &= ~bit;
+        for (uint32_t i = q->slots / WORD_SLOTS + slot / WORD_SLOTS; i >= 1; i /= 2)
+            q->counts[i] += delta; /* (uint32_t)-1 subtracts, modulo 2^32 */
+    }
     if (q->keeps & READYQ_TOPS) {
+        uint32_t i = q->slots + slot;
         q->tops[i] = leaf_top(q, slot);
         for (i /= 2; i >= 1; i /= 2)
             q->tops[i] = max64(q->tops[2 * i], q->tops[2 * i + 1]);
@@ -49,9 +86,11 @@ static int reallocate(void *array_pointer, size_t count, size_t element_bytes)
 static int resize(struct readyq *q, uint32_t slots)
 {
     int tree = q->keeps && slots > READYQ_FLAT_SLOTS;
+    size_t words = slots / WORD_SLOTS;
     if (reallocate(&q->leaves, slots, sizeof *q->leaves) != 0 ||
         (tree && (q->keeps & READYQ_COUNTS) &&
-         reallocate(&q->counts, 2 * (size_t)slots, sizeof *q->counts) != 0) ||
+         (reallocate(&q->present, words, sizeof *q->present) != 0 ||
+          reallocate(&q->counts, 2 * words, sizeof *q->counts) != 0)) ||
         (tree && (q->keeps & READYQ_TOPS) &&
          reallocate(&q->tops, 2 * (size_t)slots, sizeof *q->tops) != 0))
         return -ENOMEM;
@@ -73,6 +112,7 @@ int readyq_init(struct readyq *q, unsigned keeps)
 void readyq_free(struct readyq *q)
 {
     free(q->leaves);
+    free(q->present);
     free(q->counts);
     free(q->tops);
     *q = (struct readyq){0};
@@ -83,9 +123,14 @@ static void build_tree(struct readyq *q)
 {
     ASSERT(q->tree);
     if (q->keeps & READYQ_COUNTS) {
+        uint32_t words = q->slots / WORD_SLOTS;
+        memset(q->present, 0, words * sizeof *q->present);
         for (uint32_t slot = 0; slot < q->slots; slot++)
-            q->counts[q->slots + slot] = q->leaves[slot] != NULL;
-        for (uint32_t i = q->slots - 1; i >= 1; i--)
+            if (q->leaves[slot])
+                q->present[slot / WORD_SLOTS] |= 1ULL << (slot % WORD_SLOTS);
+        for (uint32_t word = 0; word < words; word++)
+            q->counts[words + word] = popcount64(q->present[word]);
+        for (uint32_t i = words - 1; i >= 1; i--)
             q->counts[i] = q->counts[2 * i] + q->counts[2 * i + 1];
     }
     if (q->keeps & READYQ_TOPS) {
@@ -148,8 +193,8 @@ struct readyq_node *readyq_nth(const struct readyq *q, uint32_t k)
             if (q->leaves[slot] && k-- == 0)
                 return q->leaves[slot];
     }
-    uint32_t i = 1;
-    while (i < q->slots) {
+    uint32_t words = q->slots / WORD_SLOTS, i = 1;
+    while (i < words) {
         /* To the left child (earlier arrivals) or past it to the right; without a
          * branch, for k is as good as random. */
         uint32_t left = q->counts[2 * i];
@@ -157,8 +202,10 @@ struct readyq_node *readyq_nth(const struct readyq *q, uint32_t k)
         k -= left & (0 - right);
         i = 2 * i + right;
     }
-    ASSERT(q->leaves[i - q->slots] != NULL);
-    return q->leaves[i - q->slots];
+    uint32_t word = i - words;
+    uint32_t slot = word * WORD_SLOTS + select_bit(q->present[word], k);
+    ASSERT(q->leaves[slot] != NULL);
+    return q->leaves[slot];
 }
 
 struct readyq_node *readyq_next(const struct readyq *q, const struct readyq_node *n)
@@ -210,17 +257,24 @@ void readyq_set_priority(struct readyq *q, struct readyq_node *n, uint64_t prior
         fix_path(q, n->slot, 0);
 }
 
-/* The tree's nodes against the leaves. Returns 0, or -1 at the first broken one. */
+/* The trees and bits against the leaves. Returns 0, or -1 at the first broken one. */
 static int check_tree(const struct readyq *q)
 {
     int counts = (q->keeps & READYQ_COUNTS) != 0, tops = (q->keeps & READYQ_TOPS) != 0;
+    uint32_t words = q->slots / WORD_SLOTS;
     for (uint32_t slot = 0; slot < q->slots; slot++)
-        if ((counts && q->counts[q->slots + slot] != (q->leaves[slot] != NULL)) ||
+        if ((counts && ((q->present[slot / WORD_SLOTS] >> (slot % WORD_SLOTS)) & 1) !=
+                           (q->leaves[slot] != NULL)) ||
             (tops && q->tops[q->slots + slot] != leaf_top(q, slot)))
             return -1;
-    for (uint32_t i = q->slots - 1; i >= 1; i--)
-        if ((counts && q->counts[i] != q->counts[2 * i] + q->counts[2 * i + 1]) ||
-            (tops && q->tops[i] != max64(q->tops[2 * i], q->tops[2 * i + 1])))
+    for (uint32_t word = 0; counts && word < words; word++)
+        if (q->counts[words + word] != popcount64(q->present[word]))
+            return -1;
+    for (uint32_t i = words - 1; counts && i >= 1; i--)
+        if (q->counts[i] != q->counts[2 * i] + q->counts[2 * i + 1])
+            return -1;
+    for (uint32_t i = q->slots - 1; tops && i >= 1; i--)
+        if (q->tops[i] != max64(q->tops[2 * i], q->tops[2 * i + 1]))
             return -1;
     return !counts || q->counts[1] == q->count ? 0 : -1;
 }

@@ -5,11 +5,14 @@
  *
  * A task is queued through a struct readyq_node embedded in it. Each arrival takes
  * the next slot of a window, so slot order is arrival order, and a task taken out
- * leaves a hole. A queue keeps what its strategy asks for: with READYQ_COUNTS and
- * READYQ_TOPS, once it has more than READYQ_FLAT_SLOTS slots, the slots are the
- * leaves of a complete binary tree whose nodes hold the number of tasks below them
- * (for the k-th) and the highest priority below them (for the top, the earliest of
- * equals by going left on a tie). Up to READYQ_FLAT_SLOTS slots a walk along them
+ * leaves a hole. A queue keeps what its strategy asks for, once it has more than
+ * READYQ_FLAT_SLOTS slots: with READYQ_COUNTS, a bit per slot (set: a task) and a
+ * complete binary tree over the 64-slot words whose nodes count the tasks below
+ * them, for the k-th (a descent to the word, then the bit); with READYQ_TOPS, a
+ * complete binary tree over the slots whose nodes hold the highest priority below
+ * them, for the top (the earliest of equals by going left on a tie). The counts stay
+ * small enough for the nearest cache (8 KiB for 32,768 slots), which the descent,
+ * one dependent load a level, needs. Up to READYQ_FLAT_SLOTS slots a walk along them
  * costs less than keeping a tree (ping-pong's one or two tasks never pay for one);
  * the first is always at hand. When an arrival finds the window at the last slot,
  * the holes are squeezed out, order kept, into at least twice the slots the tasks
@@ -34,7 +37,8 @@ struct readyq_node {
 
 struct readyq {
     struct readyq_node **leaves; /* by slot; NULL: a hole, or past the window */
-    uint32_t *counts; /* by tree node (root 1, leaves at slots + slot): tasks below it */
+    uint64_t *present; /* a bit by slot, 64 slots a word: set for a task (READYQ_COUNTS) */
+    uint32_t *counts; /* by tree node (root 1, leaves at words + word): tasks below it */
     uint64_t *tops;   /* by tree node: the highest priority below it plus one, 0 for
                          none (READYQ_TOPS) */
     uint32_t slots;   /* a power of two */
@@ -47,7 +51,7 @@ struct readyq {
 
 #define READYQ_COUNTS 1 /* readyq_nth in O(log n) rather than a walk */
 #define READYQ_TOPS 2   /* readyq_top in O(log n) rather than a walk */
-#define READYQ_FLAT_SLOTS 16
+#define READYQ_FLAT_SLOTS 32
 
 /* Whether n is queued in q. */
 static inline int readyq_contains(const struct readyq *q, const struct readyq_node *n)
