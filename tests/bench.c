@@ -208,6 +208,44 @@ static double ns_per_ready_step(const char *strategy, uint32_t tasks)
     return (b.cpu_seconds - a.cpu_seconds) * 1e9 / (double)(b.steps - a.steps);
 }
 
+/* The floor under a step with N tasks: N coroutines with their own stacks, each
+ * switched to and back, in turn (order 0) or at random (order 1), with nothing
+ * else. It grows with N as their stacks outgrow the caches, whatever the
+ * scheduler does. CPU ns per switch there and back. */
+static struct coro floor_main, *floor_tasks;
+
+static void floor_task(void *arg)
+{
+    struct coro *self = arg;
+    for (;;)
+        coro_switch(self, &floor_main);
+}
+
+static double ns_per_bare_switch(uint32_t tasks, int random_order)
+{
+    floor_tasks = calloc(tasks, sizeof *floor_tasks);
+    if (!floor_tasks)
+        abort();
+    coro_init_thread(&floor_main);
+    for (uint32_t i = 0; i < tasks; i++)
+        if (coro_init(&floor_tasks[i], 16 * 1024, floor_task, &floor_tasks[i]) != 0)
+            abort();
+    for (uint32_t i = 0; i < tasks; i++)
+        coro_switch(&floor_main, &floor_tasks[i]); /* each touches its stack once */
+    uint64_t state = 88172645463325252ULL, rounds = 2000000;
+    double start = cpu_seconds();
+    for (uint64_t r = 0; r < rounds; r++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17; /* xorshift64 */
+        uint32_t next = random_order ? (uint32_t)(state % tasks) : (uint32_t)(r % tasks);
+        coro_switch(&floor_main, &floor_tasks[next]);
+    }
+    double ns = (cpu_seconds() - start) * 1e9 / (double)rounds;
+    for (uint32_t i = 0; i < tasks; i++)
+        coro_release(&floor_tasks[i]);
+    free(floor_tasks);
+    return ns;
+}
+
 static void bench_ready_steps(void)
 {
     static const char *const strategies[] = {"random", "rr", "pct"};
@@ -227,6 +265,16 @@ static void bench_ready_steps(void)
             printf(" %9.1f (%5.2fx)", ns, ns / reference);
         }
         printf("\n");
+    }
+    static const char *const orders[] = {"in turn", "random"};
+    for (int order = 0; order < 2; order++) {
+        double reference = ns_per_bare_switch(ready_tasks[0], order);
+        printf("  %-8s %9.1f", order ? "bare/rnd" : "bare/rr", reference);
+        for (int i = 1; i < READY_TASKS_COUNT; i++) {
+            double ns = ns_per_bare_switch(ready_tasks[i], order);
+            printf(" %9.1f (%5.2fx)", ns, ns / reference);
+        }
+        printf("   <- coroutine switches alone, %s\n", orders[order]);
     }
 }
 
