@@ -185,14 +185,9 @@ int readyq_push_general(struct readyq *q, struct readyq_node *n)
     return 0;
 }
 
-struct readyq_node *readyq_nth(const struct readyq *q, uint32_t k)
+struct readyq_node *readyq_nth_tree(const struct readyq *q, uint32_t k)
 {
-    ASSERT(k < q->count);
-    if (!q->tree || !(q->keeps & READYQ_COUNTS)) {
-        for (uint32_t slot = q->first;; slot++) /* a few slots: a walk is as quick as a descent */
-            if (q->leaves[slot] && k-- == 0)
-                return q->leaves[slot];
-    }
+    ASSERT(q->tree && (q->keeps & READYQ_COUNTS) && k < q->count);
     uint32_t words = q->slots / WORD_SLOTS, i = 1;
     while (i < words) {
         /* To the left child (earlier arrivals) or past it to the right; without a

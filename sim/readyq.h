@@ -86,9 +86,21 @@ static inline int readyq_push(struct readyq *q, struct readyq_node *n)
     return 0;
 }
 
+/* readyq_nth with a tree of counts. Call readyq_nth instead. */
+struct readyq_node *readyq_nth_tree(const struct readyq *q, uint32_t k);
+
 /* The k-th queued task in arrival order (k < count, 0 the earliest); it stays
- * queued. O(log n) with READYQ_COUNTS, else a walk. */
-struct readyq_node *readyq_nth(const struct readyq *q, uint32_t k);
+ * queued. O(log n) with READYQ_COUNTS, else a walk (inline: the walk along a few
+ * slots is the common case). */
+static inline struct readyq_node *readyq_nth(const struct readyq *q, uint32_t k)
+{
+    ASSERT(k < q->count);
+    if (q->tree && (q->keeps & READYQ_COUNTS))
+        return readyq_nth_tree(q, k);
+    for (uint32_t slot = q->first;; slot++)
+        if (q->leaves[slot] && k-- == 0)
+            return q->leaves[slot];
+}
 
 /* The earliest queued task (count > 0), as readyq_nth(q, 0) in O(1); it stays
  * queued. */
@@ -110,13 +122,16 @@ struct readyq_node *readyq_top(const struct readyq *q);
 static inline void readyq_remove(struct readyq *q, struct readyq_node *n)
 {
     ASSERT(readyq_contains(q, n) && q->count > 0);
-    if (q->tree || (q->count > 1 && n->slot == q->first)) {
+    if (q->tree) {
         readyq_remove_general(q, n);
         return;
     }
     q->leaves[n->slot] = NULL;
     if (--q->count == 0)
         q->end = q->first = 0; /* every slot is a hole: the window starts over */
+    else if (n->slot == q->first)
+        while (!q->leaves[q->first]) /* a few slots at most */
+            q->first++;
 }
 
 /* Gives n the priority, queued or not; a queued n keeps its place in arrival order. */
