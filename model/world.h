@@ -148,8 +148,8 @@ void world_console(struct world *w, const char *line);
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason);
 
 /* Gives wq (not recorded: new, or retired) the next object id of the run, its kind
- * (a string literal) and its name (cut at 31 bytes), and records it so that
- * world_waitq finds it by id. Ids count up from 1 in creation order, the models'
+ * (a string literal) and its name (cut at 31 bytes; NULL for a queue its owner names
+ * on demand, through name_of), and records it so that world_waitq finds it by id. Ids count up from 1 in creation order, the models'
  * queues and the sys layer's mutexes and semaphores alike: they enter the trace
  * hash. When the record cannot grow, wq gets id 0 and w->out_of_memory is set. */
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name);

@@ -137,8 +137,8 @@ static inline void readyq_remove(struct readyq *q, struct readyq_node *n)
 /* Gives n the priority, queued or not; a queued n keeps its place in arrival order. */
 void readyq_set_priority(struct readyq *q, struct readyq_node *n, uint64_t priority);
 
-/* Verifies the tree against the leaves: counts, best slots, slot fields, the window.
- * Returns 0, or -1 at the first broken invariant (for tests). */
+/* Verifies the trees and bits against the leaves, and the slot fields, the window
+ * and the first. Returns 0, or -1 at the first broken invariant (for tests). */
 int readyq_check(const struct readyq *q);
 
 #endif

@@ -131,11 +131,12 @@ void sched_interrupt(struct sched *s, uint32_t pid);
 /* Ends the run with outcome and message, from inside a task; never returns. */
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
 
-/* Task pid, or NULL when it was reaped or never spawned. */
+/* Task pid, or NULL when it was reaped or never spawned (pid 0 is nobody: its
+ * record reads as zeros). */
 static inline struct task *sched_task(const struct sched *s, uint32_t pid)
 {
     struct task *t = idarray_get(&s->tasks, pid);
-    return t && t->pid == pid ? t : NULL;
+    return t && pid && t->pid == pid ? t : NULL;
 }
 
 /* The task whose ready-queue node is node. */

@@ -497,7 +497,8 @@ static void bench_memory(void)
         abort();
     program[length] = '\0';
     double churn = peak_rss_mib(program, "bench-spawn-churn", "spawns=1000000 max_procs=100");
-    double churn_reference = peak_rss_mib(program, "bench-spawn-churn", "spawns=1000 max_procs=100");
+    double churn_reference =
+        peak_rss_mib(program, "bench-spawn-churn", "spawns=1000 max_procs=100");
     double ipc = peak_rss_mib(program, "ipc-workload", "workers=2 messages=100000");
     double ipc_reference = peak_rss_mib(program, "ipc-workload", "workers=2 messages=1000");
     printf("peak RSS, 10^6 spawns, <= 100 alive   : %6.1f MiB (10^3 spawns: %.1f MiB; %.2fx)\n",
