@@ -166,6 +166,7 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
         if (result == 0) {
             o->owner_pid = self;
             o->owner_since_step = s->step;
+            s->current->mutexes_held++;
         }
     }
     sched_emit(TRACE_OP_MUTEX_LOCK, o ? o->queue.id : 0, mutex, result, wake);
@@ -190,6 +191,7 @@ int sys_mutex_unlock(uint32_t mutex)
     sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, WAITQ_WAKE_NONE);
     if (result == 0) {
         o->owner_pid = 0;
+        s->current->mutexes_held--;
         waitq_wake_one(&o->queue, WAITQ_WAKE_RELEASE);
     }
     return result;
