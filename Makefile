@@ -38,8 +38,8 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog bench asan memcheck coverage determinism layers fuzz \
-        faultinject clean help
+.PHONY: all deps run test stress catalog fidelity bench asan memcheck coverage determinism layers \
+        fuzz faultinject clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -50,6 +50,7 @@ help:
 	@echo "make test         check the examples in README.md and docs/, then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
+	@echo "make fidelity     every semantic point on the real kernel and in detsim, side by side"
 	@echo "make asan         the suites and a few sweeps under ASan and UBSan (build/asan)"
 	@echo "make memcheck     the suites and a few sweeps under Valgrind; reports/out/memcheck/summary.txt"
 	@echo "make coverage     line and branch coverage of the suites and a sweep set (gcovr);"
@@ -87,6 +88,12 @@ $(BUILD)/tests: $(LIB_OBJECTS) $(TEST_OBJECTS) $(EXTRA_OBJECTS)
 $(BUILD)/hashes: $(LIB_OBJECTS) $(BUILD)/obj/tests/hashes.o
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
+# make fidelity: the real-Linux probes, the detsim scenarios of the same points and
+# the driver that compares them (tests/fidelity/).
+FIDELITY_OBJECTS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/fidelity/*.c)))
+$(BUILD)/fidelity: $(LIB_OBJECTS) $(FIDELITY_OBJECTS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/bench: $(LIB_OBJECTS) $(BUILD)/obj/tests/bench.o
 	$(CC) $(CFLAGS) $^ -o $@ $(LDFLAGS) $(LDLIBS)
 
@@ -102,6 +109,12 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/detsim run ktest-channel-exhaustion --variant buggy --seed $(RUN_SEED) \
 	    --expect hang-deadlock
+
+# Every semantic point on the real kernel and in detsim (docs/fidelity.md);
+# FIDELITY_SEEDS seeds per detsim scenario.
+FIDELITY_SEEDS ?= 10
+fidelity: $(BUILD)/fidelity
+	$(BUILD)/fidelity --seeds $(FIDELITY_SEEDS)
 
 # The examples of README.md and docs/*.md are checked first, so the output ends with
 # Criterion's line.
@@ -211,4 +224,5 @@ clean:
 	rm -rf build reports/out
 
 -include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/cli/main.d $(EXTRA_OBJECTS:.o=.d) \
+    $(FIDELITY_OBJECTS:.o=.d) \
     $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d $(wildcard $(BUILD)/obj/tests/fuzz/*.d)

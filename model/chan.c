@@ -5,7 +5,7 @@
  * tears the endpoint down, OPEN -> CLOSING -> CLOSED: its undelivered messages are
  * destroyed (releasing the handles they carry), its waiters and the peer's are woken
  * (the peer's readers see EOF once they drain, its senders -EPIPE), and the peer's
- * port hears PEER_CLOSED. The slot is freed when both ends are closed and
+ * port hears PEER_CLOSED; the end leaves its own port. The slot is freed when both ends are closed and
  * unreferenced. */
 #include <errno.h>
 #include <inttypes.h>
@@ -120,6 +120,7 @@ static void teardown(struct world *w, uint32_t endpoint)
             heap_free(&w->heap, m->heap_block);
         release_carried(w, m);
     }
+    e->queued_bytes = 0; /* a pipe's bytes die with it too */
     world_wake(w, &e->readers, WAITQ_WAKE_CLOSE);
     world_wake(w, &e->writers, WAITQ_WAKE_CLOSE);
     if (!w->bug_close_no_wake) {
@@ -127,11 +128,8 @@ static void teardown(struct world *w, uint32_t endpoint)
         world_wake(w, &peer->writers, WAITQ_WAKE_HUP);
     }
     if (peer->state == ENDPOINT_OPEN)
-        port_post(w, peer, PORT_EVENT_PEER_CLOSED);
-    if (e->port) {
-        w->ports[e->port - 1].bound--;
-        e->port = 0;
-    }
+        port_notify(w, endpoint ^ 1, WAITQ_WAKE_HUP);
+    port_detach(w, endpoint);
     ASSERT(e->state == ENDPOINT_CLOSING && e->queue_count == 0);
     e->state = ENDPOINT_CLOSED;
 }
@@ -160,7 +158,43 @@ void chan_ref_put(struct world *w, uint32_t endpoint, enum ref_class owner)
         maybe_free_slot(w, endpoint / 2);
 }
 
-int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
+/* The name of an endpoint's queues, made when a trace or report asks. */
+static void queue_name(const struct waitq *wq, char *name)
+{
+    char endpoint[48];
+    text_copy(name, WAITQ_NAME_BYTES, chan_endpoint_name((uint32_t)wq->owner_id, endpoint));
+}
+
+/* Readies the two ends of the channel in slot for pid: queues, wait queues, one
+ * handle each in pid's table (which has room). */
+static void open_endpoints(struct world *w, uint32_t slot, uint32_t pid, uint32_t ends[2])
+{
+    struct channel *ch = &w->channels[slot];
+    for (uint32_t e = 0; e < 2; e++) {
+        struct endpoint *ep = &ch->ends[e];
+        struct message *queue = ep->queue;
+        world_waitq_retire(w, &ep->readers); /* the queues of the slot's last channel */
+        world_waitq_retire(w, &ep->writers);
+        *ep = (struct endpoint){0};
+        ep->queue = queue;
+        uint32_t id = slot * 2 + e;
+        world_waitq_init(w, &ep->readers, "channel", NULL);
+        world_waitq_init(w, &ep->writers, "channel", NULL);
+        ep->readers.name_of = ep->writers.name_of = queue_name;
+        ep->readers.owner = ep->writers.owner = w;
+        ep->readers.owner_id = ep->writers.owner_id = id;
+        ep->readers.holders = chan_readers_holders;
+        ep->writers.holders = chan_writers_holders;
+        ep->readers.describe = ep->writers.describe = chan_describe;
+        ep->refs[REF_HANDLE] = 1;
+        history_add(w, ep, REF_INIT, REF_HANDLE);
+        int index = proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT, 0, id});
+        ASSERT(index >= 0); /* proc_handle_room said there was room for two */
+        ends[e] = (uint32_t)index;
+    }
+}
+
+static int create(struct world *w, uint32_t pid, uint32_t ends[2], int pipe)
 {
     struct proc *p = proc_get(w, pid);
     if (!p)
@@ -200,29 +234,11 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
         }
     }
     ch->live = 1;
+    ch->pipe = (uint8_t)(pipe != 0);
     ch->creator = pid;
     ch->created_step = w->step;
     ch->heap_block = (uint32_t)block;
-    for (uint32_t e = 0; e < 2; e++) {
-        struct endpoint *ep = &ch->ends[e];
-        struct message *queue = ep->queue;
-        *ep = (struct endpoint){0};
-        ep->queue = queue;
-        char name[48];
-        uint32_t id = slot * 2 + e;
-        world_waitq_init(w, &ep->readers, "channel", chan_endpoint_name(id, name));
-        world_waitq_init(w, &ep->writers, "channel", name);
-        ep->readers.owner = ep->writers.owner = w;
-        ep->readers.owner_id = ep->writers.owner_id = id;
-        ep->readers.holders = chan_readers_holders;
-        ep->writers.holders = chan_writers_holders;
-        ep->readers.describe = ep->writers.describe = chan_describe;
-        ep->refs[REF_HANDLE] = 1;
-        history_add(w, ep, REF_INIT, REF_HANDLE);
-        int index = proc_install_handle(w, pid, (struct handle){HANDLE_ENDPOINT, 0, id});
-        ASSERT(index >= 0); /* proc_handle_room said there was room for two */
-        ends[e] = (uint32_t)index;
-    }
+    open_endpoints(w, slot, pid, ends);
     ASSERT(w->channels_live < w->max_channels);
     p->channels_live++;
     w->channels_live++;
@@ -233,13 +249,21 @@ int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
     return 0;
 }
 
-int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
-              const uint32_t *carried, uint32_t count, int nonblocking)
+int chan_create(struct world *w, uint32_t pid, uint32_t ends[2])
 {
-    uint32_t endpoint;
-    if (resolve(w, pid, handle, &endpoint) != 0)
-        return -EBADF;
-    struct proc *p = proc_get(w, pid);
+    return create(w, pid, ends, 0);
+}
+
+int chan_create_pipe(struct world *w, uint32_t pid, uint32_t ends[2])
+{
+    return create(w, pid, ends, 1);
+}
+
+/* Whether carried[0..count) may travel in a message sent on handle: open handles
+ * of p, none twice, not the sending end itself. Returns 0, -EBADF or -EINVAL. */
+static int check_carried(const struct world *w, const struct proc *p, uint32_t handle,
+                         const uint32_t *carried, uint32_t count)
+{
     if (count > MESSAGE_HANDLES_MAX)
         return -EINVAL;
     for (uint32_t k = 0; k < count; k++) {
@@ -254,11 +278,83 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
             if (carried[j] == carried[k])
                 return -EINVAL;
     }
+    return 0;
+}
+
+/* Puts p's handles carried[0..count) into message m, each as an in-flight
+ * reference (a bridged fd travels as a plain handle onto its endpoint). Copy
+ * (handle_transfer=copy, SCM_RIGHTS): the sender keeps its handles. Move
+ * (handle_transfer=move, 003's KRIGHT_TRANSFER): they leave its table. */
+static void attach_carried(struct world *w, struct proc *p, struct message *m,
+                           const uint32_t *carried, uint32_t count)
+{
+    int move = w->handle_transfer_move;
+    ASSERT(count <= MESSAGE_HANDLES_MAX && m->handle_count == count);
+    for (uint32_t k = 0; k < count; k++) {
+        struct handle h = p->handles[carried[k]];
+        if (move) {
+            p->handles[carried[k]] = (struct handle){0};
+            p->handle_count--;
+        }
+        h.cloexec = 0;
+        m->handles[k] = h;
+        if (h.kind == HANDLE_PORT) {
+            if (!move)
+                w->ports[h.object].refs++; /* moved: the sender's reference travels */
+            continue;
+        }
+        m->handles[k].kind = HANDLE_ENDPOINT;
+        chan_ref_get(w, h.object, REF_OTHER);
+        if (move)
+            chan_ref_put(w, h.object, h.kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE);
+    }
+}
+
+/* Installs message m's handles in pid's table, into out. Move: there is room for
+ * all (the caller checked). Copy: as many as there is room for; the rest are
+ * released and out->truncated is set, as Linux sets MSG_CTRUNC and closes them. */
+static void install_carried(struct world *w, struct proc *p, const struct message *m,
+                            struct chan_received *out)
+{
+    for (uint32_t k = 0; k < m->handle_count; k++) {
+        struct handle h = m->handles[k];
+        if (!w->handle_transfer_move && proc_handle_room(w, p, 1) != 0) {
+            if (h.kind == HANDLE_PORT)
+                port_put(w, h.object);
+            else
+                chan_ref_put(w, h.object, REF_OTHER);
+            out->truncated = 1;
+            continue;
+        }
+        int index = proc_install_handle(w, p->pid, h);
+        ASSERT(index >= 0); /* there was room */
+        out->handles[out->handle_count++] = (uint32_t)index;
+        if (h.kind != HANDLE_PORT) {
+            chan_ref_get(w, h.object, REF_HANDLE);
+            chan_ref_put(w, h.object, REF_OTHER);
+        }
+    }
+    ASSERT(out->handle_count <= m->handle_count);
+}
+
+int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
+              const uint32_t *carried, uint32_t count, int nonblocking)
+{
+    uint32_t endpoint;
+    if (resolve(w, pid, handle, &endpoint) != 0)
+        return -EBADF;
+    struct proc *p = proc_get(w, pid);
+    int bad = w->channels[endpoint / 2].pipe ? -EINVAL
+                                              : check_carried(w, p, handle, carried, count);
+    if (bad)
+        return bad;
     struct endpoint *e = chan_endpoint(w, endpoint);
     struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
     if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN)
         return -EPIPE;
-    if (peer->queue_count == w->queue_depth) {
+    if (bytes > w->queue_bytes)
+        return -EMSGSIZE; /* it could never fit */
+    if (peer->queue_count == w->queue_depth || bytes > w->queue_bytes - peer->queued_bytes) {
         if (nonblocking)
             return -EAGAIN;
         w->block_on = &peer->writers;
@@ -275,24 +371,11 @@ int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
     ASSERT(peer->queue_count < w->queue_depth);
     struct message *m = &peer->queue[(peer->queue_head + peer->queue_count) % w->queue_depth];
     *m = (struct message){bytes, block, pid, count, {{0}}};
-    /* Move semantics: each carried handle leaves the sender's table and travels as an
-     * in-flight reference. */
-    for (uint32_t k = 0; k < count; k++) {
-        struct handle h = p->handles[carried[k]];
-        p->handles[carried[k]] = (struct handle){0};
-        p->handle_count--;
-        h.cloexec = 0;
-        m->handles[k] = h;
-        if (h.kind != HANDLE_PORT) {
-            enum ref_class from = h.kind == HANDLE_ENDPOINT_FD ? REF_FD : REF_HANDLE;
-            m->handles[k].kind = HANDLE_ENDPOINT;
-            chan_ref_get(w, h.object, REF_OTHER);
-            chan_ref_put(w, h.object, from);
-        }
-    }
+    attach_carried(w, p, m, carried, count);
     peer->queue_count++;
+    peer->queued_bytes += bytes;
     world_wake(w, &peer->readers, WAITQ_WAKE_DATA);
-    port_post(w, peer, PORT_EVENT_READABLE);
+    port_notify(w, endpoint ^ 1, WAITQ_WAKE_DATA);
     return 0;
 }
 
@@ -306,6 +389,8 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
     struct endpoint *e = chan_endpoint(w, endpoint);
     struct endpoint *peer = chan_endpoint(w, endpoint ^ 1);
     *out = (struct chan_received){0};
+    if (w->channels[endpoint / 2].pipe)
+        return -EINVAL;
     if (e->queue_count == 0) {
         if (e->state != ENDPOINT_OPEN || peer->state != ENDPOINT_OPEN) {
             out->eof = 1;
@@ -318,27 +403,96 @@ int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_receiv
     }
     ASSERT(e->state == ENDPOINT_OPEN && e->queue_count <= w->queue_depth);
     struct message *m = &e->queue[e->queue_head];
-    int room = proc_handle_room(w, p, m->handle_count);
-    if (room != 0)
-        return room; /* the message stays queued */
+    if (w->handle_transfer_move) {
+        int room = proc_handle_room(w, p, m->handle_count);
+        if (room != 0)
+            return room; /* the message stays queued */
+    }
     out->bytes = m->bytes;
     out->sender = m->sender;
-    out->handle_count = m->handle_count;
-    for (uint32_t k = 0; k < m->handle_count; k++) {
-        struct handle h = m->handles[k];
-        int index = proc_install_handle(w, pid, h);
-        ASSERT(index >= 0); /* proc_handle_room said there was room */
-        out->handles[k] = (uint32_t)index;
-        if (h.kind != HANDLE_PORT) {
-            chan_ref_get(w, h.object, REF_HANDLE);
-            chan_ref_put(w, h.object, REF_OTHER);
-        }
-    }
+    install_carried(w, p, m, out);
     if (m->heap_block)
         heap_free(&w->heap, m->heap_block);
+    ASSERT(e->queued_bytes >= m->bytes);
+    e->queued_bytes -= m->bytes;
     e->queue_head = (e->queue_head + 1) % w->queue_depth;
     e->queue_count--;
     world_wake(w, &e->writers, WAITQ_WAKE_DATA);
+    return 0;
+}
+
+/* The pipe end behind handle, which must be the reading end (read) or the writing
+ * one (!read). Returns 0 with *endpoint set, or -EBADF (as read(2) on a write end),
+ * or -EINVAL (a message channel: send and receive on those). */
+static int resolve_pipe(const struct world *w, uint32_t pid, uint32_t handle, int read,
+                        uint32_t *endpoint)
+{
+    if (resolve(w, pid, handle, endpoint) != 0)
+        return -EBADF;
+    if (!w->channels[*endpoint / 2].pipe)
+        return -EINVAL;
+    return (*endpoint % 2 == 0) == (read != 0) ? 0 : -EBADF;
+}
+
+int chan_write(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
+               uint64_t *written, int nonblocking)
+{
+    uint32_t endpoint;
+    int bad = resolve_pipe(w, pid, handle, 0, &endpoint);
+    if (bad)
+        return bad;
+    struct endpoint *reader = chan_endpoint(w, endpoint ^ 1);
+    ASSERT(*written <= bytes);
+    if (reader->state != ENDPOINT_OPEN) {
+        if (proc_signal(w, pid, SIG_PIPE) == 0)
+            world_interrupt(w, pid);
+        return -EPIPE; /* the caller keeps what *written says went before */
+    }
+    ASSERT(reader->queued_bytes <= w->queue_bytes);
+    uint64_t room = w->queue_bytes - reader->queued_bytes, left = bytes - *written;
+    /* Up to PIPE_BUF bytes go in at once or not at all; a longer write takes what
+     * fits and waits for room for the rest. */
+    if (left && (room == 0 || (bytes <= CHAN_PIPE_BUF && room < left))) {
+        if (nonblocking)
+            return *written ? 0 : -EAGAIN;
+        w->block_on = &reader->writers;
+        return *written ? MODEL_WOULD_BLOCK_PARTIAL : MODEL_WOULD_BLOCK;
+    }
+    uint64_t n = left < room ? left : room;
+    reader->queued_bytes += n;
+    *written += n;
+    if (n) {
+        world_wake(w, &reader->readers, WAITQ_WAKE_DATA);
+        port_notify(w, endpoint ^ 1, WAITQ_WAKE_DATA);
+    }
+    if (*written == bytes || nonblocking)
+        return 0;
+    w->block_on = &reader->writers;
+    return MODEL_WOULD_BLOCK_PARTIAL;
+}
+
+int chan_read(struct world *w, uint32_t pid, uint32_t handle, uint64_t max_bytes,
+              uint64_t *got, int nonblocking)
+{
+    uint32_t endpoint;
+    int bad = resolve_pipe(w, pid, handle, 1, &endpoint);
+    if (bad)
+        return bad;
+    struct endpoint *e = chan_endpoint(w, endpoint);
+    *got = 0;
+    if (e->queued_bytes == 0 && max_bytes) {
+        if (chan_endpoint(w, endpoint ^ 1)->state != ENDPOINT_OPEN)
+            return 0; /* end of file */
+        if (nonblocking)
+            return -EAGAIN;
+        w->block_on = &e->readers;
+        return MODEL_WOULD_BLOCK;
+    }
+    *got = max_bytes < e->queued_bytes ? max_bytes : e->queued_bytes;
+    ASSERT(*got <= max_bytes && *got <= e->queued_bytes);
+    e->queued_bytes -= *got;
+    if (*got)
+        world_wake(w, &e->writers, WAITQ_WAKE_DATA);
     return 0;
 }
 
@@ -348,6 +502,8 @@ int chan_fd_from_handle(struct world *w, uint32_t pid, uint32_t handle)
     if (!p || handle >= w->max_handles || p->handles[handle].kind != HANDLE_ENDPOINT)
         return -EBADF;
     uint32_t endpoint = p->handles[handle].object;
+    if (w->channels[endpoint / 2].pipe)
+        return -EINVAL; /* a pipe end is an fd already */
     if (chan_endpoint(w, endpoint)->state != ENDPOINT_OPEN)
         return -EBADF;
     int room = proc_handle_room(w, p, 1);
@@ -418,8 +574,13 @@ void chan_describe(const struct waitq *wq, struct text *out)
     uint32_t id = (uint32_t)wq->owner_id;
     const struct endpoint *e = chan_endpoint(w, id), *peer = chan_endpoint(w, id ^ 1);
     static const char *const states[] = {"open", "closing", "closed"};
-    text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " at the peer; this end %s, the peer %s",
-                e->queue_count, peer->queue_count, states[e->state], states[peer->state]);
+    if (w->channels[id / 2].pipe) /* a pipe: only its read end (A) holds bytes */
+        text_printf(out, "a pipe, %" PRIu64 " of %" PRIu64 " bytes queued; this end %s, the peer %s",
+                    id % 2 ? peer->queued_bytes : e->queued_bytes, w->queue_bytes,
+                    states[e->state], states[peer->state]);
+    else
+        text_printf(out, "%" PRIu32 " queued here, %" PRIu32 " at the peer; this end %s, the peer %s",
+                    e->queue_count, peer->queue_count, states[e->state], states[peer->state]);
     /* Copies of the peer end in several processes (a fork copies every handle): a
      * close in one of them is not the close a waiter here is waiting for. */
     uint32_t copies = peer->state == ENDPOINT_OPEN ? holder_count(w, id ^ 1) : 0;

@@ -45,16 +45,19 @@ struct endpoint {
     struct message *queue; /* inbox: messages the peer sent, ring of queue_depth */
     uint32_t queue_head;
     uint32_t queue_count;
+    uint64_t queued_bytes; /* in the inbox: its messages' bytes, or a pipe's bytes */
     struct waitq readers; /* blocked in recv on this endpoint */
     struct waitq writers; /* blocked in send, waiting for room in this inbox */
     uint32_t port;        /* bound port + 1, 0 when unbound */
     uint64_t port_key;
+    uint8_t port_ready;   /* on its port's ready list */
     uint32_t orphaned_refs; /* REF_OTHER references whose message was destroyed
                                without releasing them (bug_leak_undelivered_handles) */
 };
 
 struct channel {
     uint8_t live;
+    uint8_t pipe; /* a byte stream, end A reads and end B writes: no messages, no handles */
     uint32_t creator;
     uint64_t created_step;
     uint32_t heap_block;
@@ -67,22 +70,56 @@ struct channel {
  * is allocated on error. */
 int chan_create(struct world *w, uint32_t pid, uint32_t ends[2]);
 
+/* Creates a pipe owned by pid: a channel that is a byte stream (capacity
+ * queue_bytes), end A (ends[0]) for reading, end B (ends[1]) for writing. Returns
+ * as chan_create. */
+int chan_create_pipe(struct world *w, uint32_t pid, uint32_t ends[2]);
+
+/* The size up to which a pipe write is atomic (Linux's PIPE_BUF). */
+#define CHAN_PIPE_BUF 4096
+
 /* Sends a message of bytes carrying handle indices carried[0..count) of pid over the
- * endpoint behind handle. Returns 0, MODEL_WOULD_BLOCK (the peer's inbox is full;
- * -EAGAIN instead when nonblocking), -EPIPE (the peer is closed), -ENOMEM (payload),
- * -EBADF, -EINVAL (too many handles, or a handle that is the sending endpoint). */
+ * endpoint behind handle: copies of them (handle_transfer=copy, SCM_RIGHTS), or the
+ * handles themselves (handle_transfer=move, 003's KRIGHT_TRANSFER). Returns 0, MODEL_WOULD_BLOCK (the peer's inbox holds
+ * queue_depth messages or no room for bytes more; -EAGAIN instead when
+ * nonblocking), -EPIPE (the peer is closed), -EMSGSIZE (bytes above queue_bytes: it
+ * could never fit), -ENOMEM (payload), -EBADF, -EINVAL (a pipe; too many handles,
+ * or a handle that is the sending endpoint). */
 int chan_send(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
               const uint32_t *carried, uint32_t count, int nonblocking);
 
 /* Receives the oldest message on the endpoint behind handle. Returns 0 with *out
  * filled (out->eof set, and no message, when the peer has closed and the queue is
- * drained), MODEL_WOULD_BLOCK (empty; -EAGAIN when nonblocking), -EMFILE (no room
- * in the table for the carried handles; the message stays queued), -EBADF. */
+ * drained); with no room in the table for all its carried handles, under
+ * handle_transfer=copy the ones that fit are installed, the rest released and
+ * out->truncated set (MSG_CTRUNC), under move it is -EMFILE and the message stays
+ * queued. Also MODEL_WOULD_BLOCK (empty; -EAGAIN when nonblocking), -EBADF, -EINVAL
+ * (a pipe). */
 int chan_recv(struct world *w, uint32_t pid, uint32_t handle, struct chan_received *out,
               int nonblocking);
 
+/* Writes bytes into the pipe behind handle (its write end), as write(2) on a pipe
+ * does; *written counts what went in, across the calls of one write (start it at
+ * 0). Up to CHAN_PIPE_BUF bytes go in whole or wait; a longer write takes what
+ * fits and waits for the rest. Returns 0 when *written == bytes, or when
+ * nonblocking and part went in; MODEL_WOULD_BLOCK (nothing written yet) or
+ * MODEL_WOULD_BLOCK_PARTIAL (some) while it waits for room; -EAGAIN (nonblocking,
+ * nothing fits); -EPIPE when the reader is gone, after sending pid SIG_PIPE (what
+ * went before stays written); -EBADF (not a pipe's write end); -EINVAL (a message
+ * channel). */
+int chan_write(struct world *w, uint32_t pid, uint32_t handle, uint64_t bytes,
+               uint64_t *written, int nonblocking);
+
+/* Reads up to max_bytes from the pipe behind handle (its read end) into *got.
+ * Returns 0 (*got 0 at end of file: the writer is gone and the pipe empty),
+ * MODEL_WOULD_BLOCK (empty; -EAGAIN when nonblocking), -EBADF (not a pipe's read
+ * end), -EINVAL (a message channel). */
+int chan_read(struct world *w, uint32_t pid, uint32_t handle, uint64_t max_bytes,
+              uint64_t *got, int nonblocking);
+
 /* A bridged fd onto the endpoint behind handle: a new handle of kind
- * HANDLE_ENDPOINT_FD holding a REF_FD reference. Returns its index, -EBADF, -EMFILE. */
+ * HANDLE_ENDPOINT_FD holding a REF_FD reference. Returns its index, -EBADF, -EMFILE,
+ * -EINVAL (a pipe). */
 int chan_fd_from_handle(struct world *w, uint32_t pid, uint32_t handle);
 
 /* Takes or drops a liveness reference on endpoint (channel * 2 + end). Dropping the

@@ -10,17 +10,31 @@
 #include "util/assert.h"
 
 static const char *const oom_policy_names[] = {"halt", "kill-process", "reserve", NULL};
+static const char *const port_trigger_names[] = {"level", "edge", NULL};
+static const char *const handle_transfer_names[] = {"copy", "move", NULL};
 
 const struct config_key world_config_keys[] = {
     {"max_procs", CONFIG_UINT, 64, 2, 100000, "process table slots (init is pid 1)", NULL},
     {"max_handles", CONFIG_UINT, 32, 2, 4096, "handle-table entries per process", NULL},
     {"max_channels", CONFIG_UINT, 64, 1, 1000000, "global channel table slots", NULL},
     {"per_proc_channel_limit", CONFIG_UINT, 0, 0, 1000000,
-     "channels one process may hold at once (0: no limit)", NULL},
-    {"queue_depth", CONFIG_UINT, 16, 1, 100000, "messages an endpoint's queue holds", NULL},
+     "channels one process created that may hold a slot at once (0: no limit)", NULL},
+    {"queue_depth", CONFIG_UINT, 16, 1, 100000,
+     "messages a channel end's queue holds (a pipe counts bytes only)", NULL},
+    {"queue_bytes", CONFIG_BYTES, 65536, 1, 1ULL << 30,
+     "bytes a channel end's queue holds: a pipe's capacity; a bigger message is -EMSGSIZE",
+     NULL},
+    {"handle_transfer", CONFIG_ENUM, 0, 0, 1,
+     "a handle sent in a message: copy (SCM_RIGHTS: the sender keeps it) or move (003's "
+     "channels: it leaves the sender)",
+     handle_transfer_names},
     {"inline_msg_bytes", CONFIG_BYTES, 256, 0, 1ULL << 30,
      "messages up to this size cost no heap", NULL},
     {"max_ports", CONFIG_UINT, 64, 1, 1000000, "port table slots", NULL},
+    {"port_trigger", CONFIG_ENUM, 0, 0, 1,
+     "ports report an endpoint while it has events (level, epoll's default) or once per "
+     "arrival or hang-up (edge, EPOLLET)",
+     port_trigger_names},
     {"heap_bytes", CONFIG_BYTES, 4ULL << 20, 1024, 1ULL << 40, "kernel heap capacity", NULL},
     {"oom_policy", CONFIG_ENUM, 0, 0, 2,
      "what an infallible allocation does on OOM: halt, kill-process or reserve",
@@ -46,6 +60,10 @@ const struct config_key world_config_keys[] = {
      "bug (003): endpoint liveness counts handles only, not bridged fds", NULL},
     {"heap_fail_nth", CONFIG_UINT, 0, 0, UINT64_MAX,
      "make the Nth heap allocation fail (0: none): short for --fault model/heap/alloc:nth=N",
+     NULL},
+    {"init_reaps", CONFIG_BOOL, 1, 0, 1,
+     "init (pid 1) reaps the orphans it adopts (false: a container init that never waits: "
+     "their zombies pile up)",
      NULL},
     {"exit_bytes", CONFIG_BYTES, 0, 0, 1ULL << 30,
      "heap a process teardown needs (an OOM there halts the system)", NULL},
@@ -94,14 +112,19 @@ int world_create(struct world *w, const struct config *config)
     if (world_config_error(config, ignored, sizeof ignored) != 0)
         return -EINVAL;
     *w = (struct world){0};
+    idarray_init(&w->waitqs, sizeof(struct waitq *));
+    idarray_init(&w->slot_by_pid, sizeof(uint32_t));
     w->config = config;
     w->max_procs = (uint32_t)config_get(config, "max_procs");
     w->max_handles = (uint32_t)config_get(config, "max_handles");
     w->max_channels = (uint32_t)config_get(config, "max_channels");
     w->per_proc_channel_limit = (uint32_t)config_get(config, "per_proc_channel_limit");
     w->queue_depth = (uint32_t)config_get(config, "queue_depth");
+    w->queue_bytes = config_get(config, "queue_bytes");
     w->inline_msg_bytes = config_get(config, "inline_msg_bytes");
     w->max_ports = (uint32_t)config_get(config, "max_ports");
+    w->port_edge_triggered = (uint8_t)config_get(config, "port_trigger");
+    w->handle_transfer_move = (uint8_t)config_get(config, "handle_transfer");
     w->proc_bytes = config_get(config, "proc_bytes");
     w->channel_bytes = config_get(config, "channel_bytes");
     w->port_bytes = config_get(config, "port_bytes");
@@ -157,12 +180,13 @@ void world_destroy(struct world *w)
     free(w->channels);
     if (w->ports)
         for (uint32_t p = 0; p < w->max_ports; p++)
-            free(w->ports[p].events);
+            free(w->ports[p].ready);
     free(w->ports);
     free(w->procs);
-    free(w->slot_by_pid);
+    idarray_free(&w->slot_by_pid);
+    free(w->group_parents);
     free(w->wakes);
-    free(w->waitqs);
+    idarray_free(&w->waitqs);
     heap_free_all(&w->heap);
     *w = (struct world){0};
 }
@@ -170,34 +194,44 @@ void world_destroy(struct world *w)
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name)
 {
     ASSERT(kind != NULL);
-    ASSERT(wq->count == 0); /* never re-made while tasks wait on it */
+    ASSERT(wq->count == 0 && (!wq->id || world_waitq(w, wq->id) != wq)); /* retired first */
     *wq = (struct waitq){0};
     wq->kind = kind;
-    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
-    if (w->waitq_count == w->waitq_capacity) {
-        uint64_t capacity = w->waitq_capacity ? w->waitq_capacity * 2 : 16;
-        struct waitq **grown = realloc(w->waitqs, capacity * sizeof *grown);
-        if (!grown) {
-            w->out_of_memory = 1;
-            return;
-        }
-        w->waitqs = grown;
-        w->waitq_capacity = capacity;
+    text_copy(wq->name, sizeof wq->name, name);
+    struct waitq **record = idarray_put(&w->waitqs, w->waitq_count + 1);
+    if (!record) {
+        w->out_of_memory = 1;
+        return;
     }
-    w->waitqs[w->waitq_count++] = wq;
-    wq->id = w->waitq_count;
+    *record = wq;
+    wq->id = ++w->waitq_count;
+}
+
+void world_waitq_retire(struct world *w, struct waitq *wq)
+{
+    ASSERT(wq->count == 0); /* nobody waits on an object made anew */
+    if (wq->id && world_waitq(w, wq->id) == wq)
+        idarray_release(&w->waitqs, wq->id);
+    wq->id = 0;
+}
+
+const char *world_waitq_name(const struct waitq *wq, char *buf)
+{
+    if (!wq->name_of)
+        return wq->name;
+    wq->name_of(wq, buf);
+    return buf;
 }
 
 const struct waitq *world_waitq(const struct world *w, uint64_t id)
 {
-    return id >= 1 && id <= w->waitq_count ? w->waitqs[id - 1] : NULL;
+    struct waitq *const *record = idarray_get(&w->waitqs, id);
+    return record && *record && (*record)->id == id ? *record : NULL;
 }
 
-void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
+/* Appends a queued wake-up; sets out_of_memory when the queue cannot grow. */
+static void queue_wake(struct world *w, struct world_wake wake)
 {
-    ASSERT(queue != NULL && (unsigned)reason < WAITQ_WAKE_COUNT);
-    if (!queue->count)
-        return;
     if (w->wake_count == w->wake_capacity) {
         uint32_t capacity = w->wake_capacity ? w->wake_capacity * 2 : 32;
         struct world_wake *grown = realloc(w->wakes, capacity * sizeof *grown);
@@ -208,7 +242,20 @@ void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
         w->wakes = grown;
         w->wake_capacity = capacity;
     }
-    w->wakes[w->wake_count++] = (struct world_wake){queue, reason};
+    w->wakes[w->wake_count++] = wake;
+}
+
+void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason)
+{
+    ASSERT(queue != NULL && (unsigned)reason < WAITQ_WAKE_COUNT);
+    if (queue->count)
+        queue_wake(w, (struct world_wake){queue, reason, 0});
+}
+
+void world_interrupt(struct world *w, uint32_t pid)
+{
+    ASSERT(pid != 0);
+    queue_wake(w, (struct world_wake){NULL, WAITQ_WAKE_SIGNAL, pid});
 }
 
 int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,
@@ -351,6 +398,25 @@ static int count_holders(const struct world *w, struct holders *h)
     return 0;
 }
 
+/* An end's queued_bytes: its messages' bytes (a pipe has none, only bytes), within
+ * queue_bytes. Returns whether it is broken. */
+static int check_queued_bytes(const struct world *w, const struct channel *ch,
+                              const struct endpoint *ep, uint32_t id, struct text *out)
+{
+    uint64_t bytes = 0;
+    for (uint32_t q = 0; q < ep->queue_count; q++)
+        bytes += ep->queue[(ep->queue_head + q) % w->queue_depth].bytes;
+    if ((ch->pipe ? ep->queue_count == 0 : bytes == ep->queued_bytes) &&
+        ep->queued_bytes <= w->queue_bytes)
+        return 0;
+    char name[48];
+    text_printf(out, "%s: %" PRIu64 " bytes counted queued, %" PRIu32 " messages of %" PRIu64
+                     " bytes, capacity %" PRIu64 "%s\n",
+                chan_endpoint_name(id, name), ep->queued_bytes, ep->queue_count, bytes,
+                w->queue_bytes, ch->pipe ? " (a pipe)" : "");
+    return 1;
+}
+
 /* One channel slot's invariants against the holders counted: references by class,
  * a free slot holding nothing, an open end referenced, a queue within its depth.
  * Returns whether any is broken. */
@@ -384,6 +450,7 @@ static int check_channel(const struct world *w, uint32_t c, struct holders *h, s
                         chan_endpoint_name(id, name), ep->queue_count, w->queue_depth);
             broken = 1;
         }
+        broken |= check_queued_bytes(w, ch, ep, id, out);
     }
     if (ch->live && ch->ends[0].state == ENDPOINT_CLOSED && ch->ends[1].state == ENDPOINT_CLOSED) {
         text_printf(out, "channel %" PRIu32 ": both ends closed but the slot is held\n", c);
@@ -410,6 +477,8 @@ static int check_channels_and_ports(const struct world *w, struct holders *h, st
     for (uint32_t p = 0; p < w->max_ports; p++) {
         ports += w->ports[p].live;
         h->port[p] += w->ports[p].orphaned_refs; /* lost by the leak bug */
+        if (w->ports[p].live && port_check(w, p, out) != 0)
+            broken = 1;
         if (w->ports[p].refs != h->port[p]) {
             text_printf(out, "port %" PRIu32 ": %" PRIu32 " references, %" PRIu32 " holders\n", p,
                         w->ports[p].refs, h->port[p]);
@@ -467,7 +536,8 @@ static int check_proc(const struct world *w, uint32_t slot, struct text *out)
                     proc->pid, handles);
         broken = 1;
     }
-    if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != slot + 1) {
+    const uint32_t *at = idarray_get(&w->slot_by_pid, proc->pid);
+    if (!at || *at != slot + 1) {
         text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
         broken = 1;
     }
@@ -573,7 +643,10 @@ static uint32_t audit_channels(const struct world *w, struct text *out)
                 if (ep->refs[k])
                     text_printf(out, ", %" PRIu32 " %s reference%s", ep->refs[k], ref_class_name(k),
                                 ep->refs[k] == 1 ? "" : "s");
-            text_printf(out, ", %" PRIu32 " queued\n", ep->queue_count);
+            if (ch->pipe)
+                text_printf(out, ", %" PRIu64 " bytes queued (a pipe)\n", ep->queued_bytes);
+            else
+                text_printf(out, ", %" PRIu32 " queued\n", ep->queue_count);
             if (ep->orphaned_refs)
                 text_printf(out, "      %" PRIu32 " in-flight reference%s lost with a destroyed "
                                  "message, never released\n",
@@ -638,17 +711,18 @@ static uint32_t audit_procs(const struct world *w, struct text *out)
 static uint32_t audit_heap(const struct world *w, struct text *out)
 {
     uint32_t leaks = 0;
-    for (uint32_t b = 0; b < w->heap.block_count; b++) {
-        const struct heap_block *block = &w->heap.blocks[b];
-        if (!block->live || b + 1 == w->heap.reserve_block)
+    for (uint64_t id = idarray_next(&w->heap.blocks, 1); id <= w->heap.block_count;
+         id = idarray_next(&w->heap.blocks, id + 1)) {
+        const struct heap_block *block = heap_block(&w->heap, (uint32_t)id);
+        if (!block || id == w->heap.reserve_block)
             continue;
         const struct proc *owner = proc_get(w, block->owner_pid);
         if (owner && owner->daemon && strcmp(block->tag, "proc") == 0)
             continue; /* init's own process struct */
         leaks++;
-        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
+        text_printf(out, "  heap block %" PRIu64 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
                          ", made at step %" PRIu64 "\n",
-                    b + 1, block->bytes, block->tag, block->owner_pid, block->step);
+                    id, block->bytes, block->tag, block->owner_pid, block->step);
     }
     return leaks;
 }

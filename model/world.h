@@ -22,6 +22,7 @@
 #include "model/uapi.h"
 #include "model/waitq.h"
 #include "util/config.h"
+#include "util/idarray.h"
 #include "util/text.h"
 
 #define CONSOLE_LINES_MAX 16
@@ -29,8 +30,9 @@
 extern const struct config_key world_config_keys[];
 
 struct world_wake {
-    struct waitq *queue;
+    struct waitq *queue; /* NULL: a signal for pid, which interrupts its blocked call */
     enum waitq_wake reason;
+    uint32_t pid;
 };
 
 /* A slot fault (faults/fault.h): from step after on, a table keeps only free free slots. */
@@ -58,12 +60,15 @@ struct world {
     uint64_t channels_peak_step; /* the step it was first reached */
     uint32_t per_proc_channel_limit;
     uint32_t queue_depth;
+    uint64_t queue_bytes;
     uint64_t inline_msg_bytes;
     uint64_t channel_bytes;
 
     struct port *ports;
     uint32_t max_ports;
     uint32_t ports_live;
+    uint8_t port_edge_triggered; /* port_trigger=edge (EPOLLET); level by default */
+    uint8_t handle_transfer_move; /* handle_transfer=move (003); copy by default (SCM_RIGHTS) */
     uint64_t port_bytes;
 
     struct proc *procs; /* max_procs slots */
@@ -71,10 +76,11 @@ struct world {
     uint32_t procs_live; /* slots in use, zombies included */
     uint32_t max_handles;
     uint64_t proc_bytes;
-    uint32_t *slot_by_pid; /* pid -> slot + 1, 0 when gone */
-    uint32_t pid_capacity;
+    struct idarray slot_by_pid; /* uint32_t slot + 1 by pid, until reaped */
     uint32_t next_pid;
     uint32_t next_group;
+    uint32_t *group_parents; /* group -> the group it nests in (0: none) */
+    uint32_t group_capacity;
 
     /* bug switches (default off: the fixed behaviour) */
     uint8_t bug_close_no_wake;           /* 003: close leaves the peer's blockers asleep */
@@ -89,9 +95,8 @@ struct world {
     uint32_t wake_count;
     uint32_t wake_capacity;
     struct waitq *block_on; /* set with MODEL_WOULD_BLOCK */
-    struct waitq **waitqs;  /* every wait queue of the run, by id - 1, for names */
-    uint64_t waitq_count;
-    uint64_t waitq_capacity;
+    struct idarray waitqs;  /* struct waitq * by id, until retired: names for traces */
+    uint64_t waitq_count;   /* ids handed out: the last one */
 
     char console[CONSOLE_LINES_MAX][128]; /* the kernel console: the last lines */
     uint32_t console_repeats[CONSOLE_LINES_MAX];
@@ -149,14 +154,29 @@ void world_console(struct world *w, const char *line);
 /* Queues a wake-up of every waiter on queue. */
 void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason);
 
-/* Gives wq the next object id of the run, its kind (a string literal) and its name
- * (cut at 31 bytes), and records it so that world_waitq finds it by id. Ids count
- * up from 1 in creation order, the models' queues and the sys layer's mutexes and
- * semaphores alike: they enter the trace hash. When the record cannot grow, wq gets
- * id 0 and w->out_of_memory is set. */
+/* Queues the interruption of pid's blocked call by a signal a model sent it
+ * (SIGCHLD, SIGPIPE), in order with the wake-ups. */
+void world_interrupt(struct world *w, uint32_t pid);
+
+/* Gives wq (not recorded: new, or retired) the next object id of the run, its kind
+ * (a string literal) and its name (cut at 31 bytes; NULL for a queue its owner names
+ * on demand, through name_of), and records it so that world_waitq finds it by id.
+ * Ids count up from 1 in creation order, the models' queues and the sys layer's
+ * mutexes and semaphores alike: they enter the trace hash. When the record cannot
+ * grow, wq gets id 0 and w->out_of_memory is set. */
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name);
 
-/* The wait queue with object id id, or NULL. */
+/* Forgets wq's record, before the object that holds it is made anew (a table slot
+ * reused) or cleared (a process reaped): its id names nothing from then on. A queue
+ * with id 0 was never recorded; nothing happens. Until then, the queue of an object
+ * that died keeps its name, for the wake-ups and reports that follow the death. */
+void world_waitq_retire(struct world *w, struct waitq *wq);
+
+/* wq's name: its name field, or the name made on demand into buf
+ * (WAITQ_NAME_BYTES). */
+const char *world_waitq_name(const struct waitq *wq, char *buf);
+
+/* The wait queue with object id id, or NULL (never made, or retired). */
 const struct waitq *world_waitq(const struct world *w, uint64_t id);
 
 #endif

@@ -201,6 +201,7 @@ static const char *event_name(const struct trace_event *e, char *name, size_t na
     case TRACE_OP_GROUP_KILL:
     case TRACE_OP_GROUP_SHUTDOWN:
     case TRACE_OP_SIGNAL_CATCH:
+    case TRACE_OP_SIGNAL:
         snprintf(name, name_bytes, "%s", trace_op_name(e->op));
         return "signal";
     case TRACE_OP_SPAWN:

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "faults/failpoint.h"
+#include "model/uapi.h"
 #include "util/errno_name.h"
 #include "util/outfile.h"
 
@@ -511,11 +512,14 @@ static void write_lane_label(const struct page *p, const struct report_lane *lan
         fprintf(out, " since step %" PRIu64, lane->blocked_since_step);
         break;
     case REPORT_LANE_EXITED:
-        fprintf(out, "exited with status %" PRId64 " at ", lane->exit_status);
-        write_position(p, lane->end_at);
-        break;
     case REPORT_LANE_KILLED:
-        fprintf(out, "killed (status %" PRId64 ") at ", lane->exit_status);
+        /* The wait status, in words. */
+        if (SYS_WIFSIGNALED(lane->exit_status))
+            fprintf(out, "%s by signal %d at ",
+                    lane->state == REPORT_LANE_KILLED ? "killed" : "ended",
+                    (int)SYS_WTERMSIG(lane->exit_status));
+        else
+            fprintf(out, "exited with code %d at ", (int)SYS_WEXITSTATUS(lane->exit_status));
         write_position(p, lane->end_at);
         break;
     }

@@ -18,7 +18,10 @@
  *
  * fixed (bug_liveness_handles_only=false): the fd keeps end A alive; the consumer gets
  * all 1 + messages messages, then EOF, after the fd's close, on every seed. Without
- * --variant the model's default applies: the bug switch is off, as in fixed. */
+ * --variant the model's default applies: the bug switch is off, as in fixed.
+ *
+ * No handle travels in a message and no port is bound: the default keys serve
+ * (handle_transfer does not matter here). */
 #include <errno.h>
 
 #include "sim/sys.h"

@@ -21,7 +21,11 @@
  *
  * fixed (bug_close_no_wake=false): every close wakes both ends' waiters; on every seed
  * each receiver gets EOF and each sender -EPIPE, which the scenario checks. Without
- * --variant the model's default applies: the bug switch is off, as in fixed. */
+ * --variant the model's default applies: the bug switch is off, as in fixed.
+ *
+ * Its channels are 003's: no handle travels and no port is bound, so the default
+ * keys serve; a send to a closed peer gets -EPIPE and no SIGPIPE, as 003's channels
+ * and Linux's SOCK_SEQPACKET sockets both do. */
 #include <errno.h>
 
 #include "sim/sys.h"

@@ -4,8 +4,10 @@
  * graceful cancel cascade then waits for closes that never come.
  *
  * The tree is spawn_and_error(breadth, depth) from the document's standalone repro.
- * The root actor (pid 2, "main") runs an IPC server: a port (its event loop) on which
- * it binds its end of one channel per child. It forks `breadth` children
+ * The root actor (pid 2, "main") runs an IPC server: a port (its event loop, an
+ * epoll instance, level-triggered: a child's end that hangs up is unbound, as a
+ * loop stops watching a connection that closed) on which it binds its end of one
+ * channel per child. It forks `breadth` children
  * ("actor-1", "actor-2", ...); while depth remains, each child runs the same server
  * and forks `breadth` children of its own ("actor-1.1", ...). Every leaf raises an
  * error: it sends ERROR to its parent, which forwards it up to the root. The first
@@ -44,7 +46,9 @@
  *                    port and the parent's ends of the children's channels (the
  *                    document's vote: close the inherited actor.ipc_server handles);
  *   explicit-spawn - SPAWN_EXPLICIT with the child's end as the only handle, as
- *                    posix_spawn with file_actions. */
+ *                    posix_spawn with file_actions.
+ *
+ * tractor runs on Linux: the default keys serve (no handle travels in a message). */
 #include <errno.h>
 #include <stdio.h>
 
@@ -180,7 +184,8 @@ static void drop_inherited(struct actor *self)
     case FIX_CLOSERANGE:
         if (self->parent_end > 0)
             sys_closerange(0, self->parent_end - 1);
-        sys_closerange(self->parent_end + 1, tree.max_handles - 1);
+        if (self->parent_end + 1 < tree.max_handles)
+            sys_closerange(self->parent_end + 1, tree.max_handles - 1);
         break;
     case FIX_TARGETED_CLOSE:
         for (uint32_t i = 0; i < self->inherited_count; i++)
@@ -247,18 +252,18 @@ static void run_leaf(struct actor *self)
     }
 }
 
-/* A nested actor with children: serves its port until cancelled or orphaned. The
- * parent's channel is read once before the first wait: a hang-up that came before
- * the bind posted no event (the port model reports only hang-ups after a bind). */
+/* A nested actor with children: serves its port until cancelled or orphaned. A
+ * child's end that hung up leaves the port: the port is level-triggered, and would
+ * report the hang-up for as long as it lasts. */
 static void run_nested(struct actor *self)
 {
-    for (int first = 1;; first = 0) {
-        struct port_event event = {0, KEY_PARENT};
-        int rc = first ? 0 : sys_port_wait((uint32_t)self->port, &event, 0, 0);
+    for (;;) {
+        struct port_event event;
+        int rc = sys_port_wait((uint32_t)self->port, &event, 0, 0);
         sys_check(rc == 0, "%s: port_wait failed with %d", self->name, rc);
         if (event.key != KEY_PARENT) {
-            if (event.key < self->children)
-                drain_child(self, (uint32_t)event.key, 1);
+            if (event.key < self->children && drain_child(self, (uint32_t)event.key, 1))
+                sys_port_unbind((uint32_t)self->port, self->child_end[event.key]);
             continue;
         }
         for (;;) {
@@ -334,8 +339,10 @@ SCENARIO_WITH_VARIANTS(fork_fd_inheritance,
         struct port_event event;
         int rc = sys_port_wait((uint32_t)root->port, &event, 0, 0);
         sys_check(rc == 0, "root: port_wait failed with %d", rc);
-        if (event.key < root->children && drain_child(root, (uint32_t)event.key, 0))
+        if (event.key < root->children && drain_child(root, (uint32_t)event.key, 0)) {
             closed |= 1ull << event.key;
+            sys_port_unbind((uint32_t)root->port, root->child_end[event.key]);
+        }
         sys_check(closed != (1ull << root->children) - 1,
                   "every child hung up before any error arrived");
     }

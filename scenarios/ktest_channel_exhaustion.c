@@ -28,7 +28,13 @@
  * (ns_override_cap_delivery, two_children_shared_override, which prints a LEAK
  * line when the children still hold the shared override, cap_delivery_via_spawn),
  * "Block Device" (blk_read_write, blk_flush), then the results line. Every test
- * runs in a process named after it (scenarios/lib/ktest.h). */
+ * runs in a process named after it (scenarios/lib/ktest.h).
+ *
+ * The kernel's capabilities move when they are delivered: every variant sets
+ * handle_transfer=move (Linux's SCM_RIGHTS would copy them, and the test, which
+ * never closes a capability it sent, would hold every one of them). Its channels
+ * are the kernel's own, which raise no SIGPIPE, as a SOCK_SEQPACKET socket does
+ * not either; it uses no port. */
 #include <errno.h>
 
 #include "scenarios/lib/ktest.h"
@@ -392,22 +398,22 @@ static int blk_flush(void *unused)
 }
 
 static const struct scenario_variant ktest_channel_exhaustion_variants[] = {
-    {"buggy", "64 slots, no per-process limit, no drain, errors swallowed (the default)",
-     "max_channels=64 per_proc_channel_limit=0 drain=0 propagate_errors=false",
+    {"buggy", "64 slots, no per-process limit, no drain, errors swallowed",
+     "handle_transfer=move max_channels=64 per_proc_channel_limit=0 drain=0 propagate_errors=false",
      "hang-deadlock", "all 64 slots exhausted"},
     {"fixed", "the document's three fixes: 1024 slots, a per-process limit of 16, drain 50",
-     "max_channels=1024 per_proc_channel_limit=16 drain=50 propagate_errors=false", "pass",
+     "handle_transfer=move max_channels=1024 per_proc_channel_limit=16 drain=50 propagate_errors=false", "pass",
      NULL},
     {"slots-1024", "only the larger table (MAX_PROCS x MAX_HANDLES)",
-     "max_channels=1024 per_proc_channel_limit=0 drain=0 propagate_errors=false", "pass", NULL},
+     "handle_transfer=move max_channels=1024 per_proc_channel_limit=0 drain=0 propagate_errors=false", "pass", NULL},
     {"per-process-limit", "only the per-process limit (16): no single process hogs here",
-     "max_channels=64 per_proc_channel_limit=16 drain=0 propagate_errors=false",
+     "handle_transfer=move max_channels=64 per_proc_channel_limit=16 drain=0 propagate_errors=false",
      "hang-deadlock", "all 64 slots exhausted"},
     {"drain", "only yield_drain(50) at the section boundaries",
-     "max_channels=64 per_proc_channel_limit=0 drain=50 propagate_errors=false",
+     "handle_transfer=move max_channels=64 per_proc_channel_limit=0 drain=50 propagate_errors=false",
      "hang-deadlock", "all 64 slots exhausted"},
     {"propagate", "64 slots, the error reported: the suite fails loudly instead of hanging",
-     "max_channels=64 per_proc_channel_limit=0 drain=0 propagate_errors=true", "assert",
+     "handle_transfer=move max_channels=64 per_proc_channel_limit=0 drain=0 propagate_errors=true", "assert",
      "failed with -ENFILE"},
     {0},
 };

@@ -14,7 +14,9 @@
  * to 160: the handle table must not be what stops it first. Run without --variant,
  * at the core default max_handles=32, its full handle table stops it at 16 channels
  * (-EMFILE from the handle table, not the channel limit) and the run passes: use
- * --variant buggy (or --set max_handles=160) to see the bug. */
+ * --variant buggy (or --set max_handles=160) to see the bug.
+ *
+ * It sends no handles and binds no port: the default keys serve. */
 #include <errno.h>
 
 #include "scenarios/lib/ktest.h"

@@ -34,7 +34,10 @@
  *   (fixed)                    `grace` for them to go, SIGKILL for any left; then up
  *                              to `grace` (sys_wait_timeout) for pytest to finish its
  *                              cascade and exit, SIGKILL if it did not; reap. Nothing
- *                              is left. */
+ *                              is left.
+ *
+ * tractor runs on Linux: the default keys serve (its event loop is a level-
+ * triggered port; actors are spawned explicitly, and no handle travels). */
 #include <errno.h>
 #include <stdio.h>
 
@@ -115,8 +118,9 @@ static int spawn_actor(const char *name, uint32_t levels_below, uint32_t registr
     return pid;
 }
 
-/* Reaps pid, riding out interruptions: a caught signal still pending would cut
- * every wait short, so it is read (and dropped: the cascade is under way). */
+/* Reaps pid, riding out interruptions: a SIGINT whose handler runs while the wait
+ * blocks cuts it short (no SA_RESTART); its flag is read (and dropped: the cascade
+ * is under way) and the wait goes on. */
 static void reap(const char *who, int pid)
 {
     int rc;
@@ -150,7 +154,7 @@ static void cancel_cascade(struct node *self, int interrupted)
 static void actor_main(void *arg)
 {
     struct node *self = arg;
-    sys_signal_catch(SIG_INT, 1); /* KeyboardInterrupt: the graceful path */
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH); /* KeyboardInterrupt: the graceful path */
     int rc = sys_chan_send(self->registry, MSG_REGISTER, NULL, 0, 0);
     sys_check(rc == 0 || rc == -EPIPE || rc == -EINTR, "%s: registering failed with %d",
               self->name, rc);
@@ -183,7 +187,11 @@ static void actor_main(void *arg)
 /* pytest's nursery: the registry and the actors it watches, on port keys 0..count-1. */
 struct nursery {
     uint32_t port;
-    uint32_t listener[2]; /* the registry: [0] bound under REGISTRY_KEY, [1] handed out */
+    /* The registry, a listening socket: [0] bound under REGISTRY_KEY, [1] handed out
+     * to the actors. pytest keeps [1] while it runs, as a listener stays open
+     * whoever connects and leaves: clients leaving never hang it up (a level-
+     * triggered port would report a hang-up for as long as it lasts). */
+    uint32_t listener[2];
     uint32_t end[ACTORS_MAX];
     int pid[ACTORS_MAX];
     int open[ACTORS_MAX]; /* end[i] is open and watched */
@@ -261,6 +269,7 @@ static void cancel_actors(struct nursery *n)
             sys_close(n->end[i]);
     }
     sys_close(n->listener[0]);
+    sys_close(n->listener[1]);
     sys_close(n->port);
 }
 
@@ -282,7 +291,6 @@ static void pytest_main(void *unused)
               "pytest: cannot bind the registry on :1616");
     run.actor_group = sys_group_create();
     spawn_actors(&n, actors);
-    sys_close(n.listener[1]);
     wait_for_error(&n);
     cancel_actors(&n);
     sys_exit(1); /* the session failed */

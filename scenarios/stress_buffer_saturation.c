@@ -15,7 +15,9 @@
  * reap (pk_run with a capture).
  *
  * Cost: the flood is ~2 scheduling steps per line, about 200,000 steps a seed at
- * the default lines=100000; lower `lines` for quick sweeps. */
+ * the default lines=100000; lower `lines` for quick sweeps.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <errno.h>
 #include <inttypes.h>
 

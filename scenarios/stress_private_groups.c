@@ -6,7 +6,9 @@
  * count). Every one must spawn (no spawn failure under load), exit 0 and be
  * collected, each in its own group. The process table needs room for 100 children
  * plus init and main (max_procs=128). No buggy variant: the seed document gives
- * none. */
+ * none.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

@@ -8,7 +8,9 @@
  * more child is started into it and reaped. The process table needs room for the
  * largest burst plus init and main (max_procs=128). There is no buggy variant: the
  * seed document gives none; a failure here would be a bug in the process model or
- * in scenarios/lib/procs. */
+ * in scenarios/lib/procs.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

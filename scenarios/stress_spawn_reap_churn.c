@@ -13,7 +13,9 @@
  * check after the churn fails: "handle count grew across 100 spawn/reap cycles:
  * 0 -> 100". fixed: the library's run path (pk_run) closes it. Both variants give
  * room for the leak (max_handles=128 max_channels=128), so the buggy one runs all
- * its cycles and fails on the growth itself rather than on -EMFILE/-ENFILE. */
+ * its cycles and fails on the growth itself rather than on -EMFILE/-ENFILE.
+ *
+ * processkit runs on Linux: the default keys serve. */
 #include <inttypes.h>
 
 #include "scenarios/lib/procs.h"

@@ -151,16 +151,23 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
                 result = -ETIMEDOUT;
                 break;
             }
+            /* A signal's handler runs and the wait goes on: pthread_mutex_lock never
+             * fails with EINTR. */
             wake = sched_block(&o->queue, TRACE_OP_MUTEX_LOCK, mutex,
                                deadline ? deadline - s->vtime_ns : 0);
-            if (wake == WAITQ_WAKE_TIMEOUT || wake == WAITQ_WAKE_SIGNAL) {
-                result = wake == WAITQ_WAKE_TIMEOUT ? -ETIMEDOUT : -EINTR;
+            if (wake == WAITQ_WAKE_TIMEOUT) {
+                result = -ETIMEDOUT;
                 break;
+            }
+            if (wake == WAITQ_WAKE_SIGNAL) {
+                proc_signals_note_restart(sys_model_begin(), self);
+                sys_model_end();
             }
         }
         if (result == 0) {
             o->owner_pid = self;
             o->owner_since_step = s->step;
+            s->current->mutexes_held++;
         }
     }
     sched_emit(TRACE_OP_MUTEX_LOCK, o ? o->queue.id : 0, mutex, result, wake);
@@ -185,6 +192,7 @@ int sys_mutex_unlock(uint32_t mutex)
     sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, WAITQ_WAKE_NONE);
     if (result == 0) {
         o->owner_pid = 0;
+        s->current->mutexes_held--;
         waitq_wake_one(&o->queue, WAITQ_WAKE_RELEASE);
     }
     return result;

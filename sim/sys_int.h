@@ -25,13 +25,30 @@ void sys_model_end(void);
  * calling task pid; context carries its arguments. */
 typedef int (*sys_model_call_fn)(struct world *w, uint32_t pid, void *context);
 
-/* Makes call inside the bracket; while it answers MODEL_WOULD_BLOCK, parks the caller
- * on the queue it named (traced as op with arg) and calls again when woken. Returns
- * the call's result, or -ETIMEDOUT once deadline_ns passes (0: no deadline), or
- * -EINTR when a caught signal interrupts the wait; *wake gets the last wake reason
- * (WAITQ_WAKE_NONE when it never blocked). */
+/* How a blocking call meets a signal handler that runs while it waits. */
+enum sys_restart {
+    SYS_CALL_EINTR,      /* always -EINTR (nanosleep, epoll_wait, sem_wait, a timed recv) */
+    SYS_CALL_RESTARTABLE /* restarted when every handler that ran has SA_RESTART */
+};
+
+/* Makes call inside the bracket; while it answers MODEL_WOULD_BLOCK (or
+ * MODEL_WOULD_BLOCK_PARTIAL, which is never restarted), parks the caller on the
+ * queue it named (traced as op with arg) and calls again when woken. After a
+ * wake the call is made again first, as Linux re-checks its condition: a message
+ * that came with a signal is received. Returns the call's result, or -ETIMEDOUT once
+ * deadline_ns passes (0: no deadline), or -EINTR when a caught signal's handler ran
+ * while it waited (not one that ran before the call: that one was delivered, and
+ * the call blocks like any other) and restart does not restart it; *wake gets the
+ * last wake reason (WAITQ_WAKE_NONE when it never blocked). */
 int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
-                      enum waitq_wake *wake, sys_model_call_fn call, void *context);
+                      enum sys_restart restart, enum waitq_wake *wake, sys_model_call_fn call,
+                      void *context);
+
+/* The return to user code: acts on the signals pending for the calling task. A
+ * fatal one ends it (this never returns); caught ones are delivered (their handlers
+ * run, traced as a signal event). Returns the mask of signals delivered. Cheap when
+ * no signal was ever sent in the run. */
+uint32_t sys_signals_deliver(void);
 
 /* The virtual time timeout_ns from now, saturating; 0 for a timeout of 0 (none). */
 uint64_t sys_deadline_after(uint64_t timeout_ns);
@@ -39,6 +56,8 @@ uint64_t sys_deadline_after(uint64_t timeout_ns);
 /* The hooks run.c installs. */
 void sys_on_resume(uint32_t pid);
 void sys_on_exit(uint32_t pid, int status);
+/* Delivers the caller's pending signals before it parks; nonzero when a handler ran
+ * (the wait is interrupted before it began). */
 int sys_interrupted(uint32_t pid);
 int sys_after_step(struct sched *s);
 void sys_describe_world(struct text *out);

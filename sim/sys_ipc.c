@@ -52,7 +52,8 @@ int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct send_call call = {handle, bytes, handles, count, flags & SYS_NONBLOCK};
-    int rc = sys_blocking_call(TRACE_OP_CHAN_SEND, handle, 0, &wake, send_call, &call);
+    int rc = sys_blocking_call(TRACE_OP_CHAN_SEND, handle, 0, SYS_CALL_RESTARTABLE, &wake,
+                               send_call, &call);
     sched_emit(TRACE_OP_CHAN_SEND, object, (int64_t)bytes, rc, wake);
     return rc;
 }
@@ -78,11 +79,75 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
     if (!out)
         out = &ignored;
     struct recv_call call = {handle, out, flags & SYS_NONBLOCK};
+    /* A receive with a timeout is never restarted (SO_RCVTIMEO: signal(7)). */
     int rc = sys_blocking_call(TRACE_OP_CHAN_RECV, handle, sys_deadline_after(timeout_ns),
-                               &wake, recv_call, &call);
+                               timeout_ns ? SYS_CALL_EINTR : SYS_CALL_RESTARTABLE, &wake,
+                               recv_call, &call);
     /* The trace shows EOF as result 1, a message as 0. */
     sched_emit(TRACE_OP_CHAN_RECV, object, handle, rc == 0 && out->eof ? 1 : rc, wake);
     return rc;
+}
+
+int sys_pipe(uint32_t ends[2])
+{
+    sched_point();
+    uint32_t got[2] = {0, 0};
+    int rc = chan_create_pipe(sys_model_begin(), sys_getpid(), got);
+    sys_model_end();
+    if (rc == 0) {
+        ends[0] = got[0];
+        ends[1] = got[1];
+    }
+    sched_emit(TRACE_OP_PIPE, rc == 0 ? endpoint_object(got[0]) : 0, 0, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
+struct pipe_call {
+    uint32_t handle;
+    uint64_t bytes;  /* to write, or the most to read */
+    uint64_t done;   /* written or read so far */
+    int nonblocking;
+};
+
+static int write_call(struct world *w, uint32_t pid, void *context)
+{
+    struct pipe_call *c = context;
+    return chan_write(w, pid, c->handle, c->bytes, &c->done, c->nonblocking);
+}
+
+int64_t sys_write(uint32_t handle, uint64_t bytes, int flags)
+{
+    sched_point();
+    enum waitq_wake wake;
+    uint64_t object = endpoint_object(handle);
+    struct pipe_call call = {handle, bytes, 0, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_WRITE, handle, 0, SYS_CALL_RESTARTABLE, &wake,
+                               write_call, &call);
+    /* A write cut short by a signal or by the reader's close returns what it wrote. */
+    int64_t result = call.done && (rc == 0 || rc == -EINTR || rc == -EPIPE) ? (int64_t)call.done
+                                                                              : rc;
+    sched_emit(TRACE_OP_WRITE, object, (int64_t)bytes, result, wake);
+    sys_signals_deliver(); /* SIGPIPE acts before write returns */
+    return result;
+}
+
+static int read_call(struct world *w, uint32_t pid, void *context)
+{
+    struct pipe_call *c = context;
+    return chan_read(w, pid, c->handle, c->bytes, &c->done, c->nonblocking);
+}
+
+int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
+{
+    sched_point();
+    enum waitq_wake wake;
+    uint64_t object = endpoint_object(handle);
+    struct pipe_call call = {handle, max_bytes, 0, flags & SYS_NONBLOCK};
+    int rc = sys_blocking_call(TRACE_OP_READ, handle, 0, SYS_CALL_RESTARTABLE, &wake, read_call,
+                               &call);
+    int64_t result = rc == 0 ? (int64_t)call.done : rc;
+    sched_emit(TRACE_OP_READ, object, (int64_t)max_bytes, result, wake);
+    return result;
 }
 
 int sys_fd_from_handle(uint32_t handle)
@@ -112,6 +177,15 @@ int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
     return rc;
 }
 
+int sys_port_unbind(uint32_t port, uint32_t endpoint)
+{
+    sched_point();
+    int rc = port_unbind(sys_model_begin(), sys_getpid(), port, endpoint);
+    sys_model_end();
+    sched_emit(TRACE_OP_PORT_UNBIND, endpoint_object(endpoint), port, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
 struct port_wait_call {
     uint32_t port;
     struct port_event *out;
@@ -132,8 +206,9 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
     if (!out)
         out = &ignored;
     struct port_wait_call call = {port, out, flags & SYS_NONBLOCK};
-    int rc = sys_blocking_call(TRACE_OP_PORT_WAIT, port, sys_deadline_after(timeout_ns), &wake,
-                               port_wait_call, &call);
+    /* Never restarted, as epoll_wait is not. */
+    int rc = sys_blocking_call(TRACE_OP_PORT_WAIT, port, sys_deadline_after(timeout_ns),
+                               SYS_CALL_EINTR, &wake, port_wait_call, &call);
     sched_emit(TRACE_OP_PORT_WAIT, 0, port, rc == 0 ? out->kind : rc, wake);
     return rc;
 }
@@ -178,8 +253,9 @@ int64_t sys_alloc(uint64_t bytes)
                  w->heap.policy != HEAP_OOM_HALT ? ", on a system process" : "");
         sched_stop(SCHED_OUTCOME_PANIC, message);
     }
-    /* kill-process: the caller dies with -ENOMEM; its teardown runs. */
-    sched_exit_current(-ENOMEM);
+    /* kill-process: the caller is killed, as by Linux's OOM killer (SIGKILL); its
+     * teardown runs. */
+    sched_exit_current(SYS_W_TERMSIG(SIG_KILL));
 }
 
 int sys_free(uint32_t block)
@@ -188,9 +264,8 @@ int sys_free(uint32_t block)
     struct world *w = sys_model_begin();
     int rc = -EINVAL;
     /* Only the caller's own sys_alloc blocks: kernel objects are not the user's. */
-    if (block && block <= w->heap.block_count && w->heap.blocks[block - 1].live &&
-        w->heap.blocks[block - 1].owner_pid == sys_getpid() &&
-        w->heap.blocks[block - 1].freed_at_exit)
+    const struct heap_block *b = heap_block(&w->heap, block);
+    if (b && b->owner_pid == sys_getpid() && b->freed_at_exit)
         rc = heap_free(&w->heap, block);
     sys_model_end();
     sched_emit(TRACE_OP_FREE, 0, block, rc, WAITQ_WAKE_NONE);

@@ -62,7 +62,10 @@ void sys_model_end(void)
         emit_fired_faults(s, w);
     /* Wakes run in the order the model queued them: deterministic. */
     for (uint32_t i = 0; i < w->wake_count; i++)
-        waitq_wake_all(w->wakes[i].queue, w->wakes[i].reason);
+        if (w->wakes[i].queue)
+            waitq_wake_all(w->wakes[i].queue, w->wakes[i].reason);
+        else
+            sched_interrupt(s, w->wakes[i].pid); /* no-op unless it is blocked */
     w->wake_count = 0;
     while (w->console_notes) {
         uint32_t line = (w->console_count - w->console_notes) % CONSOLE_LINES_MAX;
@@ -107,41 +110,64 @@ static enum waitq_wake model_block(enum trace_op op, int64_t arg, uint64_t deadl
 }
 
 int sys_blocking_call(enum trace_op op, int64_t arg, uint64_t deadline_ns,
-                      enum waitq_wake *wake, sys_model_call_fn call, void *context)
+                      enum sys_restart restart, enum waitq_wake *wake, sys_model_call_fn call,
+                      void *context)
 {
+    ASSERT(call != NULL && (restart == SYS_CALL_EINTR || restart == SYS_CALL_RESTARTABLE));
     *wake = WAITQ_WAKE_NONE;
-    for (;;) {
+    uint32_t pid = sched_active->current->pid;
+    for (int first = 1;; first = 0) {
         struct world *w = sys_model_begin();
-        int rc = call(w, sched_active->current->pid, context);
+        uint32_t interrupting = 0, restarting = 0;
+        /* Handlers that ran before the call began do not interrupt it. */
+        if (first && w->signals_sent)
+            proc_signals_take_interrupting(w, pid);
+        int rc = call(w, pid, context);
+        int blocks = rc == MODEL_WOULD_BLOCK || rc == MODEL_WOULD_BLOCK_PARTIAL;
+        if (rc == MODEL_WOULD_BLOCK_PARTIAL)
+            restart = SYS_CALL_EINTR; /* it returns what it did instead */
+        if (blocks && w->signals_sent) {
+            interrupting = proc_signals_take_interrupting(w, pid);
+            restarting = proc_get(w, pid)->signals_restart;
+            if (interrupting && restart == SYS_CALL_RESTARTABLE && !(interrupting & ~restarting))
+                proc_signals_note_restart(w, pid);
+        }
         sys_model_end();
-        if (rc != MODEL_WOULD_BLOCK)
+        if (!blocks)
             return rc;
+        if (interrupting && (restart == SYS_CALL_EINTR || (interrupting & ~restarting)))
+            return -EINTR;
         *wake = model_block(op, arg, deadline_ns);
         if (*wake == WAITQ_WAKE_TIMEOUT)
             return -ETIMEDOUT;
-        if (*wake == WAITQ_WAKE_SIGNAL)
-            return -EINTR;
     }
 }
 
 /* ---- hooks -------------------------------------------------------------------------- */
 
-/* A signal with no handler terminates at the next scheduling point: ends the
- * caller when one is pending. */
-static void act_on_fatal_signal(struct world *w, uint32_t pid)
+uint32_t sys_signals_deliver(void)
 {
+    struct sched *s = sched_active;
+    struct world *w = s->world;
+    if (__builtin_expect(w->signals_sent == 0, 1)) /* every step, and nearly always none */
+        return 0;
+    ASSERT(s->current != NULL); /* a return to user code is a task's */
+    uint32_t pid = s->current->pid;
     sys_model_begin();
-    uint32_t sig = proc_signal_take_fatal(w, pid);
+    uint32_t fatal = proc_signal_take_fatal(w, pid);
+    uint32_t delivered = fatal ? 0 : proc_signals_deliver(w, pid);
     sys_model_end();
-    if (sig)
-        sched_exit_current(128 + (int)sig);
+    if (fatal)
+        sched_exit_current(SYS_W_TERMSIG((int)fatal));
+    if (delivered)
+        sched_emit(TRACE_OP_SIGNAL, 0, delivered, 0, WAITQ_WAKE_NONE);
+    return delivered;
 }
 
 void sys_on_resume(uint32_t pid)
 {
-    struct world *w = sys_world();
-    if (__builtin_expect(w->signals_sent != 0, 0)) /* the common case, every step: none */
-        act_on_fatal_signal(w, pid);
+    (void)pid; /* the current task's */
+    sys_signals_deliver();
 }
 
 /* The teardown of pid needs exit_bytes of heap before it can release any (004:
@@ -181,8 +207,8 @@ void sys_on_exit(uint32_t pid, int status)
 
 int sys_interrupted(uint32_t pid)
 {
-    const struct proc *p = proc_get(sys_world(), pid);
-    return p && (p->signals_pending & p->signals_caught) != 0;
+    (void)pid; /* the current task's */
+    return sys_signals_deliver() != 0;
 }
 
 int sys_after_step(struct sched *s)
@@ -203,6 +229,45 @@ int sys_after_step(struct sched *s)
     }
     text_free(&broken);
     return 0;
+}
+
+/* What became of the latest signal of each blocked process: a hang that involves a
+ * signal says whether it was pending, handled (and when: a handler that ran before
+ * a call began does not interrupt it) or ignored. */
+static void describe_signals(struct sched *s, const struct world *w, struct text *out)
+{
+    int header = 0;
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        const struct task *t = sched_task(s, pid);
+        const struct proc *p = proc_get(w, pid);
+        if (t->state != TASK_BLOCKED || t->daemon || !p || !p->last_signal)
+            continue;
+        if (!header)
+            text_printf(out, "Signals:\n");
+        header = 1;
+        char name[16];
+        uint64_t at = p->last_signal_step;
+        text_printf(out, "  pid %" PRIu32 " \"%s\": %s ", pid, p->name,
+                    proc_signal_name(p->last_signal, name));
+        switch ((enum proc_signal_fate)p->last_signal_fate) {
+        case SIGNAL_FATE_PENDING:
+            text_printf(out, "pending since step %" PRIu64 ", not delivered yet\n", at);
+            break;
+        case SIGNAL_FATE_HANDLED:
+            text_printf(out, "caught: its handler ran at step %" PRIu64 ", before the %s it is "
+                             "blocked in began, so it does not interrupt it\n",
+                        at, trace_op_name(t->blocked_op));
+            break;
+        case SIGNAL_FATE_RESTARTED:
+            text_printf(out, "caught with SA_RESTART: its handler ran at step %" PRIu64
+                             " while it waited, and the %s restarted\n",
+                        at, trace_op_name(t->blocked_op));
+            break;
+        case SIGNAL_FATE_IGNORED:
+            text_printf(out, "ignored (SIG_IGN): discarded at step %" PRIu64 "\n", at);
+            break;
+        }
+    }
 }
 
 /* The kernel console's last lines, a repeated line counted. */
@@ -245,15 +310,23 @@ void sys_describe_world(struct text *out)
                          " process slots usable%s\n",
                     w->channel_ceiling, w->proc_ceiling,
                     w->handle_free_max != UINT32_MAX ? ", handle tables capped" : "");
+    if (w->signals_sent)
+        describe_signals(sched_active, w, out);
     describe_console(w, out);
 }
 
 /* ---- init and boot ------------------------------------------------------------------ */
 
-/* pid 1: adopts orphans and reaps them, forever. */
+/* pid 1: adopts orphans and reaps them, forever; with init_reaps=false, a
+ * container init that never waits: it blocks for good, and its zombies pile up. */
 static void init_main(void *unused)
 {
     (void)unused;
+    if (!sys_param("init_reaps")) {
+        int never = sys_sem_create("init never reaps", 0);
+        for (;;)
+            sys_sem_wait((uint32_t)never);
+    }
     for (;;) {
         int status;
         sys_wait(0, &status);

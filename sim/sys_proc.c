@@ -26,7 +26,7 @@ int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
     if (pid > 0 && sched_spawn(s, (uint32_t)pid, name, fn, arg, s->current->pid, 0) != 0) {
         /* The harness could not make the coroutine: the process never runs. */
         sys_model_begin();
-        proc_exit(w, (uint32_t)pid, -ENOMEM);
+        proc_exit(w, (uint32_t)pid, SYS_W_TERMSIG(SIG_KILL));
         sys_model_end();
         s->out_of_memory = 1;
         pid = -ENOMEM;
@@ -43,7 +43,7 @@ int sys_spawn(const char *name, void (*fn)(void *), void *arg)
 void sys_exit(int status)
 {
     sched_point();
-    sched_exit_current(status);
+    sched_exit_current(SYS_W_EXITCODE(status));
 }
 
 struct wait_call {
@@ -63,8 +63,10 @@ int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns)
     int ignored;
     struct wait_call call = {pid, status ? status : &ignored};
     enum waitq_wake wake;
-    int rc = sys_blocking_call(TRACE_OP_WAIT, pid, sys_deadline_after(timeout_ns), &wake,
-                               wait_call, &call);
+    int rc = sys_blocking_call(TRACE_OP_WAIT, pid, sys_deadline_after(timeout_ns),
+                               SYS_CALL_RESTARTABLE, &wake, wait_call, &call);
+    if (rc > 0)
+        sched_reaped(sched_active, (uint32_t)rc); /* its task record goes with it */
     sched_emit(TRACE_OP_WAIT, 0, pid, rc, wake);
     return rc;
 }
@@ -74,22 +76,20 @@ int sys_wait(uint32_t pid, int *status)
     return sys_wait_timeout(pid, status, 0);
 }
 
-/* Delivers sig to pid: SIGKILL ends it at once (or the caller, if it is the caller);
- * SIGINT and SIGTERM interrupt a blocked call and act at its next scheduling point. */
+/* Sends sig to pid. SIGKILL ends it at once; another pending signal interrupts its
+ * blocked call and acts at its next return to user code. A signal to the caller
+ * itself is acted on by the caller's sys_* call before it returns. */
 static int deliver(uint32_t pid, uint32_t sig)
 {
     struct sched *s = sched_active;
-    int rc = proc_signal(sys_model_begin(), pid, sig);
+    struct world *w = sys_model_begin();
+    int rc = proc_signal(w, pid, sig);
+    int pending = rc == 0 && proc_signal_is_pending(w, pid, sig);
     sys_model_end();
-    if (rc != 0)
+    if (!pending || pid == s->current->pid)
         return rc;
-    if (pid == s->current->pid) {
-        if (sig == SIG_KILL)
-            sched_exit_current(128 + SIG_KILL);
-        return 0; /* acted on at the caller's next scheduling point */
-    }
     if (sig == SIG_KILL)
-        sched_kill(s, pid, 128 + SIG_KILL);
+        sched_kill(s, pid, SYS_W_TERMSIG(SIG_KILL));
     else
         sched_interrupt(s, pid);
     return 0;
@@ -100,23 +100,49 @@ int sys_kill(uint32_t pid, uint32_t sig)
     sched_point();
     int rc = deliver(pid, sig);
     sched_emit(TRACE_OP_KILL, 0, (int64_t)((uint64_t)pid << 8 | sig), rc, WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* kill(getpid(), sig): the handler runs before kill returns */
     return rc;
 }
 
-int sys_signal_catch(uint32_t sig, int on)
+int sys_signal_catch(uint32_t sig, int action)
 {
     sched_point();
-    int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, on);
+    int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, action);
     sys_model_end();
     sched_emit(TRACE_OP_SIGNAL_CATCH, 0, sig, rc, WAITQ_WAKE_NONE);
     return rc;
 }
 
+int sys_signal_wakeup_fd(int32_t handle)
+{
+    sched_point();
+    int rc = proc_signal_wakeup(sys_model_begin(), sys_getpid(), handle);
+    sys_model_end();
+    sched_emit(TRACE_OP_SIGNAL_WAKEUP, 0, handle, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
 uint32_t sys_signal_pending(void)
 {
-    uint32_t pending = proc_signals_take_caught(sys_model_begin(), sys_getpid());
+    sys_signals_deliver();
+    uint32_t handled = proc_signals_take_handled(sys_model_begin(), sys_getpid());
     sys_model_end();
-    return pending;
+    return handled;
+}
+
+int sys_set_subreaper(int on)
+{
+    sched_point();
+    int rc = proc_set_subreaper(sys_model_begin(), sys_getpid(), on);
+    sys_model_end();
+    sched_emit(TRACE_OP_SUBREAPER, 0, on, rc, WAITQ_WAKE_NONE);
+    return rc;
+}
+
+uint32_t sys_getppid(void)
+{
+    const struct proc *p = proc_get(sys_world(), sys_getpid());
+    return p ? p->parent : 0;
 }
 
 int sys_detach(void)
@@ -128,14 +154,15 @@ int sys_detach(void)
 uint32_t sys_group_create(void)
 {
     sched_point();
-    uint32_t group = proc_group_create(sys_model_begin());
+    uint32_t group = proc_group_create(sys_model_begin(), sys_getpid());
     sys_model_end();
     sched_emit(TRACE_OP_GROUP_CREATE, 0, 0, group, WAITQ_WAKE_NONE);
     return group;
 }
 
-/* The live members of group, and with descendants set, every process below one. */
-static uint32_t collect(const struct world *w, uint32_t group, int descendants, uint32_t *pids,
+/* The live members of group (killpg's reach), and with nested set, every process
+ * in a group nested in it (cgroup.kill's): whoever their parents are now. */
+static uint32_t collect(const struct world *w, uint32_t group, int nested, uint32_t *pids,
                         uint32_t max)
 {
     uint32_t n = 0;
@@ -143,13 +170,7 @@ static uint32_t collect(const struct world *w, uint32_t group, int descendants, 
         const struct proc *p = &w->procs[i];
         if (p->state == PROC_FREE || p->state == PROC_ZOMBIE || p->daemon)
             continue;
-        int in = p->group == group;
-        /* Walk up the parent chain: a descendant of a member is in too. */
-        for (const struct proc *up = p; !in && descendants && up && up->parent > 1;) {
-            up = proc_get(w, up->parent);
-            in = up && up->group == group && up->state != PROC_ZOMBIE;
-        }
-        if (in) {
+        if (nested ? proc_in_group_tree(w, p, group) : p->group == group) {
             if (pids)
                 pids[n] = p->pid;
             n++;
@@ -188,6 +209,7 @@ int sys_group_kill(uint32_t group, uint32_t sig)
     int rc = group == 0 ? -EINVAL : signal_all(group, sig, 0);
     sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)((uint64_t)group << 8 | sig), rc,
                WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* the caller may be a member */
     return rc;
 }
 
@@ -196,6 +218,7 @@ int sys_group_drop(uint32_t group)
     sched_point();
     int rc = group == 0 ? -EINVAL : signal_all(group, SIG_KILL, 1);
     sched_emit(TRACE_OP_GROUP_DROP, 0, group, rc, WAITQ_WAKE_NONE);
+    sys_signals_deliver(); /* the caller may be a member */
     return rc;
 }
 
@@ -236,6 +259,7 @@ int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
     sched_emit(TRACE_OP_GROUP_SHUTDOWN, 0, group, survivors, WAITQ_WAKE_NONE);
     if (caller_inside)
         deliver(self, SIG_KILL);
+    sys_signals_deliver(); /* the caller may be a member */
     return (int)survivors;
 }
 
@@ -259,11 +283,11 @@ int sys_close(uint32_t handle)
 int sys_closerange(uint32_t low, uint32_t high)
 {
     sched_point();
-    uint32_t closed = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
+    int rc = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
     sys_model_end();
-    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), closed,
+    sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), rc,
                WAITQ_WAKE_NONE);
-    return (int)closed;
+    return rc;
 }
 
 int sys_set_cloexec(uint32_t handle, int on)

@@ -159,7 +159,8 @@ Test(catalog_stress, output_all_never_exceeds_its_cap_and_keeps_order)
             reached |= batch.alive_max == caps[c];
             cr_assert_eq(batch.exited, 40, "cap %u seed %llu", caps[c], (unsigned long long)seed);
             for (uint32_t i = 0; i < 40; i++)
-                cr_assert(batch.errors[i] == 0 && batch.statuses[i] == (int)(i % 7),
+                cr_assert(batch.errors[i] == 0 && SYS_WIFEXITED(batch.statuses[i]) &&
+                              SYS_WEXITSTATUS(batch.statuses[i]) == (int)(i % 7),
                           "cap %u seed %llu: result %u out of order (status %d, error %d)",
                           caps[c], (unsigned long long)seed, i, batch.statuses[i],
                           batch.errors[i]);
@@ -220,7 +221,8 @@ Test(catalog_stress, a_token_wakes_every_waiter_once_cancelled)
         cr_assert_eq(tokens.woken, 10, "seed %llu: %u of 10 waiters woken",
                      (unsigned long long)seed, tokens.woken);
         cr_assert_eq(tokens.late_wait, 0, "seed %llu", (unsigned long long)seed);
-        cr_assert(!tokens.early.cancelled && tokens.early.status == 3,
+        cr_assert(!tokens.early.cancelled && SYS_WIFEXITED(tokens.early.status) &&
+                      SYS_WEXITSTATUS(tokens.early.status) == 3,
                   "seed %llu: an uncancelled run resolved cancelled=%d status %d",
                   (unsigned long long)seed, tokens.early.cancelled, tokens.early.status);
         run_result_free(&r);

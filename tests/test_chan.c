@@ -58,6 +58,34 @@ static const char *last_console_line(void)
 
 /* ---- creation ------------------------------------------------------------------------ */
 
+Test(chan, a_closed_channel_keeps_its_names_until_its_slot_is_reused)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t readers = endpoint(0)->readers.id;
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    cr_assert(!w.channels[0].live);
+    const struct waitq *wq = world_waitq(&w, readers);
+    char name[WAITQ_NAME_BYTES];
+    cr_assert(wq && strcmp(world_waitq_name(wq, name), "channel 0 end A") == 0,
+              "the wake-ups of a teardown still name the queue");
+    create(APP, ends); /* slot 0 again */
+    cr_assert_null(world_waitq(&w, readers), "the slot's new channel retired the old names");
+    cr_assert_neq(endpoint(0)->readers.id, readers, "ids are never reused");
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    for (int i = 0; i < 5000; i++) {
+        create(APP, ends);
+        close_ok(APP, ends[0]);
+        close_ok(APP, ends[1]);
+    }
+    cr_assert_eq(w.waitqs.live, 2 + 4, "init's, APP's and slot 0's four: %llu",
+                 (unsigned long long)w.waitqs.live);
+    check_world();
+}
+
 Test(chan, create_fills_two_handles)
 {
     boot(NULL);
@@ -178,13 +206,13 @@ Test(chan, large_message_is_charged_and_freed_on_receive)
     cr_assert_eq(heap_usage(&w.heap, APP), charged + 1000, "charged to the sender");
     uint32_t block = endpoint(0)->queue[endpoint(0)->queue_head].heap_block;
     cr_assert_neq(block, 0);
-    cr_assert_str_eq(w.heap.blocks[block - 1].tag, "msg");
+    cr_assert_str_eq(heap_block(&w.heap, block)->tag, "msg");
     check_world();
 
     struct chan_received got = recv_ok(APP, ends[0]);
     cr_assert_eq(got.bytes, 1000);
     cr_assert_eq(w.heap.used_bytes, used, "freed on receive");
-    cr_assert(!w.heap.blocks[block - 1].live);
+    cr_assert_null(heap_block(&w.heap, block), "freed: its record is gone");
     check_world();
 }
 
@@ -346,9 +374,49 @@ Test(chan, slot_is_freed_only_when_both_ends_lose_every_reference)
 
 /* ---- carrying handles ------------------------------------------------------------------- */
 
-Test(chan, handle_transfer_moves_the_reference)
+Test(chan, handle_transfer_copies_the_handle_by_default)
 {
     boot(NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);    /* endpoints 0, 1 */
+    create(APP, carried); /* endpoints 2, 3 */
+    spawn_peer(&pipe[1], 1);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 4, &carried[1], 1, 0), 0);
+    const struct proc *app = proc_get(&w, APP);
+    cr_assert_eq(app->handles[carried[1]].kind, HANDLE_ENDPOINT, "the sender keeps its handle");
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 1);
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 1, "and a copy is in flight");
+    check_world();
+    struct chan_received got = recv_ok(PEER, pipe[1]);
+    cr_assert_eq(got.handle_count, 1);
+    cr_assert_eq(endpoint(3)->refs[REF_HANDLE], 2, "two handles onto it now");
+    close_ok(PEER, got.handles[0]);
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_OPEN, "the sender's copy keeps it open");
+    close_ok(APP, carried[1]);
+    cr_assert_eq(endpoint(3)->state, ENDPOINT_CLOSED);
+    check_world();
+}
+
+Test(chan, a_full_table_truncates_a_copied_handle_and_consumes_the_message)
+{
+    boot("max_handles=4", NULL);
+    uint32_t pipe[2], carried[2];
+    create(APP, pipe);
+    create(APP, carried);
+    cr_assert_eq(chan_send(&w, APP, pipe[0], 4, &carried[1], 1, 0), 0);
+    send_ok(APP, pipe[0], 5);
+    struct chan_received got = recv_ok(APP, pipe[1]);
+    cr_assert_eq(got.bytes, 4, "the message is consumed");
+    cr_assert_eq(got.handle_count, 0);
+    cr_assert(got.truncated, "MSG_CTRUNC");
+    cr_assert_eq(endpoint(3)->refs[REF_OTHER], 0, "the dropped copy is released");
+    cr_assert_eq(recv_ok(APP, pipe[1]).bytes, 5, "the next message comes next");
+    check_world();
+}
+
+Test(chan, handle_transfer_moves_the_reference)
+{
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     create(APP, pipe);    /* endpoints 0, 1 */
     create(APP, carried); /* endpoints 2, 3 */
@@ -380,7 +448,7 @@ Test(chan, handle_transfer_moves_the_reference)
 
 Test(chan, receive_emfile_leaves_the_message_queued)
 {
-    boot("max_handles=4", NULL);
+    boot("handle_transfer=move", "max_handles=4", NULL);
     uint32_t pipe[2], carried[2];
     create(APP, pipe);
     create(APP, carried);
@@ -414,7 +482,7 @@ static void destroy_a_message_carrying_an_end(uint32_t pipe[2], uint32_t carried
 
 Test(chan, undelivered_message_releases_what_it_carries)
 {
-    boot(NULL);
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     uint64_t used = w.heap.used_bytes;
     destroy_a_message_carrying_an_end(pipe, carried);
@@ -515,7 +583,7 @@ Test(chan, liveness_bug_ignores_the_bridged_fd)
 
 Test(chan, history_records_each_reference_event)
 {
-    boot(NULL);
+    boot("handle_transfer=move", NULL);
     uint32_t pipe[2], carried[2];
     w.step = 10;
     create(APP, pipe);
@@ -606,19 +674,90 @@ Test(chan, port_hears_readable_and_peer_closed)
     send_ok(APP, ends[0], 1);
     send_ok(APP, ends[0], 1);
     cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_DATA));
-    cr_assert_eq(w.ports[0].event_count, 1, "one pending READABLE per key");
+    cr_assert_eq(w.ports[0].ready_count, 1, "an endpoint is on the ready list once");
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
     cr_assert_eq(ev.kind, PORT_EVENT_READABLE);
     cr_assert_eq(ev.key, 7);
     check_world();
 
     w.wake_count = 0;
+    recv_ok(APP, ends[1]);
+    recv_ok(APP, ends[1]);
     close_ok(APP, ends[0]);
-    cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_HUP));
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 0), 0);
-    cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED);
+    cr_assert_eq(ev.kind, PORT_EVENT_PEER_CLOSED | PORT_EVENT_READABLE,
+                 "a hang-up, and its end of file is readable");
     cr_assert_eq(ev.key, 7);
+    check_world();
+}
+
+Test(chan, a_level_triggered_port_reports_an_end_while_it_has_events)
+{
+    boot(NULL);
+    uint32_t a[2], b[2];
+    create(APP, a);
+    create(APP, b);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 1), 0);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, b[1], 2), 0);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, b[0], 1);
+    struct port_event ev;
+    uint64_t keys[4];
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0, "event %d", i);
+        keys[i] = ev.key;
+        recv_ok(APP, ev.key == 1 ? a[1] : b[1]); /* one message per event */
+    }
+    cr_assert(keys[0] == 1 && keys[1] == 2 && keys[2] == 1,
+              "round-robin, and the end with one more message again: %llu %llu %llu",
+              (unsigned long long)keys[0], (unsigned long long)keys[1],
+              (unsigned long long)keys[2]);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN, "drained: stale, dropped");
+    cr_assert_eq(w.ports[0].ready_count, 0);
+    /* A hang-up stays: it is reported until the end is unbound. */
+    close_ok(APP, b[0]);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+        cr_assert(ev.key == 2 && (ev.kind & PORT_EVENT_PEER_CLOSED));
+    }
+    cr_assert_eq(port_unbind(&w, APP, (uint32_t)port, b[1]), 0);
+    cr_assert_eq(port_unbind(&w, APP, (uint32_t)port, b[1]), -ENOENT, "not bound any more");
     cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN);
+    check_world();
+}
+
+Test(chan, an_edge_triggered_port_reports_an_end_once_per_arrival)
+{
+    boot("port_trigger=edge", NULL);
+    uint32_t a[2];
+    create(APP, a);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 1), 0);
+    send_ok(APP, a[0], 1);
+    send_ok(APP, a[0], 1);
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+    recv_ok(APP, a[1]);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), -EAGAIN,
+                 "one message left, but no new arrival");
+    send_ok(APP, a[0], 1);
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0, "a new arrival");
+    check_world();
+}
+
+Test(chan, binding_an_end_whose_peer_closed_reports_peer_closed_at_once)
+{
+    boot(NULL);
+    uint32_t a[2];
+    create(APP, a);
+    close_ok(APP, a[0]);
+    int port = port_create(&w, APP);
+    cr_assert_eq(port_bind(&w, APP, (uint32_t)port, a[1], 9), 0);
+    struct port_event ev;
+    cr_assert_eq(port_wait(&w, APP, (uint32_t)port, &ev, 1), 0);
+    cr_assert(ev.key == 9 && (ev.kind & PORT_EVENT_PEER_CLOSED));
     check_world();
 }
 
@@ -657,9 +796,117 @@ Test(chan, port_is_freed_with_its_last_handle)
     cr_assert_eq(w.ports_live, 0);
     cr_assert_eq(endpoint(1)->port, 0, "the endpoint is unbound");
     cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_CLOSE));
+    w.ports[0].waiters.count = 0; /* the wake carried out, as the scheduler would */
     cr_assert_eq(w.heap.used_bytes, used, "the port's heap is freed");
     check_world();
     send_ok(APP, ends[0], 1); /* no port to post to any more */
     cr_assert_geq(port_create(&w, APP), 0, "the slot is free again");
+    check_world();
+}
+
+/* ---- capacity in bytes, pipes ----------------------------------------------------------- */
+
+Test(chan, a_channel_queue_is_bounded_in_bytes_as_well_as_messages)
+{
+    boot("queue_bytes=10000", NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    send_ok(APP, ends[0], 4000);
+    send_ok(APP, ends[0], 4000);
+    cr_assert_eq(chan_send(&w, APP, ends[0], 4000, NULL, 0, 1), -EAGAIN, "no room for 4000 more");
+    cr_assert_eq(chan_send(&w, APP, ends[0], 4000, NULL, 0, 0), MODEL_WOULD_BLOCK);
+    send_ok(APP, ends[0], 2000);
+    cr_assert_eq(chan_send(&w, APP, ends[0], 10001, NULL, 0, 0), -EMSGSIZE, "never fits");
+    cr_assert_eq(endpoint(1)->queued_bytes, 10000);
+    check_world();
+    recv_ok(APP, ends[1]);
+    cr_assert_eq(endpoint(1)->queued_bytes, 6000);
+    send_ok(APP, ends[0], 4000);
+    check_world();
+}
+
+Test(chan, a_pipe_holds_65536_bytes_and_small_writes_share_it)
+{
+    boot(NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    for (int i = 0; i < 20; i++) {
+        uint64_t written = 0;
+        cr_assert_eq(chan_write(&w, APP, p[1], 20, &written, 1), 0, "write %d", i);
+        cr_assert_eq(written, 20);
+    }
+    uint64_t written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 100000, &written, 1), 0, "nonblocking: partial");
+    cr_assert_eq(written, 65536 - 400, "what fits");
+    written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 1, &written, 1), -EAGAIN, "full");
+    check_world();
+    uint64_t got;
+    cr_assert_eq(chan_read(&w, APP, p[0], 1000, &got, 1), 0);
+    cr_assert_eq(got, 1000, "a read takes what it asks, across writes");
+    check_world();
+}
+
+Test(chan, a_pipe_write_up_to_pipe_buf_is_atomic_a_longer_one_partial)
+{
+    boot("queue_bytes=10000", NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    uint64_t written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 9000, &written, 0), 0);
+    written = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 2000, &written, 0), MODEL_WOULD_BLOCK,
+                 "2000 <= PIPE_BUF: whole or not at all");
+    cr_assert_eq(written, 0);
+    cr_assert_eq(chan_write(&w, APP, p[1], 5000, &written, 0), MODEL_WOULD_BLOCK_PARTIAL,
+                 "5000 > PIPE_BUF: takes what fits, waits for the rest");
+    cr_assert_eq(written, 1000);
+    uint64_t got;
+    cr_assert_eq(chan_read(&w, APP, p[0], 100000, &got, 0), 0);
+    cr_assert_eq(got, 10000, "a read returns what is there");
+    cr_assert_eq(chan_write(&w, APP, p[1], 5000, &written, 0), 0, "the rest goes in");
+    cr_assert_eq(written, 5000);
+    check_world();
+}
+
+Test(chan, a_pipe_reads_at_one_end_writes_at_the_other_and_ends_in_eof)
+{
+    boot(NULL);
+    uint32_t p[2], c[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    create(APP, c);
+    uint64_t n = 0;
+    cr_assert_eq(chan_write(&w, APP, p[0], 1, &n, 0), -EBADF, "the read end");
+    cr_assert_eq(chan_read(&w, APP, p[1], 1, &n, 0), -EBADF, "the write end");
+    cr_assert_eq(chan_send(&w, APP, p[1], 1, NULL, 0, 0), -EINVAL, "no messages on a pipe");
+    struct chan_received m;
+    cr_assert_eq(chan_recv(&w, APP, p[0], &m, 0), -EINVAL);
+    cr_assert_eq(chan_write(&w, APP, c[0], 1, &n, 0), -EINVAL, "no bytes on a channel");
+    cr_assert_eq(chan_fd_from_handle(&w, APP, p[0]), -EINVAL);
+    cr_assert_eq(chan_write(&w, APP, p[1], 7, &n, 0), 0);
+    cr_assert_eq(chan_read(&w, APP, p[0], 1, &n, 0), 0, "one byte");
+    cr_assert_eq(n, 1);
+    close_ok(APP, p[1]);
+    cr_assert_eq(chan_read(&w, APP, p[0], 100, &n, 0), 0);
+    cr_assert_eq(n, 6, "what was written before the close");
+    cr_assert_eq(chan_read(&w, APP, p[0], 100, &n, 0), 0);
+    cr_assert_eq(n, 0, "then end of file");
+    check_world();
+}
+
+Test(chan, a_write_to_a_pipe_whose_reader_closed_raises_sigpipe)
+{
+    boot(NULL);
+    uint32_t p[2];
+    cr_assert_eq(chan_create_pipe(&w, APP, p), 0);
+    close_ok(APP, p[0]);
+    uint64_t n = 0;
+    cr_assert_eq(chan_write(&w, APP, p[1], 10, &n, 0), -EPIPE);
+    cr_assert(proc_signal_is_pending(&w, APP, SIG_PIPE), "SIGPIPE to the writer");
+    uint32_t c[2];
+    create(APP, c);
+    close_ok(APP, c[1]);
+    cr_assert_eq(chan_send(&w, APP, c[0], 10, NULL, 0, 0), -EPIPE);
+    cr_assert_eq(proc_signal_take_fatal(&w, APP), SIG_PIPE, "only the pipe's");
     check_world();
 }

@@ -48,7 +48,7 @@ Test(proc, spawn_fills_the_table_then_eagain)
 {
     boot("max_procs=4", NULL);
     w.step = 9;
-    uint32_t group = proc_group_create(&w);
+    uint32_t group = proc_group_create(&w, APP);
     int pid = proc_spawn(&w, APP, "worker", SPAWN_FORK, NULL, 0, group);
     cr_assert_eq(pid, CHILD, "pids count up");
     const struct proc *p = proc_get(&w, CHILD);
@@ -167,22 +167,24 @@ Test(proc, explicit_spawn_gives_only_the_listed_handles)
     check_world();
 }
 
-Test(proc, closerange_closes_a_range_and_counts)
+Test(proc, closerange_closes_a_range_as_close_range_does)
 {
     boot(NULL);
     uint32_t first[2], second[2];
     create(APP, first);  /* handles 0, 1 */
     create(APP, second); /* handles 2, 3 */
-    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 2);
+    cr_assert_eq(proc_closerange(&w, APP, 2, 1), -EINVAL, "low > high");
+    assert_handle_count(APP, 4);
+    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0);
     const struct proc *p = proc_get(&w, APP);
     cr_assert_eq(p->handles[0].kind, HANDLE_ENDPOINT);
     cr_assert_eq(p->handles[1].kind, HANDLE_FREE);
     cr_assert_eq(p->handles[2].kind, HANDLE_FREE);
     cr_assert_eq(p->handles[3].kind, HANDLE_ENDPOINT);
     assert_handle_count(APP, 2);
-    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0, "already closed");
+    cr_assert_eq(proc_closerange(&w, APP, 1, 2), 0, "already closed: no error");
     cr_assert_eq(chan_endpoint(&w, 1)->state, ENDPOINT_CLOSED);
-    cr_assert_eq(proc_closerange(&w, APP, 0, UINT32_MAX), 2, "the rest");
+    cr_assert_eq(proc_closerange(&w, APP, 0, UINT32_MAX), 0, "the rest");
     assert_handle_count(APP, 0);
     cr_assert_eq(w.channels_live, 0);
     check_world();
@@ -271,6 +273,36 @@ Test(proc, wait_reaps_a_zombie_with_its_status)
     check_world();
 }
 
+Test(proc, a_reaped_process_leaves_no_record_behind)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    uint64_t queue = proc_get(&w, child)->child_wait.id;
+    cr_assert_eq(world_waitq(&w, queue), &proc_get(&w, child)->child_wait);
+    char name[WAITQ_NAME_BYTES];
+    cr_assert_str_eq(world_waitq_name(world_waitq(&w, queue), name), "children of pid 3",
+                     "named when asked");
+    proc_exit(&w, child, 0);
+    cr_assert_not_null(world_waitq(&w, queue), "a zombie's queue keeps its name");
+    int status;
+    cr_assert_eq(proc_wait(&w, APP, child, &status), (int)child);
+    cr_assert_null(world_waitq(&w, queue), "reaped: its queue's id names nothing");
+    /* Thousands of lives: the records are those of the living, init and APP. */
+    for (int i = 0; i < 5000; i++) {
+        child = spawn(APP, SPAWN_FORK);
+        proc_exit(&w, child, 0);
+        cr_assert_eq(proc_wait(&w, APP, child, &status), (int)child, "life %d", i);
+    }
+    cr_assert_eq(w.waitqs.live, 2, "%llu wait-queue records", (unsigned long long)w.waitqs.live);
+    cr_assert_eq(w.heap.blocks.live, 2, "%llu heap block records",
+                 (unsigned long long)w.heap.blocks.live);
+    cr_assert_eq(w.slot_by_pid.live, 2, "%llu pid records", (unsigned long long)w.slot_by_pid.live);
+    cr_assert_null(proc_get(&w, CHILD), "a reaped pid is gone, and stays gone");
+    cr_assert_null(proc_get(&w, child + 1), "a pid never handed out is not found");
+    cr_assert_not_null(proc_get(&w, APP));
+    check_world();
+}
+
 Test(proc, wait_errors_and_blocking)
 {
     boot(NULL);
@@ -320,6 +352,32 @@ Test(proc, orphans_are_reparented_to_init)
     cr_assert_eq(proc_wait(&w, INIT, 0, &status), MODEL_WOULD_BLOCK, "the other still runs");
     cr_assert_eq(proc_wait(&w, APP, 0, &status), (int)middle);
     cr_assert_eq(proc_wait(&w, APP, 0, &status), -ECHILD, "APP's grandchildren are not its own");
+    check_world();
+}
+
+Test(proc, orphans_go_to_the_nearest_living_subreaper)
+{
+    boot(NULL);
+    cr_assert_eq(proc_set_subreaper(&w, APP, 1), 0);
+    uint32_t middle = spawn(APP, SPAWN_FORK);
+    uint32_t lower = spawn(middle, SPAWN_FORK);
+    uint32_t running = spawn(lower, SPAWN_FORK), dead = spawn(lower, SPAWN_FORK);
+    cr_assert_not(proc_get(&w, middle)->subreaper, "a fork does not inherit it");
+    proc_exit(&w, dead, 5);
+    park(&proc_get(&w, APP)->child_wait, APP);
+    proc_exit(&w, lower, 0);
+    cr_assert_eq(proc_get(&w, running)->parent, APP, "the subreaper, above the living middle");
+    cr_assert_eq(proc_get(&w, dead)->parent, APP);
+    cr_assert(woken(&proc_get(&w, APP)->child_wait, WAITQ_WAKE_EXIT),
+              "the subreaper adopted a zombie: it is woken to reap it");
+    int status;
+    cr_assert_eq(proc_wait(&w, APP, dead, &status), (int)dead, "it reaps the adopted zombie");
+    cr_assert_eq(proc_wait(&w, middle, 0, &status), (int)lower);
+    check_world();
+    /* A subreaper that is itself gone no longer adopts: init does. */
+    cr_assert_eq(proc_set_subreaper(&w, APP, 0), 0);
+    proc_exit(&w, running, 0);
+    cr_assert_eq(proc_get(&w, running)->parent, APP);
     check_world();
 }
 
@@ -373,13 +431,56 @@ Test(proc, signal_sets_pending_bits)
     cr_assert_eq(proc_get(&w, APP)->signals_pending, 0, "nobody else is touched");
 
     cr_assert_eq(proc_signal(&w, child, 5), -EINVAL);
-    cr_assert_eq(proc_signal(&w, child, 0), -EINVAL);
     cr_assert_eq(proc_signal(&w, child, 40), -EINVAL);
+    cr_assert_eq(proc_signal(&w, child, 0), 0, "signal 0: it exists");
     cr_assert_eq(proc_signal(&w, 99, SIG_TERM), -ESRCH, "unknown pid");
+    cr_assert_eq(proc_signal(&w, 99, 0), -ESRCH, "signal 0: it does not");
     cr_assert_eq(proc_signal(&w, 0, SIG_TERM), -ESRCH, "pid 0");
+    cr_assert_eq(proc_signal(&w, 1, SIG_TERM), -EPERM, "init");
     proc_exit(&w, child, 0);
-    cr_assert_eq(proc_signal(&w, child, SIG_TERM), -ESRCH, "a zombie");
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0, "a zombie takes it (Linux)");
+    cr_assert_eq(proc_signal(&w, child, 0), 0, "a zombie still exists");
     int status;
     cr_assert_eq(proc_wait(&w, APP, 0, &status), (int)child);
     cr_assert_eq(proc_signal(&w, child, SIG_TERM), -ESRCH, "reaped");
+    cr_assert_eq(proc_signal(&w, child, 0), -ESRCH, "reaped: gone");
+}
+
+Test(proc, a_caught_signal_is_delivered_once_and_read_once)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_TERM, SIG_ACTION_CATCH), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0);
+    cr_assert(proc_signal_is_pending(&w, child, SIG_TERM));
+    cr_assert_eq(proc_signal_take_fatal(&w, child), 0, "caught: not fatal");
+    cr_assert_eq(proc_signals_deliver(&w, child), 1u << SIG_TERM, "the handler runs");
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_TERM), "no longer pending");
+    cr_assert_eq(proc_signals_deliver(&w, child), 0, "delivered once");
+    cr_assert_eq(proc_signals_take_interrupting(&w, child), 1u << SIG_TERM);
+    cr_assert_eq(proc_signals_take_interrupting(&w, child), 0);
+    cr_assert_eq(proc_signals_take_handled(&w, child), 1u << SIG_TERM, "the handler's flag");
+    cr_assert_eq(proc_signals_take_handled(&w, child), 0, "read once");
+    cr_assert_eq(proc_get(&w, child)->last_signal_fate, SIGNAL_FATE_HANDLED);
+}
+
+Test(proc, an_ignored_signal_is_discarded_and_the_default_terminates)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_IGNORE), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_INT), 0);
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_INT), "discarded when sent");
+    cr_assert_eq(proc_get(&w, child)->last_signal_fate, SIGNAL_FATE_IGNORED);
+    cr_assert_eq(proc_signal(&w, child, SIG_TERM), 0);
+    cr_assert_eq(proc_signal_take_fatal(&w, child), SIG_TERM, "no handler: it terminates");
+    /* A pending signal that becomes ignored is discarded (sigaction(SIG_IGN)). */
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_DEFAULT), 0);
+    cr_assert_eq(proc_signal(&w, child, SIG_INT), 0);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_IGNORE), 0);
+    cr_assert_not(proc_signal_is_pending(&w, child, SIG_INT));
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_KILL, SIG_ACTION_IGNORE), -EINVAL);
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, SIG_ACTION_RESTART), -EINVAL,
+                 "SA_RESTART goes with a handler");
+    cr_assert_eq(proc_signal_catch(&w, child, SIG_INT, 8), -EINVAL);
 }

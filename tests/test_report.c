@@ -462,6 +462,7 @@ Test(report, a_leak_page_shows_the_leaked_objects_with_their_histories)
 {
     struct cli_result *r =
         shell("$DETSIM run ipc-workload --seed 1 --set bug_leak_undelivered_handles=true "
+              "--set handle_transfer=move "
               "--fault slots/handles:free=0,after=30 --expect leak --report leak.html --quiet");
     cr_assert_eq(r->status, 0, "the run leaks: exit %d %s %s", r->status, r->out, r->err);
     char *html = read_file("leak.html", NULL);
@@ -477,8 +478,8 @@ Test(report, a_leak_page_shows_the_leaked_objects_with_their_histories)
     cr_assert(strstr(leaks, "last put handle"), "the reference history: %s", leaks);
     cr_assert(strstr(leaks, "heap block 9: 128 bytes tagged chan"), "%s", leaks);
     free(leaks);
-    cr_assert(strstr(html, "<pre>detsim run ipc-workload --seed 1 --set "
-                           "bug_leak_undelivered_handles=true --fault "
+    cr_assert(strstr(html, "<pre>detsim run ipc-workload --seed 1 --set handle_transfer=move "
+                           "--set bug_leak_undelivered_handles=true --fault "
                            "slots/handles:free=0,after=30</pre>"),
               "the replay command names what differs from the defaults and the fault");
     cr_assert(strstr(html, "<code>slots/handles:free=0,after=30</code>"), "the fault is listed");

@@ -116,7 +116,10 @@ SCENARIO(test_handle_in_flight, "test: a queued message carries a handle; the re
     sys_close(pipe[1]);
     uint32_t before = sys_handle_count();
     sys_check(sys_chan_send(pipe[0], 16, &carried[0], 1, 0) == 0, "send");
-    sys_check(sys_handle_count() == before - 1, "the handle left the sender's table");
+    if (sys_param("handle_transfer") == 0) /* copied (SCM_RIGHTS): the sender closes its own */
+        sys_check(sys_handle_count() == before && sys_close(carried[0]) == 0, "a copy");
+    else
+        sys_check(sys_handle_count() == before - 1, "the handle left the sender's table");
     sys_close(carried[1]);
     sys_close(pipe[0]);
     sys_wait((uint32_t)pid, NULL);
@@ -124,12 +127,15 @@ SCENARIO(test_handle_in_flight, "test: a queued message carries a handle; the re
 
 Test(world, an_undelivered_message_releases_what_it_carries)
 {
+    static const char *const transfers[] = {"handle_transfer=copy", "handle_transfer=move"};
     for (uint64_t seed = 0; seed < 100; seed++) {
-        struct run_result r = run_with("test-handle-in-flight", seed, "random", 0, "check=true", NULL);
-        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
-                     text_str(&r.report));
+        const char *transfer = transfers[seed % 2];
+        struct run_result r = run_with("test-handle-in-flight", seed, "random", 0, "check=true",
+                                       transfer, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu %s: %s", (unsigned long long)seed,
+                     transfer, text_str(&r.report));
         run_result_free(&r);
-        r = run_with("test-handle-in-flight", seed, "random", 0, "check=true",
+        r = run_with("test-handle-in-flight", seed, "random", 0, "check=true", transfer,
                      "bug_leak_undelivered_handles=true", NULL);
         cr_assert_eq(r.outcome, SCHED_OUTCOME_LEAK, "seed %llu: %s", (unsigned long long)seed,
                      text_str(&r.report));
@@ -207,21 +213,39 @@ static void long_sleeper(void *arg)
     grp.finished[(uintptr_t)arg] = 1;
 }
 
+static uint32_t outside_group; /* made by main: not nested in the dropped group */
+
 static void parent_of_grandchild(void *arg)
 {
-    struct sys_spawn_options elsewhere = {SPAWN_FORK, NULL, 0, 99}; /* another group */
-    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)1, &elsewhere);
+    /* A group of its own, made inside the dropped one (a sub-cgroup); a third
+     * grandchild goes into a group made outside it. */
+    struct sys_spawn_options own = {SPAWN_FORK, NULL, 0, sys_group_create()};
+    struct sys_spawn_options outside = {SPAWN_FORK, NULL, 0, outside_group};
+    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)1, &own);
+    sys_spawn_with("grandchild", long_sleeper, (void *)(uintptr_t)2, NULL);
+    grp.killed = sys_spawn_with("elsewhere", long_sleeper, (void *)(uintptr_t)3, &outside);
+    if (sys_param("orphans"))
+        return; /* the grandchildren outlive their parent */
     long_sleeper(arg);
 }
 
-SCENARIO(test_kill_on_drop, "test: dropping a group kills grandchildren too", NULL)
+static const struct config_key kill_on_drop_params[] = {
+    {"orphans", CONFIG_BOOL, 0, 0, 1, "the child exits before the drop", NULL},
+    {0},
+};
+
+SCENARIO(test_kill_on_drop, "test: dropping a group kills grandchildren too", kill_on_drop_params)
 {
+    outside_group = sys_group_create();
     uint32_t group = sys_group_create();
     struct sys_spawn_options in_group = {SPAWN_FORK, NULL, 0, group};
     int child = sys_spawn_with("child", parent_of_grandchild, (void *)(uintptr_t)0, &in_group);
     sys_sleep(SYS_NS_PER_MS);
-    sys_check(sys_group_drop(group) == 2, "child and grandchild killed");
+    int expected = sys_param("orphans") ? 2 : 3;
+    sys_check(sys_group_drop(group) == expected, "child and grandchildren killed");
     sys_wait((uint32_t)child, &grp.statuses[0]);
+    sys_check(sys_kill((uint32_t)grp.killed, 0) == 0, "the one in a group made outside lives");
+    sys_kill((uint32_t)grp.killed, SIG_KILL);
     grp.ended_at = sys_now();
 }
 
@@ -229,12 +253,16 @@ Test(world, kill_on_drop_reaches_grandchildren)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         memset(&grp, 0, sizeof grp);
-        struct run_result r = run_with("test-kill-on-drop", seed, "random", 0, "check=true", NULL);
-        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
-                     text_str(&r.report));
-        cr_assert(!grp.finished[0] && !grp.finished[1], "seed %llu: nobody slept it out",
-                  (unsigned long long)seed);
-        cr_assert_eq(grp.statuses[0], 128 + SIG_KILL);
+        const char *orphans = seed % 2 ? "orphans=true" : "orphans=false";
+        struct run_result r = run_with("test-kill-on-drop", seed, "random", 0, "check=true",
+                                       orphans, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu %s: %s", (unsigned long long)seed,
+                     orphans, text_str(&r.report));
+        cr_assert(!grp.finished[0] && !grp.finished[1] && !grp.finished[2],
+                  "seed %llu %s: nobody slept it out, parent alive or not",
+                  (unsigned long long)seed, orphans);
+        if (seed % 2 == 0)
+            cr_assert_eq(grp.statuses[0], SYS_W_TERMSIG(SIG_KILL));
         cr_assert_lt(r.vtime_ns, SYS_NS_PER_S, "seed %llu: torn down at once", (unsigned long long)seed);
         run_result_free(&r);
     }
@@ -243,7 +271,7 @@ Test(world, kill_on_drop_reaches_grandchildren)
 static void polite(void *arg)
 {
     (void)arg;
-    sys_signal_catch(SIG_INT, 1);
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH);
     sys_sleep(90 * SYS_NS_PER_S); /* interrupted: -EINTR path */
     if (sys_signal_pending() & (1u << SIG_INT))
         sys_exit(0);
@@ -253,7 +281,7 @@ static void polite(void *arg)
 static void stubborn(void *arg)
 {
     (void)arg;
-    sys_signal_catch(SIG_INT, 1);
+    sys_signal_catch(SIG_INT, SIG_ACTION_CATCH);
     for (;;) {
         sys_sleep(90 * SYS_NS_PER_S);
         sys_signal_pending(); /* reads SIGINT, and ignores it */
@@ -284,8 +312,8 @@ Test(world, graceful_shutdown_escalates_only_for_the_stubborn)
                      text_str(&r.report));
         cr_assert_eq(grp.killed, 1, "seed %llu: only the stubborn one", (unsigned long long)seed);
         cr_assert_eq(grp.statuses[0], 0, "polite exits cleanly");
-        cr_assert_eq(grp.statuses[1], 128 + SIG_INT, "no handler: SIGINT terminates");
-        cr_assert_eq(grp.statuses[2], 128 + SIG_KILL, "escalated");
+        cr_assert_eq(grp.statuses[1], SYS_W_TERMSIG(SIG_INT), "no handler: SIGINT terminates");
+        cr_assert_eq(grp.statuses[2], SYS_W_TERMSIG(SIG_KILL), "escalated");
         cr_assert_geq(grp.ended_at, 45 * SYS_NS_PER_S, "the grace period was given");
         cr_assert_lt(grp.ended_at, 46 * SYS_NS_PER_S);
         run_result_free(&r);
@@ -302,7 +330,7 @@ SCENARIO(test_wait_errors, "test: wait without children, wait with a timeout", N
     sys_check(sys_kill(12345, SIG_TERM) == -ESRCH, "unknown pid");
     sys_kill((uint32_t)pid, SIG_TERM);
     int status = 0;
-    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == 128 + SIG_TERM,
+    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == SYS_W_TERMSIG(SIG_TERM),
               "terminated by SIGTERM: %d", status);
 }
 
@@ -350,7 +378,7 @@ Test(world, every_oom_policy)
 
     r = run_with("test-oom", 0, "random", 0, "oom_policy=kill-process", "check=true", NULL);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "kill-process: %s", text_str(&r.report));
-    cr_assert_eq(hog_status, -ENOMEM);
+    cr_assert_eq(hog_status, SYS_W_TERMSIG(SIG_KILL), "the OOM kill");
     run_result_free(&r);
 
     r = run_with("test-oom", 0, "random", 0, "oom_policy=kill-process", "reserved_procs=4", NULL);
@@ -367,7 +395,7 @@ Test(world, every_oom_policy)
                  "reserve_bytes=256KiB", "check=true", NULL);
     cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "the reserve lets the teardown finish: %s",
                  text_str(&r.report));
-    cr_assert_eq(hog_status, -ENOMEM);
+    cr_assert_eq(hog_status, SYS_W_TERMSIG(SIG_KILL), "the OOM kill");
     run_result_free(&r);
 
     r = run_with("test-oom-quota", 0, "random", 0, "proc_quota_bytes=100KiB", "check=true", NULL);

@@ -21,6 +21,8 @@ const char *errno_name(int64_t result)
     case -EPERM: return "-EPERM";
     case -ESRCH: return "-ESRCH";
     case -E2BIG: return "-E2BIG";
+    case -EMSGSIZE: return "-EMSGSIZE";
+    case -ENOENT: return "-ENOENT";
     default: return NULL;
     }
 }

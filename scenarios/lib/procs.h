@@ -48,7 +48,7 @@ struct pk_options {
 /* The result of one run. */
 struct pk_result {
     int error;         /* 0, or the negative error code that kept it from running */
-    int status;        /* exit status (128 + signal when killed) */
+    int status;        /* its wait status: SYS_WIFEXITED, SYS_WTERMSIG, ... (model/uapi.h) */
     uint32_t pid;
     uint32_t group;    /* the group it ran in */
     uint8_t cancelled; /* its token tore it down (processkit's Error::Cancelled) */

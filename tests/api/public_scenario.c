@@ -44,6 +44,32 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
                   PORT_EVENT_PEER_CLOSED != PORT_EVENT_READABLE,
               "the constants are distinct");
 
+    sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_CATCH | SIG_ACTION_RESTART) == 0 &&
+                  sys_signal_catch(SIG_INT, SIG_ACTION_IGNORE) == 0,
+              "dispositions");
+    sys_check(sys_kill(sys_getpid(), SIG_TERM) == 0 && sys_signal_pending() == 1u << SIG_TERM,
+              "a signal to the caller: its handler ran before sys_kill returned");
+    uint32_t wakeup[2];
+    sys_check(sys_pipe(wakeup) == 0 && sys_signal_wakeup_fd((int32_t)wakeup[1]) == 0,
+              "a wakeup pipe");
+    sys_check(sys_kill(sys_getpid(), SIG_TERM) == 0 && sys_read(wakeup[0], 8, SYS_NONBLOCK) == 1,
+              "the handler wrote its byte");
+    sys_check(sys_signal_wakeup_fd(-1) == 0 && sys_signal_pending() == 1u << SIG_TERM, "unset");
+    sys_close(wakeup[0]);
+    sys_close(wakeup[1]);
+    sys_check(sys_signal_catch(SIG_TERM, SIG_ACTION_DEFAULT) == 0, "back to the default");
+
+    uint32_t pipe_ends[2];
+    sys_check(sys_pipe(pipe_ends) == 0, "pipe");
+    sys_check(sys_write(pipe_ends[1], 100000, SYS_NONBLOCK) == 65536, "a pipe holds 64 KiB");
+    sys_check(sys_read(pipe_ends[0], 1000, 0) == 1000, "read what is asked");
+    sys_close(pipe_ends[1]);
+    sys_check(sys_read(pipe_ends[0], 100000, 0) == 64536 && sys_read(pipe_ends[0], 1, 0) == 0,
+              "the rest, then end of file");
+    sys_close(pipe_ends[0]);
+
+    sys_check(sys_set_subreaper(1) == 0 && sys_getppid() == 1, "main's parent is init");
+
     int port = sys_port_create();
     sys_check(port >= 0, "port: %d", port);
     sys_check(sys_port_bind((uint32_t)port, ends[1], 7) == 0, "bind");
@@ -77,7 +103,11 @@ SCENARIO_WITH_VARIANTS(public_api, "every type and constant of the scenario API"
     }
     sys_check(count == 2, "expected 2 messages, got %u", (unsigned)count);
     int status = -1;
-    sys_check(sys_wait((uint32_t)pid, &status) == pid && status == 0, "wait");
+    sys_check(sys_wait((uint32_t)pid, &status) == pid && SYS_WIFEXITED(status) &&
+                  !SYS_WIFSIGNALED(status) && SYS_WEXITSTATUS(status) == 0 &&
+                  SYS_WTERMSIG(SYS_W_TERMSIG(SIG_KILL)) == SIG_KILL &&
+                  SYS_WEXITSTATUS(SYS_W_EXITCODE(3)) == 3,
+              "wait: status %#x", status);
     sys_check(sys_kill((uint32_t)pid, SIG_TERM) == -ESRCH, "a reaped child is gone");
     sys_close(ends[1]);
     sys_close(spare[1]);
