@@ -25,7 +25,7 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang make libcriterion-dev libfiu-dev valgrind parallel gcovr
+DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev valgrind parallel gcovr
 
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c sim/linux/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))
@@ -39,7 +39,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 RUN_SEED := 0
 
 .PHONY: all deps run test stress catalog fidelity differential bench asan memcheck coverage \
-        determinism layers clean help
+        determinism layers fuzz faultinject clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -60,6 +60,9 @@ help:
 	@echo "                  reports/out/coverage/index.html, summary.txt, failpoints.txt"
 	@echo "make determinism  same hashes from gcc -O0, gcc -O2, clang -O2, ucontext and Valgrind"
 	@echo "make layers       check that includes point down the layers (tests/layers.sh)"
+	@echo "make fuzz         each parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS"
+	@echo "make faultinject  sweep, merge, replay, shrink with write, fsync, rename, fork and"
+	@echo "                  malloc failing (tests/fault_inject.sh)"
 	@echo "make bench        context-switch and scheduler benchmarks"
 	@echo "make clean        remove build/ and reports/out/"
 
@@ -128,9 +131,12 @@ differential: $(BUILD)/detsim
 # The examples of README.md and docs/*.md are checked first, so the output ends with
 # Criterion's line.
 DOC_FILES := README.md $(sort $(wildcard docs/*.md))
-test: $(BUILD)/tests $(BUILD)/detsim
+# The library that fails detsim's own system calls (tests/fault_preload.c), for the
+# suites that need it; a sanitizer's runtime must come first, so not under one.
+PRELOAD := $(if $(findstring sanitize,$(EXTRA_CFLAGS)),,$(BUILD)/fault_preload.so)
+test: $(BUILD)/tests $(BUILD)/detsim $(BUILD)/fault_preload.so
 	sh tests/readme_check.sh $(BUILD)/detsim $(DOC_FILES)
-	DETSIM_BIN=$(BUILD)/detsim $(BUILD)/tests $(TEST_FLAGS)
+	DETSIM_BIN=$(BUILD)/detsim DETSIM_PRELOAD=$(PRELOAD) $(BUILD)/tests $(TEST_FLAGS)
 
 # The stress tier: every fixed variant of the catalog over 10,000 seeds instead of 500
 # (tests/test_catalog.c reads DETSIM_STRESS). CI does not run it.
@@ -194,6 +200,31 @@ coverage:
 	    $(COVERAGE_BUILD)/detsim $(COVERAGE_BUILD)/tests
 	sh reports/coverage.sh $(COVERAGE_BUILD) reports/out/coverage
 
+# A libFuzzer target per parser of user input (tests/fuzz/): clang with ASan and
+# UBSan, every library object instrumented for coverage. Each target runs
+# FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/, from the docs' examples);
+# what it finds, and the corpus it grows, stay in build/fuzz/. Any finding fails.
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build/fuzz
+FUZZ_TARGETS := repro set fault strategy seeds results
+FUZZ_CFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+$(BUILD)/fuzz_%: $(LIB_OBJECTS) $(BUILD)/obj/tests/fuzz/fuzz_%.o
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDFLAGS) $(LDLIBS)
+fuzz:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	    EXTRA_CFLAGS="$(FUZZ_CFLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# detsim under faults of its own system calls: the Nth write, fsync, rename, fork
+# or malloc fails (an LD_PRELOAD library), and stdio's writes past file size limits
+# and to /dev/full (tests/fault_inject.sh).
+$(BUILD)/fault_preload.so: tests/fault_preload.c
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -Werror $< -o $@ -ldl
+faultinject: $(BUILD)/detsim $(BUILD)/fault_preload.so
+	sh tests/fault_inject.sh $(BUILD)/detsim $(BUILD)/fault_preload.so $(BUILD)/faultinject
+
 # Includes point down: util <- faults <- model <- sim <- scenarios, reports <- cli.
 layers:
 	sh tests/layers.sh
@@ -206,4 +237,4 @@ clean:
 
 -include $(LIB_OBJECTS:.o=.d) $(TEST_OBJECTS:.o=.d) $(BUILD)/obj/cli/main.d $(EXTRA_OBJECTS:.o=.d) \
     $(FIDELITY_OBJECTS:.o=.d) \
-    $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d
+    $(BUILD)/obj/tests/hashes.d $(BUILD)/obj/tests/bench.d $(wildcard $(BUILD)/obj/tests/fuzz/*.d)

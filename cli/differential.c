@@ -161,10 +161,8 @@ int cli_differential(int argc, char **argv)
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
-    if (argc > 256)
-        return options_usage_error("too many arguments");
-    if (options_parse("differential", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 1) != 0)
+    if (options_parse("differential", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 1) != 0)
         return EXIT_USAGE;
     if (options_has(options, option_count, "help")) {
         fputs(differential_help, stdout);

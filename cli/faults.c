@@ -32,8 +32,8 @@ int cli_faults(int argc, char **argv)
     struct parsed_option options[8];
     const char *positionals[1];
     int option_count, positional_count;
-    if (options_parse("faults", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 0) != 0)
+    if (options_parse("faults", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 0) != 0)
         return EXIT_USAGE;
     if (options_has(options, option_count, "help")) {
         fputs(faults_help, stdout);

@@ -3,11 +3,13 @@
  *
  * Exit status: 0 the outcome is the expected one, 1 it is not, 2 bad usage or bad
  * input (one line on stderr naming the problem), 3 an internal error. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "sim/coro.h"
 #include "sim/run.h"
 
@@ -35,6 +37,9 @@ static const char main_help[] =
 int main(int argc, char **argv)
 {
     int status;
+    /* Past a file size limit, a write fails with EFBIG, which is reported, instead of
+     * killing the process with nothing said. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return options_usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
                            "faults, differential; see 'detsim --help')");
@@ -42,11 +47,11 @@ int main(int argc, char **argv)
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
         fputs(main_help, stdout);
-        return EXIT_EXPECTED;
+        return output_check_stdout();
     }
     if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
         printf("detsim %s\n", DETSIM_VERSION);
-        return EXIT_EXPECTED;
+        return output_check_stdout();
     }
     if (strcmp(command, "list") == 0)
         status = cli_list(argc - 2, argv + 2);
@@ -69,5 +74,8 @@ int main(int argc, char **argv)
                              "shrink, faults, differential; see 'detsim --help')",
                              command);
     coro_pool_drain();
+    /* What was printed must have reached stdout: a full disk is an error. */
+    if (output_check_stdout() != 0 && status < EXIT_INTERNAL)
+        status = EXIT_INTERNAL;
     return status;
 }

@@ -21,8 +21,8 @@ int options_usage_error(const char *format, ...)
 }
 
 int options_parse(const char *command, int argc, char **argv, const struct option_spec *specs,
-                  struct parsed_option *options, int *option_count, const char **positionals,
-                  int *positional_count, int positional_max)
+                  struct parsed_option *options, int option_max, int *option_count,
+                  const char **positionals, int *positional_count, int positional_max)
 {
     *option_count = 0;
     *positional_count = 0;
@@ -62,6 +62,12 @@ int options_parse(const char *command, int argc, char **argv, const struct optio
         } else if (equals) {
             return options_usage_error("option --%s takes no value", spec->name);
         }
+        /* A flag given again changes nothing: it takes no room. */
+        if (!value && options_has(options, *option_count, spec->name))
+            continue;
+        if (*option_count == option_max)
+            return options_usage_error("too many options for '%s' (at most %d)", command,
+                                       option_max);
         options[*option_count] = (struct parsed_option){spec->name, value};
         (*option_count)++;
     }

@@ -25,7 +25,12 @@ static const char replay_help[] =
     "  --from-seed           ignore the recorded choices and draw from the seed\n"
     "  --report FILE         write an HTML report of the run (see 'detsim run --help')\n"
     "  --chrome-trace FILE   write the trace as Chrome trace-event JSON\n"
-    "  --quiet               print only the summary and the verdict\n";
+    "  --time-limit SECONDS  wall-clock limit of the run (default 600); past it the run\n"
+    "                        is killed and its outcome is timeout\n"
+    "  --quiet               print only the summary and the verdict\n"
+    "\n"
+    "The scenario runs in a child process, as for 'detsim run': a crash or a timeout is\n"
+    "an outcome (crash, timeout), which matches a repro that recorded it.\n";
 
 /* What the options of 'replay' ask for. */
 struct replay_settings {
@@ -34,6 +39,7 @@ struct replay_settings {
     enum trace_format format;
     int quiet;
     int from_seed;
+    double time_limit_s; /* --time-limit */
 };
 
 /* Reads the options into settings. Returns 0 or EXIT_USAGE after printing the
@@ -52,6 +58,9 @@ static int read_replay_options(const struct parsed_option *options, int option_c
             settings->reports.chrome.path = options[i].value;
         else if (strcmp(options[i].name, "trace-format") == 0 &&
                  output_parse_trace_format(options[i].value, &settings->format) != 0)
+            return EXIT_USAGE;
+        else if (strcmp(options[i].name, "time-limit") == 0 &&
+                 output_parse_time_limit(options[i].value, &settings->time_limit_s) != 0)
             return EXIT_USAGE;
     }
     return 0;
@@ -77,9 +86,15 @@ static int print_verdict(const struct repro *repro, const struct run_options *ru
                                 repro->expect_signature;
     if (!signature_matches)
         printf("; signature DIFFERS");
-    if (run->replay)
+    int lost = result->outcome == SCHED_OUTCOME_CRASH || result->outcome == SCHED_OUTCOME_TIMEOUT;
+    if (lost)
+        ; /* how far the recording went died with the child */
+    else if (run->replay && result->replay_used == repro->choice_count)
         printf("; %zu recorded choices fed back", repro->choice_count);
-    if (result->replay_mismatches || result->replay_overruns)
+    else if (run->replay)
+        printf("; %" PRIu64 " of %zu recorded choices fed back", result->replay_used,
+               repro->choice_count);
+    if (!lost && (result->replay_mismatches || result->replay_overruns))
         printf(" (%" PRIu64 " did not fit the run, %" PRIu64 " draws past the end)",
                result->replay_mismatches, result->replay_overruns);
     printf("\n");
@@ -92,26 +107,20 @@ static int replay_with(const char *path, const struct repro *repro, struct run_o
                        struct replay_settings *settings)
 {
     /* From the recorded choices, the page's replay command is the recording's. */
-    struct report_outputs outputs = {settings->reports.html.stream,
-                                     settings->reports.chrome.stream, path,
-                                     run->replay ? path : NULL};
-    struct run_result result = {0};
-    if (report_outputs_attach(&outputs, run) != 0 || run_scenario(run, &result) != 0) {
-        output_close(&settings->trace_file, "trace file", 0);
-        output_reports_close(&settings->reports, 0);
-        report_outputs_free(&outputs);
+    struct output_run outputs = {&settings->trace_file, &settings->reports, path,
+                                 run->replay ? path : NULL, settings->time_limit_s};
+    struct run_result result;
+    struct isolate_loss loss;
+    int status = output_run_isolated(run, &outputs, &result, &loss);
+    if (status == OUTPUT_INTERRUPTED || status == OUTPUT_NO_RUN || status == OUTPUT_REFUSED) {
         run_result_free(&result);
-        fprintf(stderr, "detsim: internal error: out of memory\n");
+        if (status == OUTPUT_INTERRUPTED)
+            isolate_reraise();
         return EXIT_INTERNAL;
     }
-    int status = output_close(&settings->trace_file, "trace file", 1);
-    int reported = output_reports_finish(&settings->reports, &outputs, run, &result);
-    report_outputs_free(&outputs);
-    if (status == 0)
-        status = reported;
     output_print_result(run, &result, settings->quiet);
     int matches = print_verdict(repro, run, &result);
-    if (status == 0 && !settings->quiet)
+    if (status == 0 && !settings->quiet && loss.kind == ISOLATE_NONE)
         output_reports_announce(&settings->reports);
     if (status == 0 && !matches)
         status = EXIT_UNEXPECTED;
@@ -123,14 +132,12 @@ int cli_replay(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
         {"help", 0},  {"trace", 1},  {"trace-format", 1}, {"from-seed", 0},
-        {"quiet", 0}, {"report", 1}, {"chrome-trace", 1}, {0}};
+        {"quiet", 0}, {"report", 1}, {"chrome-trace", 1}, {"time-limit", 1}, {0}};
     struct parsed_option options[16];
     const char *positionals[1];
     int option_count, positional_count;
-    if (argc > 16)
-        return options_usage_error("too many arguments");
-    if (options_parse("replay", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 1) != 0)
+    if (options_parse("replay", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 1) != 0)
         return EXIT_USAGE;
     if (options_has(options, option_count, "help")) {
         fputs(replay_help, stdout);
@@ -138,7 +145,8 @@ int cli_replay(int argc, char **argv)
     }
     if (positional_count != 1)
         return options_usage_error("replay needs a repro file (see 'detsim replay --help')");
-    struct replay_settings settings = {.format = TRACE_FORMAT_TEXT};
+    struct replay_settings settings = {.format = TRACE_FORMAT_TEXT,
+                                       .time_limit_s = OUTPUT_TIME_LIMIT_DEFAULT_S};
     if (read_replay_options(options, option_count, &settings) != 0)
         return EXIT_USAGE;
     struct repro repro;
@@ -168,6 +176,7 @@ int cli_replay(int argc, char **argv)
         repro_free(&repro);
         return options_usage_error("%s: %s", positionals[0], reason);
     }
+    isolate_catch_signals(); /* a Ctrl-C removes the temporary files, then ends it */
     int status = replay_with(positionals[0], &repro, &run, &settings);
     repro_free(&repro);
     return status;

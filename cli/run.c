@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -51,11 +52,17 @@ static const char run_help[] =
     "                        over real Linux primitives, for a portable scenario (not\n"
     "                        reproducible; with --fault, --expect and --set only;\n"
     "                        docs/backends.md)\n"
+    "  --time-limit SECONDS  wall-clock limit of the run (default 600); past it the run\n"
+    "                        is killed and its outcome is timeout\n"
     "  --quiet               print only the summary line\n"
     "\n"
+    "The scenario runs in a child process: scenario code that crashes, calls exit()\n"
+    "or loops in C is reported (signal, pid and step, the replay command, a repro\n"
+    "file), not fatal; its outcome is crash or timeout.\n"
     "Output files are written to a temporary file and renamed into place; a bad path\n"
     "is found before anything runs. The trace hash is the same with or without them.\n"
-    "Exit status: 0 when the outcome is the expected one, 1 when not, 2 bad input.\n";
+    "Exit status: 0 when the outcome is the expected one, 1 when not, 2 bad input,\n"
+    "3 an output that could not be written or another internal error.\n";
 
 static void print_keys(const struct config *config)
 {
@@ -91,6 +98,7 @@ struct run_settings {
     const char *report_path;   /* --report */
     const char *chrome_path;   /* --chrome-trace */
     const char *schedule_path; /* --strategy replay:FILE */
+    double time_limit_s;       /* --time-limit, 0: none */
     enum sched_outcome expect;
     int quiet;
     const struct scenario_variant *variant; /* --variant, NULL for none */
@@ -172,7 +180,7 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
                 return EXIT_USAGE;
         } else if (strcmp(name, "expect") == 0) {
             int outcome = sched_outcome_parse(value);
-            if (outcome < 0 || outcome == SCHED_OUTCOME_CRASH)
+            if (outcome < 0 || outcome >= SCHED_OUTCOME_CRASH)
                 return options_usage_error("bad --expect '%s': expected pass, hang-deadlock, "
                                    "hang-budget, leak, panic, assert or invariant",
                                    value);
@@ -190,6 +198,9 @@ static int apply_run_options(const struct parsed_option *options, int option_cou
             if (backend < 0)
                 return options_usage_error("unknown backend '%s' (backends: sim, linux)", value);
             run->backend = (enum run_backend)backend;
+        } else if (strcmp(name, "time-limit") == 0) {
+            if (output_parse_time_limit(value, &settings->time_limit_s) != 0)
+                return EXIT_USAGE;
         }
     }
     return 0;
@@ -295,8 +306,9 @@ static int check_outcome(const struct run_settings *settings, enum sched_outcome
     return EXIT_UNEXPECTED;
 }
 
-/* Runs run_options with settings' outputs and prints the result. Returns the exit
- * status. */
+/* Runs run_options with settings' outputs, in a child, and prints the result; a
+ * crash or a timeout also gets its replay command and its repro file. Returns the
+ * exit status. */
 static int run_with(const struct run_options *run_options, struct output_file *trace_file,
                     const struct run_settings *settings)
 {
@@ -307,46 +319,37 @@ static int run_with(const struct run_options *run_options, struct output_file *t
                                      {.path = settings->chrome_path}};
     if (open_outputs(&repro_file, trace_file, &reports) != 0)
         return EXIT_USAGE;
-    run.trace_out = trace_file->stream;
     run.record_choices = settings->repro_path != NULL;
-    struct report_outputs outputs = {reports.html.stream, reports.chrome.stream,
-                                     settings->repro_path, settings->schedule_path};
-
-    struct run_result result = {0};
-    int rc = report_outputs_attach(&outputs, &run);
-    if (rc == 0)
-        rc = run_scenario(&run, &result);
-    if (rc == -EPERM) { /* a real run that could not start */
-        output_close(trace_file, "trace file", 0);
+    struct output_run outputs = {trace_file, &reports, settings->repro_path,
+                                 settings->schedule_path, settings->time_limit_s};
+    struct run_result result;
+    struct isolate_loss loss;
+    int status = output_run_isolated(&run, &outputs, &result, &loss);
+    if (status == OUTPUT_INTERRUPTED || status == OUTPUT_NO_RUN || status == OUTPUT_REFUSED) {
         output_close(&repro_file, "repro file", 0);
-        output_reports_close(&reports, 0);
-        report_outputs_free(&outputs);
-        options_usage_error("%s", text_str(&result.report));
         run_result_free(&result);
-        return EXIT_USAGE;
+        if (status == OUTPUT_INTERRUPTED)
+            isolate_reraise();
+        return status == OUTPUT_REFUSED ? EXIT_USAGE : EXIT_INTERNAL;
     }
-    if (rc != 0) {
-        output_close(trace_file, "trace file", 0);
-        output_close(&repro_file, "repro file", 0);
-        output_reports_close(&reports, 0);
-        report_outputs_free(&outputs);
-        run_result_free(&result);
-        fprintf(stderr, "detsim: internal error: out of memory\n");
-        return EXIT_INTERNAL;
-    }
-    int status = output_close(trace_file, "trace file", 1);
-    int reported = output_reports_finish(&reports, &outputs, &run, &result);
-    report_outputs_free(&outputs);
-    if (status == 0)
-        status = reported;
     output_print_result(&run, &result, quiet);
     if (run.replay && (result.replay_mismatches || result.replay_overruns))
         printf("replay: %" PRIu64 " recorded choices did not fit this run, %" PRIu64
                " draws went past the recording (drawn as 0)\n",
                result.replay_mismatches, result.replay_overruns);
-    if (repro_file.stream)
+    if (loss.kind != ISOLATE_NONE) {
+        /* the schedule a replay strategy fed is the crash's: its repro feeds it again */
+        if (run.replay && run.replay_count && !result.choices &&
+            (result.choices = malloc(run.replay_count * sizeof *run.replay)) != NULL) {
+            memcpy(result.choices, run.replay, run.replay_count * sizeof *run.replay);
+            result.choice_count = run.replay_count;
+        }
+        int written = output_lost_run(&run, &result, settings->schedule_path, &repro_file, quiet);
+        status = status ? status : written;
+    } else if (repro_file.stream) {
         status = finish_repro(&repro_file, &run, &result, status, quiet);
-    if (status == 0 && !quiet)
+    }
+    if (status == 0 && !quiet && loss.kind == ISOLATE_NONE)
         output_reports_announce(&reports);
     if (status == 0)
         status = check_outcome(settings, result.outcome);
@@ -360,14 +363,13 @@ int cli_run(int argc, char **argv)
         {"help", 0},       {"seed", 1},   {"strategy", 1},     {"set", 1},
         {"max-steps", 1},  {"max-vtime", 1}, {"trace", 1},     {"trace-format", 1},
         {"expect", 1},     {"save-repro", 1}, {"quiet", 0},    {"fault", 1},
-        {"report", 1},     {"chrome-trace", 1}, {"variant", 1}, {"backend", 1}, {0}};
+        {"report", 1},     {"chrome-trace", 1}, {"variant", 1}, {"backend", 1},
+        {"time-limit", 1}, {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
-    if (argc > 256)
-        return options_usage_error("too many arguments");
-    if (options_parse("run", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 1) != 0)
+    if (options_parse("run", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 1) != 0)
         return EXIT_USAGE;
 
     const struct scenario *scenario = NULL;
@@ -390,7 +392,8 @@ int cli_run(int argc, char **argv)
 
     run.strategy = SCHED_STRATEGY_DEFAULT;
     struct repro schedule = {0}; /* --strategy replay:FILE */
-    struct run_settings settings = {.expect = SCHED_OUTCOME_PASS};
+    struct run_settings settings = {.expect = SCHED_OUTCOME_PASS,
+                                    .time_limit_s = OUTPUT_TIME_LIMIT_DEFAULT_S};
     const struct scenario_variant *variant = NULL;
     int status = apply_variant_option(options, option_count, scenario, &run.config, &variant);
     if (status == 0)
@@ -404,6 +407,7 @@ int cli_run(int argc, char **argv)
         status = check_backend(options, option_count, &run);
     if (status == 0) {
         struct output_file trace_file = {.path = settings.trace_path};
+        isolate_catch_signals(); /* a Ctrl-C removes the temporary files, then ends it */
         settings.variant = variant;
         status = run_with(&run, &trace_file, &settings);
     }

@@ -6,6 +6,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/output.h"
+#include "reports/isolate.h"
 #include "model/world.h"
 #include "reports/shrink.h"
 #include "sim/coro.h"
@@ -18,7 +20,10 @@ static const char shrink_help[] =
     "preemptions), a shorter run - while the run keeps the same signature: the same\n"
     "outcome and the same report shape. Writes the shrunk repro to OUT (default\n"
     "FILE with .shrunk.repro in place of .repro) and prints before and after.\n"
-    "Bounded by --time-limit (default 30 s of wall-clock time); it says how far it got.\n";
+    "Bounded by --time-limit (default 30 s of wall-clock time); it says how far it got.\n"
+    "Every run is in a child process: a candidate that crashes or loops is not kept;\n"
+    "a repro whose run crashes has no schedule to shrink (exit 2).\n"
+    "Exit status: 0 written, 2 bad input, 3 the output could not be written.\n";
 
 /* Reads --output (NULL: none) and --time-limit. Returns 0 or EXIT_USAGE after
  * printing the error. */
@@ -60,8 +65,9 @@ static void print_shrink(const char *input, const struct shrinker *s,
                          int written)
 {
     printf("shrink %s: %s after %" PRIu64 " runs (%" PRIu64 " kept)\n", input,
-           finished ? "done, nothing smaller found" : "stopped at the time limit", s->runs,
-           s->accepted);
+           finished ? "done, nothing smaller found"
+                    : s->interrupted ? "interrupted" : "stopped at the time limit",
+           s->runs, s->accepted);
     printf("  outcome   %s, signature 0x%016" PRIx64 " (unchanged)\n",
            sched_outcome_name(s->best_result.outcome), s->signature);
     printf("  choices   %" PRIu64 " -> %zu\n", before->choices, s->best.count);
@@ -74,32 +80,64 @@ static void print_shrink(const char *input, const struct shrinker *s,
         printf("  written   %s (replay: detsim replay %s)\n", output, output);
 }
 
-/* Shrinks repro (read from input) and writes the result to output. Returns the exit
- * status. */
-static int shrink_repro(const char *input, const struct repro *repro, uint64_t seconds,
-                        const char *output)
+/* Starts shrinking repro (read from input). Returns 0, or the exit status after one
+ * line on stderr (s then holds nothing). */
+static int start(struct shrinker *s, const char *input, const struct repro *repro,
+                 uint64_t seconds)
 {
-    struct shrinker s;
-    int rc = shrink_start(&s, repro, seconds);
+    int rc = shrink_start(s, repro, seconds);
+    if (rc == 0)
+        return 0;
     if (rc == -EINVAL)
         return options_usage_error("%s: the run passes; there is no failure to shrink", input);
-    if (rc != 0) {
-        fprintf(stderr, "detsim: internal error: out of memory\n");
-        return EXIT_INTERNAL;
+    if (rc == -ECHILD) {
+        const char *report = text_str(&s->best_result.report);
+        options_usage_error("%s: the run does not end with an outcome (%.*s): there is no "
+                            "schedule to shrink; see 'detsim replay %s'", input,
+                            (int)strcspn(report, "\n"), report, input);
+        shrink_free(s);
+        return EXIT_USAGE;
+    }
+    if (rc != -EINTR)
+        fprintf(stderr, "detsim: internal error: cannot run the scenario in a child process: "
+                "%s\n", strerror(-rc));
+    return EXIT_INTERNAL;
+}
+
+/* Shrinks repro (read from input) and writes the result to out (open). Returns the
+ * exit status. */
+static int shrink_repro(const char *input, const struct repro *repro, uint64_t seconds,
+                        struct output_file *out)
+{
+    struct shrinker s;
+    int status = start(&s, input, repro, seconds);
+    if (status != 0) {
+        output_close(out, "shrunk repro file", 0);
+        if (isolate_caught())
+            isolate_reraise();
+        return status;
     }
     struct shrink_before before = {s.best.count, s.best_result.steps,
                                    shrink_count_nonzero(&s, CHOICE_FAULT),
                                    shrink_count_nonzero(&s, CHOICE_SCHED)};
     shrink_reduce(&s);
+    if (s.failed) {
+        fprintf(stderr, "detsim: internal error: a run of the shrink could not be made: %s\n",
+                strerror(-s.failed));
+        output_close(out, "shrunk repro file", 0);
+        shrink_free(&s);
+        return EXIT_INTERNAL;
+    }
     int finished = shrink_finished(&s);
-    char reason[512];
-    rc = shrink_write(&s, output, reason, sizeof reason);
-    print_shrink(input, &s, &before, finished, output, rc);
-    if (rc != 0)
-        fprintf(stderr, "detsim: %s\n", reason);
+    shrink_write_stream(&s, out->stream, out->path);
+    status = output_close(out, "shrunk repro file", 1);
+    print_shrink(input, &s, &before, finished, out->path, status);
+    int interrupted = s.interrupted;
     shrink_free(&s);
     coro_pool_drain();
-    return rc == 0 ? EXIT_EXPECTED : EXIT_USAGE;
+    if (interrupted && output_check_stdout() == 0)
+        isolate_reraise(); /* what it found is written: end as the signal would */
+    return status;
 }
 
 int cli_shrink(int argc, char **argv)
@@ -109,10 +147,8 @@ int cli_shrink(int argc, char **argv)
     struct parsed_option options[8];
     const char *positionals[1];
     int option_count, positional_count;
-    if (argc > 8)
-        return options_usage_error("too many arguments");
-    if (options_parse("shrink", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 1) != 0)
+    if (options_parse("shrink", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 1) != 0)
         return EXIT_USAGE;
     if (options_has(options, option_count, "help")) {
         fputs(shrink_help, stdout);
@@ -132,9 +168,15 @@ int cli_shrink(int argc, char **argv)
         repro_free(&repro);
         return options_usage_error("%s: %s", positionals[0], reason);
     }
-    if (!output)
-        output = default_output(positionals[0], output_path, sizeof output_path);
-    int status = shrink_repro(positionals[0], &repro, seconds, output);
+    struct output_file out = {.path = output ? output
+                                             : default_output(positionals[0], output_path,
+                                                              sizeof output_path)};
+    if (output_open(&out, "shrunk repro file") != 0) { /* a bad path: before any work */
+        repro_free(&repro);
+        return EXIT_USAGE;
+    }
+    isolate_catch_signals();
+    int status = shrink_repro(positionals[0], &repro, seconds, &out);
     repro_free(&repro);
     return status;
 }

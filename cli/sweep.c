@@ -2,18 +2,24 @@
  * signature (the engine: reports/sweep_run.h, over the configurations of
  * reports/plan.h), or the fail-nth loop over one seed (faults/fail_nth.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "faults/fail_nth.h"
+#include "reports/isolate.h"
 #include "reports/junit.h"
 #include "reports/plan.h"
+#include "reports/report.h"
+#include "reports/seeds.h"
 #include "reports/sweep.h"
 #include "reports/sweep_run.h"
 #include "sim/coro.h"
@@ -38,10 +44,13 @@ static const char sweep_help[] =
     "                        and the table gives the failure rate per value\n"
     "  --expect OUTCOME      the outcome every seed should have (default pass; with\n"
     "                        --variant: what each variant declares, see below)\n"
-    "  --json FILE           stream one JSON object per seed to FILE as each finishes\n"
+    "  --json FILE           stream one JSON object per seed to FILE as each finishes,\n"
+    "                        after a header line with the sweep's settings\n"
     "  --resume              with --json: skip the seeds FILE already has, append the rest\n"
+    "                        (refused when FILE was made with other settings)\n"
     "  --junit FILE          write a JUnit XML report\n"
-    "  --time-limit SECONDS  wall-clock limit per seed (default 60); past it: timeout\n"
+    "  --time-limit SECONDS  wall-clock limit per seed (default 60), enforced by each\n"
+    "                        worker; past it the seed is a timeout, and only it\n"
     "  --fault SPEC          arm a fault in every run (repeatable; see 'detsim faults')\n"
     "  --fail-nth POINT      instead of many seeds: fail the Nth hit of failpoint POINT,\n"
     "                        for N = 1, 2, ... until a run never reaches the Nth hit\n"
@@ -59,13 +68,15 @@ static const char sweep_help[] =
     "whether each did. A --set that changes a key a variant sets drops its\n"
     "declaration: that configuration is held to pass.\n"
     "\n"
+    "SIGINT (Ctrl-C) or SIGTERM ends a sweep with the summary of the seeds done and,\n"
+    "with --json, the exact command that resumes it.\n"
+    "\n"
     "Exit status: 0 when every seed had the expected outcome (and every variant\n"
-    "behaved as declared), 1 when not, 2 bad input.\n";
+    "behaved as declared), 1 when not (or interrupted), 2 bad input, 3 a write that\n"
+    "failed or another internal error.\n";
 
 /* What the options ask for beside the engine's own state. */
 struct sweep_options {
-    uint64_t first, last;   /* --seeds A..B, --count N */
-    uint64_t shard, shards; /* --shard K/N */
     const char *json_path;
     const char *junit_path;
     int resume;
@@ -79,15 +90,19 @@ struct sweep_options {
      * appends stop at the end of the buffer, and an overlong one is refused */
     char base_prefix[480];
     size_t prefix_length;   /* what base_prefix would need: past its size, too long */
+    int argc;               /* the command's arguments, for the command that resumes it */
+    char **argv;
 };
 
-/* The labels of the plan's configurations and, as each runs, what it is held to. */
+/* The labels of the plan's configurations and, as each runs, what it is held to;
+ * what the results file has of each. */
 struct sweep_table {
-    char labels[PLAN_CONFIGS_MAX][96];
-    const char *label_list[PLAN_CONFIGS_MAX];
+    struct sweep_header header; /* the labels are header.configs */
     const char *declared_list[PLAN_CONFIGS_MAX];
     int held[PLAN_CONFIGS_MAX];
     int any_declared; /* a configuration is held to what a variant declares */
+    long resumed[PLAN_CONFIGS_MAX]; /* seeds of this sweep the results file has */
+    struct seeds_set done;          /* (configuration, seed) the results file has */
 };
 
 static void append_prefix(struct sweep_options *o, const char *format, ...)
@@ -105,59 +120,31 @@ static void append_prefix(struct sweep_options *o, const char *format, ...)
     va_end(args);
 }
 
-static int parse_range(const char *text, uint64_t *first, uint64_t *last)
-{
-    const char *dots = strstr(text, "..");
-    char low[32];
-    if (!dots || (size_t)(dots - text) >= sizeof low)
-        return -EINVAL;
-    memcpy(low, text, (size_t)(dots - text));
-    low[dots - text] = '\0';
-    if (config_parse_u64(low, first) || config_parse_u64(dots + 2, last) || *last < *first)
-        return -EINVAL;
-    return 0;
-}
-
-/* Parses "K/N" with 1 <= K <= N. Returns 0 or -EINVAL. */
-static int parse_shard(const char *text, uint64_t *shard, uint64_t *shards)
-{
-    char k[32];
-    const char *slash = strchr(text, '/');
-    if (!slash || (size_t)(slash - text) >= sizeof k)
-        return -EINVAL;
-    memcpy(k, text, (size_t)(slash - text));
-    k[slash - text] = '\0';
-    if (config_parse_u64(k, shard) || config_parse_u64(slash + 1, shards) || *shard < 1 ||
-        *shard > *shards)
-        return -EINVAL;
-    return 0;
-}
-
 /* Reads one option that takes a number (--seeds, --count, --jobs, --shard,
  * --time-limit, --seed). Returns 0, 1 when key is not one of them, or EXIT_USAGE
  * after printing the error. */
 static int read_number_option(const char *key, const char *value, struct sweep_run *s,
                               struct sweep_options *o)
 {
+    char reason[256];
     uint64_t number;
     if (strcmp(key, "seeds") == 0) {
-        if (parse_range(value, &o->first, &o->last) != 0)
-            return options_usage_error("bad --seeds '%s': expected A..B with A <= B", value);
+        if (seeds_parse_range(value, &s->seeds, reason, sizeof reason) != 0)
+            return options_usage_error("%s", reason);
     } else if (strcmp(key, "count") == 0) {
-        if (config_parse_u64(value, &number) || number == 0)
-            return options_usage_error("bad --count '%s': expected a positive integer", value);
-        o->first = 0;
-        o->last = number - 1;
+        if (seeds_parse_count(value, &s->seeds, reason, sizeof reason) != 0)
+            return options_usage_error("%s", reason);
+    } else if (strcmp(key, "shard") == 0) {
+        if (seeds_parse_shard(value, &s->seeds, reason, sizeof reason) != 0)
+            return options_usage_error("%s", reason);
     } else if (strcmp(key, "jobs") == 0) {
         if (config_parse_u64(value, &number) || number == 0 || number > 1024)
             return options_usage_error("bad --jobs '%s': expected 1 to 1024", value);
         s->jobs = (unsigned)number;
-    } else if (strcmp(key, "shard") == 0) {
-        if (parse_shard(value, &o->shard, &o->shards) != 0)
-            return options_usage_error("bad --shard '%s': expected K/N with 1 <= K <= N", value);
     } else if (strcmp(key, "time-limit") == 0) {
-        if (config_parse_u64(value, &number) || number == 0)
-            return options_usage_error("bad --time-limit '%s': expected whole seconds > 0", value);
+        if (config_parse_u64(value, &number) || number == 0 || number > 86400)
+            return options_usage_error("bad --time-limit '%s': expected whole seconds, 1 to "
+                                       "86400", value);
         s->time_limit_s = (double)number;
     } else if (strcmp(key, "seed") == 0) {
         if (config_parse_u64(value, &o->fail_nth_seed) != 0)
@@ -169,7 +156,6 @@ static int read_number_option(const char *key, const char *value, struct sweep_r
     }
     return 0;
 }
-
 /* Reads one option (--variant and list values are the plan's). Returns 0 or
  * EXIT_USAGE after printing the error. */
 static int read_option(const char *key, const char *value, struct sweep_run *s,
@@ -227,9 +213,7 @@ static int read_options(const struct parsed_option *options, int option_count,
     s->time_limit_s = 60;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->jobs = cores > 0 ? (unsigned)cores : 1;
-    o->last = 99;
-    o->shard = 1;
-    o->shards = 1;
+    s->seeds = (struct seeds){0, 99, 1, 1};
     o->prefix_length = (size_t)snprintf(o->base_prefix, sizeof o->base_prefix, "detsim run %s",
                                         scenario_name(s->run.scenario, o->name));
     for (int i = 0; i < option_count; i++)
@@ -272,24 +256,27 @@ static int read_plan(const struct parsed_option *options, int option_count, stru
     }
     if (plan_finish(plan, s->run.scenario, variant_name, error, sizeof error) != 0)
         return options_usage_error("%s", error);
+    t->header.config_count = plan->configs;
     for (long c = 0; c < plan->configs; c++) {
         if (apply_config(s, plan, c, defaults, o) != 0)
             return EXIT_USAGE;
-        snprintf(t->labels[c], sizeof t->labels[c], "%s", s->plan.label);
-        t->label_list[c] = t->labels[c];
+        snprintf(t->header.configs[c], sizeof t->header.configs[c], "%s", s->plan.label);
     }
     return 0;
 }
 
-/* Writes the repro of r's failure group (see sweep_run_write_repro); one that cannot
- * be written is one line on stderr. */
-static void write_repro(const struct sweep_run *s, const struct sweep_record *r)
+/* Writes the repro files of the failure groups still without one; the first that
+ * cannot be written is one line on stderr (and no more are tried). Returns 0, or
+ * -EINTR when a signal was caught. */
+static int write_repros(struct sweep_run *s)
 {
-    char error[300];
-    if (sweep_run_write_repro(s, r, error, sizeof error) != 0)
-        fprintf(stderr, "detsim: %s\n", error);
+    int rc = sweep_run_write_repros(s);
+    if (rc != 0 && rc != -EINTR)
+        fprintf(stderr, "detsim: %s\n", s->error);
+    return rc == -EINTR ? rc : 0;
 }
 
+/* ---- the fail-nth loop -------------------------------------------------------------- */
 /* ---- the fail-nth loop -------------------------------------------------------------- */
 
 /* The fail-nth loop's callbacks share this. */
@@ -309,10 +296,7 @@ static int fail_nth_run(void *context, uint64_t n, const struct fault_spec *spec
     snprintf(s->plan.replay_prefix + c->prefix_length,
              sizeof s->plan.replay_prefix - c->prefix_length, " --fault '%s'", spec->text);
     c->record = (struct sweep_record){0};
-    sweep_run_one(s, c->seed, &c->record, &run->hits);
-    run->cut_short = strcmp(c->record.outcome, "crash") == 0 ||
-                     strcmp(c->record.outcome, "timeout") == 0;
-    return 0;
+    return sweep_run_one(s, c->seed, &c->record, run);
 }
 
 static int fail_nth_reached(void *context, uint64_t n)
@@ -323,15 +307,14 @@ static int fail_nth_reached(void *context, uint64_t n)
         printf("  N=%-5" PRIu64 " %s\n", n, r->outcome);
     else
         printf("  N=%-5" PRIu64 " %-14s %s\n", n, r->outcome, r->signature_text);
-    if (sweep_run_add(c->s, r) != 0)
-        return -ENOMEM;
-    write_repro(c->s, r); /* while this N's spec is the one armed */
-    return 0;
+    int rc = sweep_run_add(c->s, r, 1);
+    return rc == 0 ? write_repros(c->s) : rc; /* while this N's spec is the one armed */
 }
 
 /* SQLite's malloc loop over failpoint o->fail_nth, on seed o->fail_nth_seed of the
- * one configuration s is set up for. Returns the exit status. */
-static int sweep_fail_nth(struct sweep_run *s, const struct sweep_options *o)
+ * one configuration s is set up for (t: its label). Returns the exit status. */
+static int sweep_fail_nth(struct sweep_run *s, const struct sweep_options *o,
+                          struct sweep_table *t)
 {
     char reason[256];
     const char *point = o->fail_nth;
@@ -340,6 +323,7 @@ static int sweep_fail_nth(struct sweep_run *s, const struct sweep_options *o)
         return options_usage_error("bad --fail-nth '%s': %s", point, reason);
     s->run.faults = s->faults;
     s->run.fault_count++;
+    tally_init(&s->tally, &t->header);
     struct fail_nth_context c = {s, o->fail_nth_seed, strlen(s->plan.replay_prefix), {{0}}};
     printf("fail-nth %s: %s, %s, seed %" PRIu64 "\n", o->name, point,
            o->persistent ? "persistent (every hit from N on)" : "transient (the Nth hit only)",
@@ -348,112 +332,201 @@ static int sweep_fail_nth(struct sweep_run *s, const struct sweep_options *o)
     uint64_t n = 0, hits = 0;
     int rc = fail_nth_loop(&loop, spec, &n, &hits, reason, sizeof reason);
     if (rc == -EINVAL)
-        return options_usage_error("bad --fail-nth '%s': %s", point, reason);
-    if (rc != 0)
-        return EXIT_INTERNAL;
-    printf("  N=%-5" PRIu64 " not reached: the run made %" PRIu64 " hit%s; done\n", n, hits,
-           hits == 1 ? "" : "s");
-    long unexpected = sweep_summary(stdout, s->records, s->count, SWEEP_REPRO_DIR, "runs");
-    free(s->records);
+        rc = options_usage_error("bad --fail-nth '%s': %s", point, reason);
+    else if (rc != 0)
+        fprintf(stderr, "detsim: %s\n", s->error);
+    else if (strcmp(c.record.outcome, "crash") == 0 || strcmp(c.record.outcome, "timeout") == 0)
+        printf("  N=%-5" PRIu64 " %-14s %s, before any fault fired: not reached; done\n", n,
+               c.record.outcome, c.record.signature_text);
+    else
+        printf("  N=%-5" PRIu64 " not reached: the run made %" PRIu64 " hit%s; done\n", n, hits,
+               hits == 1 ? "" : "s");
+    long unexpected = rc == 0 ? tally_summary(stdout, &s->tally, SWEEP_REPRO_DIR, "runs") : 0;
+    tally_free(&s->tally);
     coro_pool_drain();
+    if (rc == -EINTR)
+        isolate_reraise();
+    if (rc != 0)
+        return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_INTERNAL;
+    if (s->repro_failed) /* said when it happened */
+        return EXIT_INTERNAL;
     return unexpected ? EXIT_UNEXPECTED : EXIT_EXPECTED;
 }
 
-/* ---- many seeds ----------------------------------------------------------------------- */
+/* ---- the results file ----------------------------------------------------------------- */
 
-/* Checks the --json and --resume options against the file there. Returns 0 or
- * EXIT_USAGE after printing the error. */
-static int check_results_file(const struct sweep_options *o)
+/* Fills t->header's settings for s: scenario, strategy, --expect, the plain --set
+ * values (as they differ from defaults, so that the same settings given in another
+ * order or form agree) and the --fault specs. The configurations are read_plan's. */
+static void fill_header(const struct sweep_run *s, const struct plan *plan,
+                        const struct config *defaults, const struct sweep_options *o,
+                        struct sweep_header *h)
 {
+    char reason[256], value[48];
+    snprintf(h->scenario, sizeof h->scenario, "%s", o->name);
+    run_format_strategy(&s->run.strategy, h->strategy);
+    snprintf(h->expect, sizeof h->expect, "%s",
+             s->expect_given ? sched_outcome_name(s->expect) : "");
+    struct config set = *defaults;
+    for (uint32_t i = 0; i < plan->scalar_count; i++)
+        config_assign(&set, plan->scalar_sets[i], reason, sizeof reason); /* checked */
+    size_t n = 0;
+    h->settings[0] = '\0';
+    for (uint32_t k = 0; k < set.count && n < sizeof h->settings; k++)
+        if (set.values[k] != defaults->values[k])
+            n += (size_t)snprintf(h->settings + n, sizeof h->settings - n, "%s%s=%s",
+                                  n ? " " : "", set.keys[k]->name,
+                                  config_format_value(set.keys[k], set.values[k], value));
+    n = 0;
+    h->faults[0] = '\0';
+    for (uint32_t i = 0; i < s->run.fault_count && n < sizeof h->faults; i++)
+        n += (size_t)snprintf(h->faults + n, sizeof h->faults - n, "%s'%s'", n ? " " : "",
+                              s->run.faults[i].text);
+}
+
+/* What reading a results file to resume it needs. */
+struct resume_reading {
+    struct sweep_run *s;
+    struct sweep_table *t;
+    const struct sweep_options *o;
+    struct sweep_header file; /* the file's header */
+};
+
+/* Compares the file's header with the sweep's. Returns 0, or -1 with the difference
+ * in error. */
+static int check_header(void *context, const struct sweep_header *file, char *error,
+                        size_t error_bytes)
+{
+    const struct resume_reading *reading = context;
+    char difference[400];
+    if (!sweep_header_diff(file, reading->o->json_path, &reading->t->header, "this sweep",
+                           difference, sizeof difference))
+        return 0;
+    snprintf(error, error_bytes, "cannot resume '%s': %s (resume with the same options, or "
+             "use another --json file)", reading->o->json_path, difference);
+    return -1;
+}
+
+/* One record of the file resumed: counted, remembered as done, and in the JUnit. */
+static int resume_record(void *context, const struct sweep_record *r, char *error,
+                         size_t error_bytes)
+{
+    struct resume_reading *reading = context;
+    struct sweep_run *s = reading->s;
+    long c = tally_config_of(&s->tally, r->config);
+    if (c < 0) { /* the headers agree: the file's does not list it either */
+        snprintf(error, error_bytes, "a result of configuration '%s', which the header does "
+                 "not list", r->config);
+        return -1;
+    }
+    int added = seeds_set_add(&reading->t->done, (uint32_t)c, r->seed);
+    if (added == 0) {
+        snprintf(error, error_bytes, "seed %" PRIu64 " is there twice%s%s", r->seed,
+                 r->config[0] ? " for " : "", r->config);
+        return -1;
+    }
+    int rc = added < 0 ? -ENOMEM : tally_add(&s->tally, r, 0);
+    if (rc == 0 && s->junit)
+        rc = junit_add(s->junit, r);
+    if (rc != 0) {
+        snprintf(error, error_bytes, "%s", rc == -ENOMEM ? "out of memory"
+                                                         : "cannot write the JUnit report");
+        return -1;
+    }
+    reading->t->resumed[c] += seeds_contains(&s->seeds, r->seed);
+    if (!reading->o->quiet && isatty(2) && s->tally.count % 65536 == 0)
+        fprintf(stderr, "\rresume: %ld results read", s->tally.count);
+    return 0;
+}
+
+/* With --resume: reads what the results file has (into the tally, the done set and
+ * the JUnit report), checks that it was made with this sweep's settings, and drops a
+ * last line cut off mid-write. Returns 0 (*fresh: the file has no header yet), or
+ * EXIT_USAGE after printing the error. */
+static int read_results(struct sweep_run *s, struct sweep_table *t,
+                        const struct sweep_options *o, int *fresh)
+{
+    static struct resume_reading reading; /* large: the header */
+    char error[700];
+    int has_header = 0;
+    long complete = 0;
+    memset(&reading, 0, sizeof reading);
+    reading.s = s, reading.t = t, reading.o = o;
+    *fresh = 1;
+    if (access(o->json_path, F_OK) != 0)
+        return 0;
+    struct sweep_reader reader = {check_header, resume_record, &reading};
+    long count = sweep_read_results(o->json_path, &reading.file, &has_header, &reader,
+                                    &complete, error, sizeof error);
+    if (!o->quiet && isatty(2) && count >= 65536)
+        fputc('\n', stderr);
+    if (count < 0)
+        return options_usage_error("%s", error);
+    if (truncate(o->json_path, complete) != 0)
+        return options_usage_error("cannot write '%s': %s", o->json_path, strerror(errno));
+    *fresh = !has_header;
+    return 0;
+}
+
+/* Opens the results file (appending) and, for a new one, writes its header. Returns 0
+ * or EXIT_USAGE after printing the error. */
+static int open_results_file(struct sweep_run *s, const struct sweep_table *t,
+                             const struct sweep_options *o, int fresh)
+{
+    s->json_fd = open(o->json_path, O_WRONLY | O_APPEND | O_CREAT, 0666);
+    if (s->json_fd < 0)
+        return options_usage_error("cannot write '%s': %s", o->json_path, strerror(errno));
+    struct stat st;
+    if (fstat(s->json_fd, &st) != 0 || !S_ISREG(st.st_mode))
+        s->json_bytes = 0; /* a pipe or a device: written, never cut back */
+    else
+        s->json_bytes = (long)st.st_size;
+    int rc = fresh ? sweep_run_write_header(s, &t->header) : 0;
+    if (rc != 0)
+        return options_usage_error("cannot write '%s': %s", o->json_path, strerror(-rc));
+    return 0;
+}
+
+/* Opens the JUnit report (a bad path is found before anything runs), reads what a
+ * --resume continues, and opens the results file. Returns 0 or EXIT_USAGE after
+ * printing the error (nothing is left open then). */
+static int open_results(struct sweep_run *s, struct sweep_table *t,
+                        const struct sweep_options *o, struct junit *junit)
+{
+    int fresh = 1, rc;
     if (o->resume && !o->json_path)
         return options_usage_error("--resume needs --json FILE");
     if (o->json_path && !o->resume && access(o->json_path, F_OK) == 0)
         return options_usage_error("'%s' exists: add --resume to continue it, or remove it",
                                    o->json_path);
-    return 0;
-}
-
-/* With --resume: reads the results the file has into s, and drops a last line cut
- * off mid-write. Returns 0 or EXIT_USAGE after printing the error (s holds nothing). */
-static int read_results(struct sweep_run *s, const struct sweep_options *o)
-{
-    char reason[256];
-    if (!o->resume || access(o->json_path, F_OK) != 0)
-        return 0;
-    long complete = 0;
-    s->count = sweep_read_file(o->json_path, &s->records, &s->capacity, 0, &complete, reason,
-                               sizeof reason);
-    if (s->count < 0) {
-        free(s->records);
-        return options_usage_error("%s", reason);
-    }
-    if (truncate(o->json_path, complete) != 0) {
-        free(s->records);
-        return options_usage_error("cannot write '%s': %s", o->json_path, strerror(errno));
-    }
-    return 0;
-}
-
-/* Checks that the results read are of this sweep's scenario and configurations.
- * Returns 0 or EXIT_USAGE after printing the error (s->records freed). */
-static int check_results(struct sweep_run *s, const struct plan *plan,
-                         const struct sweep_options *o, const struct sweep_table *t)
-{
-    for (long i = 0; i < s->count; i++) {
-        if (strcmp(s->records[i].scenario, o->name) != 0) {
-            free(s->records);
-            return options_usage_error("'%s' holds results of %s, not %s", o->json_path,
-                                       s->records[i].scenario, o->name);
-        }
-        long c = 0;
-        while (c < plan->configs && strcmp(t->labels[c], s->records[i].config) != 0)
-            c++;
-        if (c == plan->configs) {
-            char label[sizeof s->records[i].config];
-            snprintf(label, sizeof label, "%s", s->records[i].config[0] ? s->records[i].config
-                                                                        : "(default)");
-            free(s->records);
-            return options_usage_error("'%s' holds results of configuration '%s', which this "
-                                       "sweep does not run: resume it with the same --variant "
-                                       "and --set options",
-                                       o->json_path, label);
-        }
-    }
-    return 0;
-}
-
-/* Reads what a --resume continues, checks it, and opens the results file. Returns
- * 0 or EXIT_USAGE after printing the error (s holds nothing then). */
-static int open_results(struct sweep_run *s, const struct plan *plan,
-                        const struct sweep_options *o, const struct sweep_table *t)
-{
-    if (check_results_file(o) != 0 || read_results(s, o) != 0 ||
-        check_results(s, plan, o, t) != 0)
+    if (o->junit_path && (rc = junit_open(junit, o->junit_path, o->name)) != 0)
+        return options_usage_error("cannot write '%s': %s", o->junit_path, strerror(-rc));
+    s->junit = o->junit_path ? junit : NULL;
+    s->json_path = o->json_path;
+    if ((o->resume && read_results(s, t, o, &fresh) != 0) ||
+        (o->json_path && open_results_file(s, t, o, fresh) != 0)) {
+        if (s->json_fd >= 0)
+            close(s->json_fd);
+        s->json_fd = -1;
+        if (s->junit)
+            junit_discard(s->junit);
         return EXIT_USAGE;
-    if (o->json_path) {
-        s->json = fopen(o->json_path, "a");
-        if (!s->json) {
-            free(s->records);
-            return options_usage_error("cannot write '%s': %s", o->json_path, strerror(errno));
-        }
     }
     return 0;
 }
+
+/* ---- many seeds ----------------------------------------------------------------------- */
 
 /* Prints the sweep's first line: its seeds, configurations and jobs. */
 static void print_header(const struct sweep_run *s, const struct plan *plan,
                          const struct sweep_options *o, long already, int variant_given)
 {
-    uint64_t total = o->last - o->first + 1;
-    char shard_text[48] = "";
-    if (o->shards > 1)
-        snprintf(shard_text, sizeof shard_text, ", shard %" PRIu64 "/%" PRIu64, o->shard,
-                 o->shards);
-    long shard_total = 0;
-    for (uint64_t index = o->shard - 1; index < total; index += o->shards)
-        shard_total++;
-    printf("sweep %s: %ld seeds (%" PRIu64 "..%" PRIu64 "%s)", o->name, shard_total, o->first,
-           o->last, shard_text);
+    char shard_text[64] = "";
+    if (s->seeds.shards > 1)
+        snprintf(shard_text, sizeof shard_text, ", shard %" PRIu64 "/%" PRIu64, s->seeds.shard,
+                 s->seeds.shards);
+    printf("sweep %s: %ld seeds (%" PRIu64 "..%" PRIu64 "%s)", o->name, seeds_count(&s->seeds),
+           s->seeds.first, s->seeds.last, shard_text);
     if (plan->configs > 1)
         printf(" x %ld configurations", plan->configs);
     printf(", %ld already done, %u job%s\n", already, s->jobs, s->jobs == 1 ? "" : "s");
@@ -470,70 +543,100 @@ static void progress(long done, long total, long failing)
         fputc('\n', stderr);
 }
 
-/* The seeds of this shard that the first `already` records (resumed) do not have
- * for the running configuration, into seeds. Returns how many. */
-static long seeds_to_run(const struct sweep_run *s, const struct sweep_options *o, long already,
-                         uint64_t *seeds)
-{
-    uint64_t total = o->last - o->first + 1;
-    long todo = 0;
-    for (uint64_t index = o->shard - 1; index < total; index += o->shards) {
-        uint64_t seed = o->first + index;
-        int have = 0;
-        for (long i = 0; i < already && !have; i++)
-            have = s->records[i].seed == seed && strcmp(s->records[i].config, s->plan.label) == 0;
-        if (!have)
-            seeds[todo++] = seed;
-    }
-    return todo;
-}
-
-/* Runs every configuration of plan over the seeds (room for the shard's), writing
- * each failure group's repro. Returns 0 or a negative error code (see
- * sweep_run_seeds). */
+/* Runs every configuration of plan over the seeds, writing each failure group's
+ * repro. Returns 0 or a negative error code, with the reason in s->error. */
 static int run_configs(struct sweep_run *s, const struct plan *plan,
                        const struct config *defaults, const struct sweep_options *o,
-                       struct sweep_table *t, long already, uint64_t *seeds)
+                       struct sweep_table *t)
 {
     int rc = 0;
+    s->done = &t->done;
     for (long c = 0; c < plan->configs && rc == 0; c++) {
         apply_config(s, plan, c, defaults, o); /* checked by read_plan */
+        s->config = c;
         t->declared_list[c] = sched_outcome_name(s->expect_given ? s->expect : s->plan.declared);
         t->any_declared |= s->plan.declared != SCHED_OUTCOME_PASS ||
                            (plan->variants[0] && !plan->list_count);
-        long todo = seeds_to_run(s, o, already, seeds);
-        long before = s->count;
-        rc = sweep_run_seeds(s, seeds, todo, !o->quiet && isatty(2) ? progress : NULL);
-        for (long i = before; i < s->count && rc == 0; i++)
-            write_repro(s, &s->records[i]);
+        long todo = seeds_count(&s->seeds) - t->resumed[c];
+        rc = sweep_run_seeds(s, todo, !o->quiet && isatty(2) ? progress : NULL);
+        if (rc == 0 || rc == -EINTR)
+            rc = write_repros(s) == -EINTR ? -EINTR : rc; /* what an interrupted one found */
     }
     return rc;
 }
 
-/* Prints the configuration table, the summary and the verdict, and writes the
- * JUnit report. Frees the records. Returns the exit status. */
+/* After an interruption: what was done, and the command that goes on from there. */
+static void print_interrupted(const struct sweep_run *s, const struct sweep_options *o)
+{
+    printf("interrupted by signal %d after %ld results\n", isolate_caught(), s->tally.count);
+    if (!o->json_path) {
+        printf("(run it with --json FILE to be able to resume it)\n");
+        return;
+    }
+    struct text command = {0};
+    int has_resume = 0;
+    text_printf(&command, "detsim sweep");
+    for (int i = 0; i < o->argc; i++) {
+        text_printf(&command, " ");
+        report_shell_quote(o->argv[i], &command);
+        has_resume |= strcmp(o->argv[i], "--resume") == 0;
+    }
+    printf("resume: %s%s\n", text_str(&command), has_resume ? "" : " --resume");
+    text_free(&command);
+}
+
+/* Prints the configuration table, the summary and the verdict, and finishes the
+ * JUnit report (after a clean run only). Returns the exit status. */
 static int report_results(struct sweep_run *s, const struct plan *plan,
-                          const struct sweep_options *o, struct sweep_table *t)
+                          const struct sweep_options *o, struct sweep_table *t, int rc)
 {
     long broken = 0;
     const char *const *declared = s->expect_given || !t->any_declared ? NULL : t->declared_list;
     if (plan->configs > 1 || plan->variants[0])
-        broken = sweep_config_table(stdout, s->records, s->count, t->label_list, declared,
-                                    plan->configs, o->shards > 1, t->held);
-    long unexpected = sweep_summary(stdout, s->records, s->count, SWEEP_REPRO_DIR, "seeds");
+        broken = tally_config_table(stdout, &s->tally, declared, s->seeds.shards > 1, t->held);
+    long unexpected = tally_summary(stdout, &s->tally, SWEEP_REPRO_DIR, "seeds");
     if (broken)
         printf("verdict: %ld of %ld configurations did not behave as declared\n", broken,
                plan->configs);
-    if (o->junit_path &&
-        junit_write(o->junit_path, o->name, s->records, s->count, t->label_list,
-                    plan->configs > 1 || plan->variants[0] ? declared : NULL, t->held,
-                    plan->configs) != 0) {
-        fprintf(stderr, "detsim: cannot write '%s'\n", o->junit_path);
-        unexpected = unexpected ? unexpected : 1;
+    if (rc == -EINTR)
+        print_interrupted(s, o);
+    int status = unexpected || broken || rc == -EINTR ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+    if (rc != 0 && rc != -EINTR) {
+        fprintf(stderr, "detsim: %s\n", s->error);
+        status = EXIT_INTERNAL;
     }
-    free(s->records);
-    coro_pool_drain();
-    return unexpected || broken ? EXIT_UNEXPECTED : EXIT_EXPECTED;
+    if (s->repro_failed) /* said when it happened */
+        status = EXIT_INTERNAL;
+    if (s->junit && rc == 0) {
+        int written = junit_finish(s->junit, (const char(*)[SWEEP_LABEL_BYTES])t->header.configs,
+                                   plan->configs > 1 || plan->variants[0] ? declared : NULL,
+                                   t->held, plan->configs);
+        if (written != 0) {
+            fprintf(stderr, "detsim: cannot write '%s': %s\n", o->junit_path, strerror(-written));
+            status = EXIT_INTERNAL;
+        }
+    } else if (s->junit) {
+        junit_discard(s->junit);
+    }
+    return status;
+}
+
+/* Closes the results file: fsync'ed, so that what the summary counts is on disk.
+ * Returns 0, or -errno with the reason in s->error. */
+static int close_results_file(struct sweep_run *s, const char *path)
+{
+    if (s->json_fd < 0)
+        return 0;
+    int rc = 0;
+    struct stat st;
+    if (fstat(s->json_fd, &st) == 0 && S_ISREG(st.st_mode) && fsync(s->json_fd) != 0)
+        rc = -errno;
+    if (close(s->json_fd) != 0 && rc == 0)
+        rc = -errno;
+    s->json_fd = -1;
+    if (rc != 0)
+        snprintf(s->error, sizeof s->error, "cannot write '%s': %s", path, strerror(-rc));
+    return rc;
 }
 
 /* The seeds of this shard under every configuration of plan, results and all.
@@ -542,29 +645,25 @@ static int sweep_seeds(struct sweep_run *s, const struct plan *plan,
                        const struct config *defaults, const struct sweep_options *o,
                        struct sweep_table *t, int variant_given)
 {
-    if (open_results(s, plan, o, t) != 0)
+    static struct junit junit;
+    fill_header(s, plan, defaults, o, &t->header);
+    tally_init(&s->tally, &t->header);
+    if (open_results(s, t, o, &junit) != 0) {
+        tally_free(&s->tally);
+        seeds_set_free(&t->done);
         return EXIT_USAGE;
-    uint64_t total = o->last - o->first + 1;
-    uint64_t *seeds = malloc((total / o->shards + 1) * sizeof *seeds);
-    if (!seeds) {
-        free(s->records);
-        if (s->json)
-            fclose(s->json);
-        return options_usage_error("--seeds %" PRIu64 "..%" PRIu64 " is too many seeds",
-                                   o->first, o->last);
     }
-    long already = s->count;
-    print_header(s, plan, o, already, variant_given);
-    int rc = run_configs(s, plan, defaults, o, t, already, seeds);
-    free(seeds);
-    if (s->json)
-        fclose(s->json);
-    if (rc != 0) {
-        free(s->records);
-        fprintf(stderr, "detsim: internal error: out of memory\n");
-        return EXIT_INTERNAL;
-    }
-    return report_results(s, plan, o, t);
+    isolate_catch_signals();
+    print_header(s, plan, o, s->tally.count, variant_given);
+    int rc = run_configs(s, plan, defaults, o, t);
+    int closed = close_results_file(s, o->json_path);
+    if (rc == 0)
+        rc = closed;
+    int status = report_results(s, plan, o, t, rc);
+    tally_free(&s->tally);
+    seeds_set_free(&t->done);
+    coro_pool_drain();
+    return status;
 }
 
 int cli_sweep(int argc, char **argv)
@@ -577,10 +676,8 @@ int cli_sweep(int argc, char **argv)
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
-    if (argc > 256)
-        return options_usage_error("too many arguments");
-    if (options_parse("sweep", argc, argv, specs, options, &option_count, positionals,
-                      &positional_count, 1) != 0)
+    if (options_parse("sweep", argc, argv, specs, options, OPTIONS_COUNT(options),
+                      &option_count, positionals, &positional_count, 1) != 0)
         return EXIT_USAGE;
     if (options_has(options, option_count, "help")) {
         fputs(sweep_help, stdout);
@@ -588,7 +685,7 @@ int cli_sweep(int argc, char **argv)
     }
     if (positional_count != 1)
         return options_usage_error("sweep needs a scenario (see 'detsim list')");
-    /* large: the plan's configurations and the records */
+    /* large: the plan's configurations, the tally, the header */
     static struct sweep_run s;
     static struct plan plan;
     static struct config defaults;
@@ -597,7 +694,10 @@ int cli_sweep(int argc, char **argv)
     memset(&s, 0, sizeof s);
     plan_init(&plan);
     memset(&o, 0, sizeof o);
-    t.any_declared = 0;
+    memset(&t, 0, sizeof t);
+    s.json_fd = -1;
+    o.argc = argc;
+    o.argv = argv;
     s.run.scenario = scenario_find(positionals[0]);
     if (!s.run.scenario)
         return options_usage_error("unknown scenario '%s' (see 'detsim list')", positionals[0]);
@@ -610,13 +710,15 @@ int cli_sweep(int argc, char **argv)
     if (!o.fail_nth)
         return sweep_seeds(&s, &plan, &defaults, &o, &t,
                            options_has(options, option_count, "variant"));
-    if (o.json_path || o.junit_path || o.resume || o.shards > 1)
+    if (o.json_path || o.junit_path || o.resume || s.seeds.shards > 1)
         return options_usage_error("--fail-nth runs one seed: --json, --junit, --resume and "
                                    "--shard do not apply");
     if (plan.configs > 1)
         return options_usage_error("--fail-nth runs one configuration: no --variant all or "
                                    "--set lists");
+    apply_config(&s, &plan, 0, &defaults, &o); /* checked by read_plan */
     s.plan.declared = SCHED_OUTCOME_PASS; /* every N is held to --expect (default pass) */
     s.plan.cause = NULL;
-    return sweep_fail_nth(&s, &o);
+    isolate_catch_signals();
+    return sweep_fail_nth(&s, &o, &t);
 }

@@ -29,11 +29,11 @@ int fail_nth_loop(const struct fail_nth *loop, struct fault_spec *spec, uint64_t
                  loop->persistent ? "from" : "nth", n);
         if (fault_spec_parse(text, spec, error, error_bytes) != 0)
             return -EINVAL;
-        struct fail_nth_run run = {0, 0};
+        struct fail_nth_run run = {0, 0, 0};
         int rc = loop->run(loop->context, n, spec, &run);
         if (rc != 0)
             return rc;
-        if (run.hits < n && !run.cut_short) {
+        if (run.cut_short ? !run.fired : run.hits < n) {
             *n_last = n;
             *hits_last = run.hits;
             return 0;

@@ -17,8 +17,10 @@
 /* What one run of the loop reports. */
 struct fail_nth_run {
     uint64_t hits; /* hits the loop's spec counted */
-    int cut_short; /* the run ended before it could count (a crash, a timeout): it counts
-                      as reaching N, so the loop goes on */
+    int cut_short; /* the run ended before it could count (a crash, a timeout) */
+    int fired;     /* when cut short: a fault fired before, so the run reached the Nth
+                      hit and the loop goes on; when none did, it did not, and the loop
+                      ends (a run that crashes whatever N is ends the loop at once) */
 };
 
 struct fail_nth {

@@ -163,6 +163,13 @@ void chan_ref_put(struct world *w, uint32_t endpoint, enum ref_class owner)
         maybe_free_slot(w, endpoint / 2);
 }
 
+/* The name of an endpoint's queues, made when a trace or report asks. */
+static void queue_name(const struct waitq *wq, char *name)
+{
+    char endpoint[48];
+    text_copy(name, WAITQ_NAME_BYTES, chan_endpoint_name((uint32_t)wq->owner_id, endpoint));
+}
+
 /* Readies the two ends of the channel in slot for pid: queues, wait queues, one
  * handle each in pid's table (which has room). */
 static void open_endpoints(struct world *w, uint32_t slot, uint32_t pid, uint32_t ends[2])
@@ -171,12 +178,14 @@ static void open_endpoints(struct world *w, uint32_t slot, uint32_t pid, uint32_
     for (uint32_t e = 0; e < 2; e++) {
         struct endpoint *ep = &ch->ends[e];
         struct message *queue = ep->queue;
+        world_waitq_retire(w, &ep->readers); /* the queues of the slot's last channel */
+        world_waitq_retire(w, &ep->writers);
         *ep = (struct endpoint){0};
         ep->queue = queue;
-        char name[48];
         uint32_t id = slot * 2 + e;
-        world_waitq_init(w, &ep->readers, "channel", chan_endpoint_name(id, name));
-        world_waitq_init(w, &ep->writers, "channel", name);
+        world_waitq_init(w, &ep->readers, "channel", NULL);
+        world_waitq_init(w, &ep->writers, "channel", NULL);
+        ep->readers.name_of = ep->writers.name_of = queue_name;
         ep->readers.owner = ep->writers.owner = w;
         ep->readers.owner_id = ep->writers.owner_id = id;
         ep->readers.holders = chan_readers_holders;

@@ -9,28 +9,24 @@
 
 #include "util/assert.h"
 
+/* The record of what pid is charged, made for its first block; NULL when it cannot
+ * be allocated. */
 static struct heap_owner *owner_of(struct heap *h, uint32_t pid)
 {
-    if (pid >= h->owner_count) {
-        if (h->fixed)
-            return NULL;
-        uint32_t count = h->owner_count ? h->owner_count : 64;
-        while (count <= pid)
-            count *= 2;
-        struct heap_owner *grown = realloc(h->owners, count * sizeof *grown);
-        if (!grown)
-            return NULL;
-        for (uint32_t i = h->owner_count; i < count; i++)
-            grown[i] = (struct heap_owner){0};
-        h->owners = grown;
-        h->owner_count = count;
-    }
-    return &h->owners[pid];
+    struct heap_owner *o = idarray_get(&h->owners, pid);
+    return o && o->blocks ? o : idarray_put(&h->owners, pid);
 }
 
 uint64_t heap_usage(const struct heap *h, uint32_t pid)
 {
-    return pid < h->owner_count ? h->owners[pid].bytes : 0;
+    const struct heap_owner *o = idarray_get(&h->owners, pid);
+    return o ? o->bytes : 0;
+}
+
+const struct heap_block *heap_block(const struct heap *h, uint32_t id)
+{
+    const struct heap_block *b = idarray_get(&h->blocks, id);
+    return id && b && b->live ? b : NULL;
 }
 
 static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
@@ -44,32 +40,26 @@ static int64_t take(struct heap *h, uint64_t bytes, const char *tag, uint32_t ow
                                            ? heap_usage(h, owner)
                                            : h->proc_quota_bytes))
         return -ENOMEM;
-    if (h->block_count == h->block_capacity) {
-        if (h->fixed)
-            return -ENOMEM; /* the caller's storage is all there is */
-        uint32_t capacity = h->block_capacity ? h->block_capacity * 2 : 256;
-        struct heap_block *grown = realloc(h->blocks, capacity * sizeof *grown);
-        if (!grown) {
-            h->failed = 1;
-            return -ENOMEM;
-        }
-        h->blocks = grown;
-        h->block_capacity = capacity;
-    }
-    struct heap_owner *o = owner_of(h, owner);
+    uint32_t id = h->block_count + 1;
+    struct heap_block *b = idarray_put(&h->blocks, id);
+    struct heap_owner *o = b ? owner_of(h, owner) : NULL;
     if (!o) {
-        h->failed = 1;
-        return -ENOMEM;
+        if (b)
+            idarray_release(&h->blocks, id);
+        if (!h->blocks.fixed)
+            h->failed = 1; /* the harness's own memory, not the model heap */
+        return -ENOMEM;    /* else the caller's storage is all there is */
     }
     o->bytes += bytes;
+    o->blocks++;
     if (freed_at_exit && o->exit_blocks++ == 0)
-        o->first_exit_block = h->block_count;
-    h->blocks[h->block_count++] =
-        (struct heap_block){bytes, tag, owner, step, 1, (uint8_t)(freed_at_exit != 0)};
+        o->first_exit_block = id - 1;
+    *b = (struct heap_block){bytes, tag, owner, step, 1, (uint8_t)(freed_at_exit != 0)};
+    h->block_count = id;
     h->used_bytes += bytes;
     h->live_blocks++;
     ASSERT(h->used_bytes <= h->capacity_bytes);
-    return h->block_count;
+    return id;
 }
 
 /* The model/heap/alloc failpoint, on both the fallible and the infallible path. The
@@ -82,6 +72,7 @@ static int injected_failure(struct heap *h)
     return 1;
 }
 
+/* heap_init's settings, on h's arrays already made. */
 static int heap_setup(struct heap *h, const struct heap_options *options)
 {
     h->capacity_bytes = options->capacity_bytes;
@@ -102,32 +93,27 @@ static int heap_setup(struct heap *h, const struct heap_options *options)
 int heap_init(struct heap *h, const struct heap_options *options)
 {
     *h = (struct heap){0};
+    idarray_init(&h->blocks, sizeof(struct heap_block));
+    idarray_init(&h->owners, sizeof(struct heap_owner));
     return heap_setup(h, options);
 }
 
 int heap_init_fixed(struct heap *h, const struct heap_options *options,
-                    struct heap_block *blocks, uint32_t block_capacity,
-                    struct heap_owner *owners, uint32_t owner_count)
+                    const struct heap_storage *storage)
 {
-    ASSERT(blocks != NULL && block_capacity > 0);
-    ASSERT(owners != NULL && owner_count > 0);
+    ASSERT(storage->block_pages_count > 0 && storage->owner_pages_count > 0);
     *h = (struct heap){0};
-    h->fixed = 1;
-    h->blocks = blocks;
-    h->block_capacity = block_capacity;
-    h->owners = owners;
-    h->owner_count = owner_count;
-    for (uint32_t i = 0; i < owner_count; i++)
-        owners[i] = (struct heap_owner){0};
+    idarray_init_fixed(&h->blocks, sizeof(struct heap_block), storage->block_pages,
+                       storage->block_pages_count, storage->blocks);
+    idarray_init_fixed(&h->owners, sizeof(struct heap_owner), storage->owner_pages,
+                       storage->owner_pages_count, storage->owners);
     return heap_setup(h, options);
 }
 
 void heap_free_all(struct heap *h)
 {
-    if (!h->fixed) {
-        free(h->blocks);
-        free(h->owners);
-    }
+    idarray_free(&h->blocks);
+    idarray_free(&h->owners);
     *h = (struct heap){0};
 }
 
@@ -176,16 +162,19 @@ static void maybe_refill(struct heap *h)
 
 int heap_free(struct heap *h, uint32_t id)
 {
-    if (id == 0 || id > h->block_count || !h->blocks[id - 1].live)
+    const struct heap_block *b = heap_block(h, id);
+    if (!b)
         return -EINVAL;
-    struct heap_block *b = &h->blocks[id - 1];
+    struct heap_owner *o = idarray_get(&h->owners, b->owner_pid);
     ASSERT(h->used_bytes >= b->bytes && h->live_blocks > 0);
-    ASSERT(b->owner_pid < h->owner_count);
-    b->live = 0;
+    ASSERT(o && o->blocks > 0 && o->bytes >= b->bytes);
     h->used_bytes -= b->bytes;
-    h->owners[b->owner_pid].bytes -= b->bytes;
+    o->bytes -= b->bytes;
     if (b->freed_at_exit)
-        h->owners[b->owner_pid].exit_blocks--;
+        o->exit_blocks--;
+    if (--o->blocks == 0)
+        idarray_release(&h->owners, b->owner_pid);
+    idarray_release(&h->blocks, id); /* b is gone */
     h->live_blocks--;
     if (id != h->reserve_block)
         maybe_refill(h);
@@ -194,76 +183,116 @@ int heap_free(struct heap *h, uint32_t id)
 
 uint64_t heap_free_owner(struct heap *h, uint32_t pid)
 {
-    uint64_t freed = 0;
-    if (pid >= h->owner_count)
+    const struct heap_owner *o = idarray_get(&h->owners, pid);
+    if (!o || !o->exit_blocks)
         return 0;
-    /* Only from the owner's first such block, and only while it has any left. */
-    for (uint32_t i = h->owners[pid].first_exit_block;
-         i < h->block_count && h->owners[pid].exit_blocks; i++) {
-        struct heap_block *b = &h->blocks[i];
-        if (b->live && b->owner_pid == pid && b->freed_at_exit) {
+    /* From the owner's first such block on, in id order, until none is left; the
+     * owner's record may go with its last block, so the count is kept here. */
+    uint64_t freed = 0;
+    uint32_t left = o->exit_blocks;
+    for (uint64_t id = idarray_next(&h->blocks, (uint64_t)o->first_exit_block + 1);
+         left && id <= h->block_count; id = idarray_next(&h->blocks, id + 1)) {
+        const struct heap_block *b = heap_block(h, (uint32_t)id);
+        if (b && b->owner_pid == pid && b->freed_at_exit) {
             freed += b->bytes;
-            heap_free(h, i + 1);
+            left--;
+            heap_free(h, (uint32_t)id);
         }
     }
     return freed;
 }
 
-int heap_check(const struct heap *h, struct text *out)
+/* What the live blocks say each owner is charged, by pid. */
+struct owner_sum {
+    uint64_t bytes;
+    uint32_t blocks;
+    uint32_t exit_blocks;
+};
+
+/* Sums the live blocks into sums (by pid) and checks each against its owner's first
+ * exit block. Returns whether something is broken; -1 when out of memory. */
+static int sum_blocks(const struct heap *h, struct idarray *sums, struct text *out)
 {
     uint64_t used = 0;
     uint32_t live = 0;
     int broken = 0;
-    for (uint32_t i = 0; i < h->block_count; i++)
-        if (h->blocks[i].live) {
-            used += h->blocks[i].bytes;
-            live++;
+    for (uint64_t id = idarray_next(&h->blocks, 1); id <= h->block_count;
+         id = idarray_next(&h->blocks, id + 1)) {
+        const struct heap_block *b = heap_block(h, (uint32_t)id);
+        if (!b)
+            continue;
+        used += b->bytes;
+        live++;
+        struct owner_sum *sum = idarray_get(sums, b->owner_pid);
+        if (!sum || !sum->blocks)
+            sum = idarray_put(sums, b->owner_pid);
+        if (!sum)
+            return -1;
+        sum->bytes += b->bytes;
+        sum->blocks++;
+        sum->exit_blocks += b->freed_at_exit;
+        const struct heap_owner *o = idarray_get(&h->owners, b->owner_pid);
+        if (b->freed_at_exit && o && id - 1 < o->first_exit_block) {
+            text_printf(out, "heap: block %" PRIu64 " lies before its owner's first\n", id);
+            broken = 1;
         }
+    }
     if (used != h->used_bytes || live != h->live_blocks) {
         text_printf(out, "heap: used_bytes %" PRIu64 " but live blocks sum to %" PRIu64
                          " (%" PRIu32 " blocks, %" PRIu32 " counted)\n",
                     h->used_bytes, used, live, h->live_blocks);
         broken = 1;
     }
+    return broken;
+}
+
+/* Every owner record against the sums of its blocks, and every sum against its
+ * record. Returns whether one differs. */
+static int compare_owners(const struct heap *h, const struct idarray *sums, struct text *out)
+{
+    static const struct heap_owner none;
+    static const struct owner_sum nothing;
+    int broken = 0;
+    for (uint64_t pid = 0;; pid++) {
+        uint64_t a = idarray_next(&h->owners, pid), b = idarray_next(sums, pid);
+        pid = a < b ? a : b;
+        if (pid == UINT64_MAX)
+            return broken;
+        const struct heap_owner *o = idarray_get(&h->owners, pid);
+        const struct owner_sum *sum = idarray_get(sums, pid);
+        o = o ? o : &none;
+        sum = sum ? sum : &nothing;
+        if (sum->bytes != o->bytes || sum->blocks != o->blocks ||
+            sum->exit_blocks != o->exit_blocks) {
+            text_printf(out, "heap: pid %" PRIu64 " is charged %" PRIu64 " bytes in %" PRIu32
+                             " blocks (%" PRIu32 " exit blocks) but owns %" PRIu64 " in %" PRIu32
+                             " (%" PRIu32 ")\n",
+                        pid, o->bytes, o->blocks, o->exit_blocks, sum->bytes, sum->blocks,
+                        sum->exit_blocks);
+            broken = 1;
+        }
+    }
+}
+
+int heap_check(const struct heap *h, struct text *out)
+{
+    int broken = 0;
     if (h->used_bytes > h->capacity_bytes) {
         text_printf(out, "heap: used %" PRIu64 " exceeds capacity %" PRIu64 "\n", h->used_bytes,
                     h->capacity_bytes);
         broken = 1;
     }
-    uint64_t *bytes = calloc(h->owner_count ? h->owner_count : 1, sizeof *bytes);
-    uint32_t *exit_blocks = calloc(h->owner_count ? h->owner_count : 1, sizeof *exit_blocks);
-    if (!bytes || !exit_blocks) {
+    struct idarray sums;
+    idarray_init(&sums, sizeof(struct owner_sum));
+    int summed = sum_blocks(h, &sums, out);
+    if (summed < 0) {
         text_printf(out, "heap: no memory to check\n");
         broken = 1;
     } else {
-        for (uint32_t i = 0; i < h->block_count; i++) {
-            const struct heap_block *b = &h->blocks[i];
-            if (!b->live)
-                continue;
-            if (b->owner_pid >= h->owner_count) {
-                text_printf(out, "heap: block %" PRIu32 " has an owner never charged\n", i + 1);
-                broken = 1;
-                continue;
-            }
-            bytes[b->owner_pid] += b->bytes;
-            exit_blocks[b->owner_pid] += b->freed_at_exit;
-            if (b->freed_at_exit && i < h->owners[b->owner_pid].first_exit_block) {
-                text_printf(out, "heap: block %" PRIu32 " lies before its owner's first\n", i + 1);
-                broken = 1;
-            }
-        }
-        for (uint32_t pid = 0; pid < h->owner_count; pid++)
-            if (bytes[pid] != h->owners[pid].bytes ||
-                exit_blocks[pid] != h->owners[pid].exit_blocks) {
-                text_printf(out, "heap: pid %" PRIu32 " is charged %" PRIu64 " bytes in %" PRIu32
-                                 " exit blocks but owns %" PRIu64 " in %" PRIu32 "\n",
-                            pid, h->owners[pid].bytes, h->owners[pid].exit_blocks, bytes[pid],
-                            exit_blocks[pid]);
-                broken = 1;
-            }
+        broken |= summed;
+        broken |= compare_owners(h, &sums, out);
     }
-    free(bytes);
-    free(exit_blocks);
+    idarray_free(&sums);
     return broken ? -1 : 0;
 }
 

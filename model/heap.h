@@ -8,12 +8,17 @@
  *                    policy and tells the caller what must happen (halt the system or
  *                    kill the current process); the models never switch, so the
  *                    sys layer carries that out.
- * A per-process quota refuses an allocation before the global heap runs out. */
+ * A per-process quota refuses an allocation before the global heap runs out.
+ *
+ * Block ids count up and are never reused, but a block's record goes when it is
+ * freed, and a process's charge record when its last block is: the heap's memory
+ * follows its live blocks, not the allocations a run ever made (util/idarray.h). */
 #ifndef DETSIM_HEAP_H
 #define DETSIM_HEAP_H
 
 #include <stdint.h>
 
+#include "util/idarray.h"
 #include "util/text.h"
 
 enum heap_oom_policy {
@@ -39,19 +44,18 @@ struct heap_block {
 
 struct heap_owner {
     uint64_t bytes;            /* charged to it, for quotas */
+    uint32_t blocks;           /* live blocks charged to it; its record lives while > 0 */
     uint32_t exit_blocks;      /* live blocks its exit frees */
-    uint32_t first_exit_block; /* no such block has a lower id */
+    uint32_t first_exit_block; /* no such block has a lower id - 1 */
 };
 
 struct heap {
     uint64_t capacity_bytes;
     uint64_t used_bytes;
-    struct heap_block *blocks; /* by id - 1; ids are never reused */
-    uint32_t block_count;
-    uint32_t block_capacity;
+    struct idarray blocks;     /* struct heap_block by id, while live */
+    uint32_t block_count;      /* ids handed out: the last one */
     uint32_t live_blocks;
-    struct heap_owner *owners; /* by pid: what each process is charged */
-    uint32_t owner_count;
+    struct idarray owners;     /* struct heap_owner by pid, while it is charged a block */
     enum heap_oom_policy policy;
     uint64_t proc_quota_bytes; /* 0: none */
     uint32_t reserved_procs;   /* pids below this are system processes */
@@ -62,7 +66,6 @@ struct heap {
     uint64_t reserve_releases;
     uint64_t attempts;     /* allocations tried, fallible or not */
     int failed;                /* the harness could not grow its own arrays */
-    uint8_t fixed;             /* blocks and owners are the caller's: never grown or freed */
 };
 
 struct heap_options {
@@ -78,12 +81,23 @@ struct heap_options {
  * -ENOMEM when the reserve does not fit (h is then unusable, free it). */
 int heap_init(struct heap *h, const struct heap_options *options);
 
+/* Storage a caller owns for a heap's records (util/idarray.h, idarray_init_fixed):
+ * blocks holds block_pages_count pages of IDARRAY_PAGE_RECORDS blocks, owners
+ * owner_pages_count pages of owners, all zeroed. */
+struct heap_storage {
+    struct idarray_page *block_pages;
+    uint64_t block_pages_count;
+    struct heap_block *blocks;
+    struct idarray_page *owner_pages;
+    uint64_t owner_pages_count;
+    struct heap_owner *owners;
+};
+
 /* As heap_init, over storage the caller owns (the Linux backend's shared arena):
- * at most block_capacity blocks ever and owners 0..owner_count-1; past either,
- * an allocation is -ENOMEM. The arrays are never grown, moved or freed. */
+ * block ids and owner pids past what it holds make an allocation -ENOMEM (a model
+ * out of memory, not the harness's). Nothing is ever grown, moved or freed. */
 int heap_init_fixed(struct heap *h, const struct heap_options *options,
-                    struct heap_block *blocks, uint32_t block_capacity,
-                    struct heap_owner *owners, uint32_t owner_count);
+                    const struct heap_storage *storage);
 
 void heap_free_all(struct heap *h);
 
@@ -98,6 +112,9 @@ int64_t heap_try_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t
  * itself still fails. */
 int64_t heap_alloc(struct heap *h, uint64_t bytes, const char *tag, uint32_t owner,
                    uint64_t step, int freed_at_exit, enum heap_oom_action *action);
+
+/* Block id while it is live, or NULL. */
+const struct heap_block *heap_block(const struct heap *h, uint32_t id);
 
 /* Frees block id. Returns 0, or -EINVAL for an id that is not live. */
 int heap_free(struct heap *h, uint32_t id);

@@ -37,6 +37,7 @@ int port_create(struct world *w, uint32_t pid)
     struct port *port = &w->ports[slot];
     uint32_t *ready = port->ready;
     uint32_t capacity = port->ready_capacity;
+    world_waitq_retire(w, &port->waiters); /* the queue of the slot's last port */
     *port = (struct port){0};
     port->ready = ready; /* kept across uses of the slot; freed with the world */
     port->ready_capacity = capacity;

@@ -15,25 +15,18 @@
 
 struct proc *proc_get(const struct world *w, uint32_t pid)
 {
-    if (pid == 0 || pid >= w->pid_capacity || !w->slot_by_pid[pid])
+    const uint32_t *at = idarray_get(&w->slot_by_pid, pid); /* gone once reaped */
+    if (pid == 0 || !at || !*at)
         return NULL;
-    return &w->procs[w->slot_by_pid[pid] - 1];
+    return &w->procs[*at - 1];
 }
 
 static int remember_pid(struct world *w, uint32_t pid, uint32_t slot)
 {
-    if (pid >= w->pid_capacity) {
-        uint32_t capacity = w->pid_capacity ? w->pid_capacity : 64;
-        while (capacity <= pid)
-            capacity *= 2;
-        uint32_t *grown = realloc(w->slot_by_pid, capacity * sizeof *grown);
-        if (!grown)
-            return -ENOMEM;
-        memset(grown + w->pid_capacity, 0, (capacity - w->pid_capacity) * sizeof *grown);
-        w->slot_by_pid = grown;
-        w->pid_capacity = capacity;
-    }
-    w->slot_by_pid[pid] = slot + 1;
+    uint32_t *at = idarray_put(&w->slot_by_pid, pid);
+    if (!at)
+        return -ENOMEM;
+    *at = slot + 1;
     return 0;
 }
 
@@ -84,6 +77,12 @@ static void inherit_from(struct world *w, struct proc *p, const struct proc *fro
     }
 }
 
+/* The name of a process's child queue, made when a trace or report asks. */
+static void children_name(const struct waitq *wq, char *name)
+{
+    snprintf(name, WAITQ_NAME_BYTES, "children of pid %" PRIu64, wq->owner_id);
+}
+
 int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spawn_mode mode,
                const uint32_t *handles, uint32_t count, uint32_t group)
 {
@@ -123,12 +122,11 @@ int proc_spawn(struct world *w, uint32_t parent, const char *name, enum proc_spa
     p->pid = pid;
     p->parent = parent;
     p->group = group ? group : from ? from->group : 0;
-    snprintf(p->name, sizeof p->name, "%s", name ? name : "proc");
+    text_copy(p->name, sizeof p->name, name ? name : "proc");
     p->heap_block = (uint32_t)block;
     p->created_step = w->step;
-    char queue_name[32];
-    snprintf(queue_name, sizeof queue_name, "children of pid %" PRIu32, pid);
-    world_waitq_init(w, &p->child_wait, "task", queue_name);
+    world_waitq_init(w, &p->child_wait, "task", NULL);
+    p->child_wait.name_of = children_name;
     p->child_wait.owner = w;
     p->child_wait.owner_id = pid;
     p->child_wait.holders = proc_children_holders;
@@ -223,7 +221,8 @@ static void reap(struct world *w, struct proc *p)
         p->kept_handles = 0;
     }
     heap_free(&w->heap, p->heap_block);
-    w->slot_by_pid[p->pid] = 0;
+    idarray_release(&w->slot_by_pid, p->pid);
+    world_waitq_retire(w, &p->child_wait);
     struct handle *table = p->handles;
     *p = (struct proc){0};
     p->handles = table;

@@ -53,15 +53,23 @@ typedef uint32_t (*waitq_holders_fn)(const struct waitq *wq, uint32_t *pids, uin
  * pid 3 at step 12"). */
 typedef void (*waitq_describe_fn)(const struct waitq *wq, struct text *out);
 
+/* Writes the name of a queue that is named on demand into name (WAITQ_NAME_BYTES),
+ * from its owner: a name only traces and reports read is not worth formatting at
+ * every creation (a process's child queue, a channel's). */
+typedef void (*waitq_name_fn)(const struct waitq *wq, char *name);
+
+#define WAITQ_NAME_BYTES 32
+
 struct waitq {
     uint64_t id;       /* object id in the trace, from world_waitq_init; 0: none */
     const char *kind;  /* "mutex", "semaphore", "channel", "port", "task" */
-    char name[32];
+    char name[WAITQ_NAME_BYTES]; /* unless named on demand */
     uint32_t first;    /* pid of the longest waiter, 0 when empty */
     uint32_t last;
     uint32_t count;
     waitq_holders_fn holders;   /* may be NULL */
     waitq_describe_fn describe; /* may be NULL */
+    waitq_name_fn name_of;      /* NULL: the name is in name */
     void *owner;       /* the object the queue belongs to, for the callbacks */
     uint64_t owner_id; /* which one, when owner is a table */
 };

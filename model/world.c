@@ -116,6 +116,8 @@ int world_create(struct world *w, const struct config *config)
     if (world_config_error(config, ignored, sizeof ignored) != 0)
         return -EINVAL;
     *w = (struct world){0};
+    idarray_init(&w->waitqs, sizeof(struct waitq *));
+    idarray_init(&w->slot_by_pid, sizeof(uint32_t));
     w->config = config;
     w->max_procs = (uint32_t)config_get(config, "max_procs");
     w->max_handles = (uint32_t)config_get(config, "max_handles");
@@ -186,10 +188,10 @@ void world_destroy(struct world *w)
             free(w->ports[p].ready);
     free(w->ports);
     free(w->procs);
-    free(w->slot_by_pid);
+    idarray_free(&w->slot_by_pid);
     free(w->group_parents);
     free(w->wakes);
-    free(w->waitqs);
+    idarray_free(&w->waitqs);
     heap_free_all(&w->heap);
     *w = (struct world){0};
 }
@@ -197,27 +199,39 @@ void world_destroy(struct world *w)
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name)
 {
     ASSERT(kind != NULL);
-    ASSERT(wq->count == 0); /* never re-made while tasks wait on it */
+    ASSERT(wq->count == 0 && (!wq->id || world_waitq(w, wq->id) != wq)); /* retired first */
     *wq = (struct waitq){0};
     wq->kind = kind;
-    snprintf(wq->name, sizeof wq->name, "%s", name ? name : "");
-    if (w->waitq_count == w->waitq_capacity) {
-        uint64_t capacity = w->waitq_capacity ? w->waitq_capacity * 2 : 16;
-        struct waitq **grown = realloc(w->waitqs, capacity * sizeof *grown);
-        if (!grown) {
-            w->out_of_memory = 1;
-            return;
-        }
-        w->waitqs = grown;
-        w->waitq_capacity = capacity;
+    text_copy(wq->name, sizeof wq->name, name);
+    struct waitq **record = idarray_put(&w->waitqs, w->waitq_count + 1);
+    if (!record) {
+        w->out_of_memory = 1;
+        return;
     }
-    w->waitqs[w->waitq_count++] = wq;
-    wq->id = w->waitq_count;
+    *record = wq;
+    wq->id = ++w->waitq_count;
+}
+
+void world_waitq_retire(struct world *w, struct waitq *wq)
+{
+    ASSERT(wq->count == 0); /* nobody waits on an object made anew */
+    if (wq->id && world_waitq(w, wq->id) == wq)
+        idarray_release(&w->waitqs, wq->id);
+    wq->id = 0;
+}
+
+const char *world_waitq_name(const struct waitq *wq, char *buf)
+{
+    if (!wq->name_of)
+        return wq->name;
+    wq->name_of(wq, buf);
+    return buf;
 }
 
 const struct waitq *world_waitq(const struct world *w, uint64_t id)
 {
-    return id >= 1 && id <= w->waitq_count ? w->waitqs[id - 1] : NULL;
+    struct waitq *const *record = idarray_get(&w->waitqs, id);
+    return record && *record && (*record)->id == id ? *record : NULL;
 }
 
 /* Appends a queued wake-up; sets out_of_memory when the queue cannot grow. */
@@ -527,7 +541,8 @@ static int check_proc(const struct world *w, uint32_t slot, struct text *out)
                     proc->pid, handles);
         broken = 1;
     }
-    if (proc->pid >= w->pid_capacity || w->slot_by_pid[proc->pid] != slot + 1) {
+    const uint32_t *at = idarray_get(&w->slot_by_pid, proc->pid);
+    if (!at || *at != slot + 1) {
         text_printf(out, "pid %" PRIu32 ": not found at its slot\n", proc->pid);
         broken = 1;
     }
@@ -565,8 +580,7 @@ int world_check(const struct world *w, struct text *out)
     if (count_holders(w, &h) != 0) {
         free(h.endpoint);
         free(h.port);
-        text_printf(out, "world_check: out of memory\n");
-        return -1;
+        return -ENOMEM; /* the harness's memory: nothing is known to be broken */
     }
     broken |= check_channels_and_ports(w, &h, out);
     broken |= check_procs(w, out);
@@ -702,17 +716,18 @@ static uint32_t audit_procs(const struct world *w, struct text *out)
 static uint32_t audit_heap(const struct world *w, struct text *out)
 {
     uint32_t leaks = 0;
-    for (uint32_t b = 0; b < w->heap.block_count; b++) {
-        const struct heap_block *block = &w->heap.blocks[b];
-        if (!block->live || b + 1 == w->heap.reserve_block)
+    for (uint64_t id = idarray_next(&w->heap.blocks, 1); id <= w->heap.block_count;
+         id = idarray_next(&w->heap.blocks, id + 1)) {
+        const struct heap_block *block = heap_block(&w->heap, (uint32_t)id);
+        if (!block || id == w->heap.reserve_block)
             continue;
         const struct proc *owner = proc_get(w, block->owner_pid);
         if (owner && owner->daemon && strcmp(block->tag, "proc") == 0)
             continue; /* init's own process struct */
         leaks++;
-        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
+        text_printf(out, "  heap block %" PRIu64 ": %" PRIu64 " bytes tagged %s, owner pid %" PRIu32
                          ", made at step %" PRIu64 "\n",
-                    b + 1, block->bytes, block->tag, block->owner_pid, block->step);
+                    id, block->bytes, block->tag, block->owner_pid, block->step);
     }
     return leaks;
 }

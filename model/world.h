@@ -22,6 +22,7 @@
 #include "model/uapi.h"
 #include "model/waitq.h"
 #include "util/config.h"
+#include "util/idarray.h"
 #include "util/text.h"
 
 #define CONSOLE_LINES_MAX 16
@@ -76,8 +77,7 @@ struct world {
     uint32_t procs_live; /* slots in use, zombies included */
     uint32_t max_handles;
     uint64_t proc_bytes;
-    uint32_t *slot_by_pid; /* pid -> slot + 1, 0 when gone */
-    uint32_t pid_capacity;
+    struct idarray slot_by_pid; /* uint32_t slot + 1 by pid, until reaped */
     uint32_t next_pid;
     uint32_t next_group;
     uint32_t *group_parents; /* group -> the group it nests in (0: none) */
@@ -96,9 +96,8 @@ struct world {
     uint32_t wake_count;
     uint32_t wake_capacity;
     struct waitq *block_on; /* set with MODEL_WOULD_BLOCK */
-    struct waitq **waitqs;  /* every wait queue of the run, by id - 1, for names */
-    uint64_t waitq_count;
-    uint64_t waitq_capacity;
+    struct idarray waitqs;  /* struct waitq * by id, until retired: names for traces */
+    uint64_t waitq_count;   /* ids handed out: the last one */
 
     char console[CONSOLE_LINES_MAX][128]; /* the kernel console: the last lines */
     uint32_t console_repeats[CONSOLE_LINES_MAX];
@@ -130,7 +129,8 @@ void world_destroy(struct world *w);
 /* Verifies every invariant across the models: slots in use equal live channels,
  * every handle names a live object, every endpoint's reference count equals its
  * holders, heap usage equals its live blocks, process states are coherent. Returns
- * 0, or -1 with each broken invariant appended to out. */
+ * 0, or -1 with each broken invariant appended to out, or -ENOMEM when the check
+ * itself could not get the memory it needs (then nothing is known). */
 int world_check(const struct world *w, struct text *out);
 
 /* The leak audit at the end of a run: every channel slot, endpoint reference,
@@ -159,14 +159,25 @@ void world_wake(struct world *w, struct waitq *queue, enum waitq_wake reason);
  * (SIGCHLD, SIGPIPE), in order with the wake-ups. */
 void world_interrupt(struct world *w, uint32_t pid);
 
-/* Gives wq the next object id of the run, its kind (a string literal) and its name
- * (cut at 31 bytes), and records it so that world_waitq finds it by id. Ids count
- * up from 1 in creation order, the models' queues and the sys layer's mutexes and
- * semaphores alike: they enter the trace hash. When the record cannot grow, wq gets
- * id 0 and w->out_of_memory is set. */
+/* Gives wq (not recorded: new, or retired) the next object id of the run, its kind
+ * (a string literal) and its name (cut at 31 bytes; NULL for a queue its owner names
+ * on demand, through name_of), and records it so that world_waitq finds it by id.
+ * Ids count up from 1 in creation order, the models' queues and the sys layer's
+ * mutexes and semaphores alike: they enter the trace hash. When the record cannot
+ * grow, wq gets id 0 and w->out_of_memory is set. */
 void world_waitq_init(struct world *w, struct waitq *wq, const char *kind, const char *name);
 
-/* The wait queue with object id id, or NULL. */
+/* Forgets wq's record, before the object that holds it is made anew (a table slot
+ * reused) or cleared (a process reaped): its id names nothing from then on. A queue
+ * with id 0 was never recorded; nothing happens. Until then, the queue of an object
+ * that died keeps its name, for the wake-ups and reports that follow the death. */
+void world_waitq_retire(struct world *w, struct waitq *wq);
+
+/* wq's name: its name field, or the name made on demand into buf
+ * (WAITQ_NAME_BYTES). */
+const char *world_waitq_name(const struct waitq *wq, char *buf);
+
+/* The wait queue with object id id, or NULL (never made, or retired). */
 const struct waitq *world_waitq(const struct world *w, uint64_t id);
 
 #endif

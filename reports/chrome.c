@@ -14,6 +14,7 @@
 #include "faults/failpoint.h"
 #include "model/world.h"
 #include "util/errno_name.h"
+#include "util/outfile.h"
 
 struct chrome_task {
     uint8_t named;   /* its metadata is written */
@@ -331,8 +332,9 @@ int report_chrome_finish(struct report_chrome *c, const struct run_options *opti
     if (c->failed)
         fputs(",\"incomplete\":\"the trace writer ran out of memory\"", c->out);
     fputs("}}\n", c->out);
-    if (ferror(c->out))
-        return -EIO;
+    int rc = outfile_flush(c->out);
+    if (rc != 0)
+        return rc;
     return c->failed ? -ENOMEM : 0;
 }
 

@@ -20,8 +20,9 @@ int report_chrome_create(struct report_chrome **out, FILE *stream);
 void report_chrome_observer(struct report_chrome *c, struct run_observer *observer);
 
 /* Ends the trace: intervals still open close at the end of the run, and the run's
- * scenario, seed, outcome and hash go in "otherData". Returns 0, or -EIO when a
- * write failed. */
+ * scenario, seed, outcome and hash go in "otherData"; flushes the stream. Returns 0,
+ * -errno when a write failed, or -ENOMEM when the writer ran short (the trace says
+ * so). */
 int report_chrome_finish(struct report_chrome *c, const struct run_options *options,
                          const struct run_result *result);
 

@@ -16,6 +16,7 @@
 #include "faults/failpoint.h"
 #include "model/uapi.h"
 #include "util/errno_name.h"
+#include "util/outfile.h"
 
 #define LABEL_WIDTH 200.0 /* px left of the plots, for names */
 #define PLOT_WIDTH 760.0
@@ -967,5 +968,5 @@ int report_html_write(FILE *out, const struct report_collector *c,
     free(p.order);
     if (rc != 0)
         return rc;
-    return ferror(out) ? -EIO : 0;
+    return outfile_flush(out);
 }

@@ -12,7 +12,7 @@
 
 /* Writes the page of a finished run from what c collected, options as run and result
  * as returned; repro_path and schedule_path (NULL: none) name the files the replay
- * commands use. Returns 0, or -EIO when a write failed. */
+ * commands use; flushes out. Returns 0, or -errno when a write failed. */
 int report_html_write(FILE *out, const struct report_collector *c,
                       const struct run_options *options, const struct run_result *result,
                       const char *repro_path, const char *schedule_path);

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "sim/repro.h"
+#include "util/assert.h"
 
 static void write_xml_text(FILE *out, const char *text)
 {
@@ -21,10 +23,74 @@ static void write_xml_text(FILE *out, const char *text)
     }
 }
 
+/* An unnamed file beside the report (the report's own disk, not /tmp): created, then
+ * unlinked at once, so that nothing is left behind whatever happens. */
+static FILE *open_scratch(const char *report_path)
+{
+    char path[OUTFILE_PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s.cases.XXXXXX", report_path);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    unlink(path);
+    FILE *scratch = fdopen(fd, "w+");
+    if (!scratch) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return scratch;
+}
+
+int junit_open(struct junit *j, const char *path, const char *scenario)
+{
+    *j = (struct junit){0};
+    int rc = outfile_open(&j->report, path);
+    if (rc != 0)
+        return rc;
+    j->cases = open_scratch(j->report.path);
+    if (!j->cases) {
+        rc = -errno;
+        outfile_discard(&j->report);
+        return rc;
+    }
+    snprintf(j->scenario, sizeof j->scenario, "%s", scenario);
+    return 0;
+}
+
+int junit_add(struct junit *j, const struct sweep_record *r)
+{
+    ASSERT(j->cases);
+    FILE *out = j->cases;
+    fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", j->scenario);
+    if (r->config[0]) {
+        write_xml_text(out, r->config);
+        fputc(' ', out);
+    }
+    fprintf(out, "seed %" PRIu64 "\"", r->seed);
+    j->tests++;
+    if (r->expected) {
+        fputs("/>\n", out);
+    } else {
+        j->failures++;
+        fprintf(out, ">\n    <failure message=\"%s\" type=\"%s\">", r->outcome, r->outcome);
+        write_xml_text(out, r->signature_text);
+        fputs("\nreplay: ", out);
+        write_xml_text(out, r->replay);
+        fputs("</failure>\n  </testcase>\n", out);
+    }
+    return ferror(out) ? outfile_flush(out) : 0;
+}
+
 /* One testcase per configuration: a buggy variant that did not reproduce fails, and
  * so does a fixed one that failed a seed. */
-static void write_verdicts(FILE *out, const char *scenario, const char *const *labels,
-                           const char *const *declared, const int *held, long verdicts)
+static void write_verdicts(FILE *out, const char *scenario,
+                           const char (*labels)[SWEEP_LABEL_BYTES], const char *const *declared,
+                           const int *held, long verdicts)
 {
     for (long c = 0; c < verdicts; c++) {
         fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", scenario);
@@ -42,44 +108,50 @@ static void write_verdicts(FILE *out, const char *scenario, const char *const *l
     }
 }
 
-static void write_seed(FILE *out, const char *scenario, const struct sweep_record *r)
+/* Copies the testcases from the scratch file to out. Returns 0 or -errno. */
+static int copy_cases(FILE *cases, FILE *out)
 {
-    fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", scenario);
-    if (r->config[0]) {
-        write_xml_text(out, r->config);
-        fputc(' ', out);
-    }
-    fprintf(out, "seed %" PRIu64 "\"", r->seed);
-    if (r->expected) {
-        fprintf(out, "/>\n");
-        return;
-    }
-    fprintf(out, ">\n    <failure message=\"%s\" type=\"%s\">", r->outcome, r->outcome);
-    write_xml_text(out, r->signature_text);
-    fputs("\nreplay: ", out);
-    write_xml_text(out, r->replay);
-    fputs("</failure>\n  </testcase>\n", out);
+    char buffer[65536];
+    int rc = outfile_flush(cases);
+    if (rc == 0 && fseek(cases, 0, SEEK_SET) != 0)
+        rc = -errno;
+    size_t n;
+    while (rc == 0 && (n = fread(buffer, 1, sizeof buffer, cases)) > 0)
+        if (fwrite(buffer, 1, n, out) != n && (rc = outfile_flush(out)) == 0)
+            rc = -EIO;
+    if (rc == 0 && ferror(cases))
+        rc = -EIO;
+    return rc;
 }
 
-int junit_write(const char *path, const char *scenario, const struct sweep_record *records,
-                long count, const char *const *labels, const char *const *declared,
-                const int *held, long configs)
+int junit_finish(struct junit *j, const char (*labels)[SWEEP_LABEL_BYTES],
+                 const char *const *declared, const int *held, long configs)
 {
-    char tmp_path[4096];
-    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
-    if (!out)
-        return -errno;
-    long failures = 0, verdicts = declared ? configs : 0;
-    for (long i = 0; i < count; i++)
-        failures += !records[i].expected;
+    ASSERT(j->report.stream && j->cases);
+    ASSERT(!declared || (held && configs >= 1));
+    FILE *out = j->report.stream;
+    long verdicts = declared ? configs : 0, failures = j->failures;
     for (long c = 0; c < verdicts; c++)
         failures += !held[c];
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", scenario,
-            count + verdicts, failures);
-    write_verdicts(out, scenario, labels, declared, held, verdicts);
-    for (long i = 0; i < count; i++)
-        write_seed(out, scenario, &records[i]);
+    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", j->scenario,
+            j->tests + verdicts, failures);
+    write_verdicts(out, j->scenario, labels, declared, held, verdicts);
+    int rc = copy_cases(j->cases, out);
+    fclose(j->cases);
+    j->cases = NULL;
     fprintf(out, "</testsuite>\n");
-    return repro_commit_temporary(out, tmp_path, path);
+    if (rc != 0) {
+        outfile_discard(&j->report);
+        return rc;
+    }
+    return outfile_commit(&j->report);
+}
+
+void junit_discard(struct junit *j)
+{
+    if (j->cases)
+        fclose(j->cases);
+    j->cases = NULL;
+    outfile_discard(&j->report);
 }

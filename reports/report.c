@@ -13,6 +13,7 @@
 #include "html.h"
 #include "model/world.h"
 #include "sim/repro.h"
+#include "util/outfile.h"
 
 /* ---- columns -------------------------------------------------------------------- */
 
@@ -563,35 +564,20 @@ int report_page_path(const char *repro_path, char *path, size_t path_bytes)
     return n < 0 || (size_t)n >= path_bytes ? -ENAMETOOLONG : 0;
 }
 
-/* mkdir -p of the directory path is in: an existing one is fine, anything else shows
- * when the file is opened. */
-static void make_parent_directories(const char *path)
-{
-    char directory[4096];
-    snprintf(directory, sizeof directory, "%s", path);
-    for (char *slash = strchr(directory + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(directory, 0777);
-        *slash = '/';
-    }
-}
-
 int report_page_beside_repro(const struct run_options *base, uint64_t seed,
-                             const char *repro_path)
+                             const char *repro_path, char *error, size_t error_bytes)
 {
-    char path[4096], tmp_path[4096];
-    if (report_page_path(repro_path, path, sizeof path) != 0) {
-        fprintf(stderr, "detsim: cannot write report for '%s': the name is too long\n",
-                repro_path);
-        return -ENAMETOOLONG;
-    }
-    if (access(path, F_OK) == 0)
+    char path[OUTFILE_PATH_MAX];
+    struct outfile out;
+    int rc = report_page_path(repro_path, path, sizeof path);
+    if (rc == 0 && access(path, F_OK) == 0)
         return 0; /* this group's page is written (perhaps by an earlier sweep) */
-    make_parent_directories(path);
-    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
-    if (!out) {
-        int rc = -errno;
-        fprintf(stderr, "detsim: cannot write report '%s': %s\n", path, strerror(errno));
+    if (rc == 0)
+        rc = outfile_make_parents(path);
+    if (rc == 0)
+        rc = outfile_open(&out, path);
+    if (rc != 0) {
+        snprintf(error, error_bytes, "cannot write report '%s': %s", path, strerror(-rc));
         return rc;
     }
     struct run_options run = *base;
@@ -600,9 +586,9 @@ int report_page_beside_repro(const struct run_options *base, uint64_t seed,
     run.record_choices = 0;
     run.replay = NULL;
     run.replay_count = 0;
-    struct report_outputs outputs = {.html = out, .repro_path = repro_path};
+    struct report_outputs outputs = {.html = out.stream, .repro_path = repro_path};
     struct run_result result;
-    int rc = report_outputs_attach(&outputs, &run);
+    rc = report_outputs_attach(&outputs, &run);
     if (rc == 0) {
         rc = run_scenario(&run, &result);
         if (rc == 0)
@@ -610,13 +596,11 @@ int report_page_beside_repro(const struct run_options *base, uint64_t seed,
         run_result_free(&result);
     }
     report_outputs_free(&outputs);
-    if (rc != 0) {
-        fclose(out);
-        remove(tmp_path);
-    } else {
-        rc = repro_commit_temporary(out, tmp_path, path);
-    }
     if (rc != 0)
-        fprintf(stderr, "detsim: cannot write report '%s': %s\n", path, strerror(-rc));
+        outfile_discard(&out);
+    else
+        rc = outfile_commit(&out);
+    if (rc != 0)
+        snprintf(error, error_bytes, "cannot write report '%s': %s", path, strerror(-rc));
     return rc;
 }

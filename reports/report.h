@@ -153,19 +153,19 @@ struct report_outputs {
 int report_outputs_attach(struct report_outputs *r, struct run_options *run);
 
 /* Writes what the run left to write (the page; the end of the Chrome trace) to the
- * streams, which the caller commits. Returns 0, or -EIO when a write failed, or
- * -ENOMEM when the collector ran short (the page is written, incomplete). */
+ * streams and flushes them; the caller commits them. Returns 0, -errno when a write
+ * failed, or -ENOMEM when the collector ran short (the page is written, incomplete). */
 int report_outputs_finish(struct report_outputs *r, const struct run_options *run,
                           const struct run_result *result);
 
 void report_outputs_free(struct report_outputs *r);
 
 /* For a sweep's failure group: reruns seed under base with a collector and writes
- * the page beside repro_path, its ".repro" replaced by ".html" (through a temporary
- * file), unless that page exists. A failure is one line on stderr. Returns 0 or
- * -errno. */
+ * the page beside repro_path, its ".repro" replaced by ".html" (util/outfile.h),
+ * unless that page exists. Returns 0, or -errno with one line in error (no page
+ * then). */
 int report_page_beside_repro(const struct run_options *base, uint64_t seed,
-                             const char *repro_path);
+                             const char *repro_path, char *error, size_t error_bytes);
 
 /* The page's path for repro_path: ".repro" replaced by (or, without it, followed
  * by) ".html". Returns 0, or -ENAMETOOLONG. */

@@ -4,16 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "reports/isolate.h"
 #include "reports/sweep.h"
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t signature_of(const struct run_result *r)
 {
@@ -35,7 +28,16 @@ static int smaller(const struct choice_record *a, size_t an, const struct choice
     return sa < sb;
 }
 
-/* Replays choices; keeps the run when it is the same failure, smaller. */
+/* The wall-clock limit of one candidate: what is left of the shrink's, a second at
+ * least. */
+static double time_left(const struct shrinker *s)
+{
+    double left = s->deadline - isolate_wall_seconds();
+    return left < 1 ? 1 : (double)(uint64_t)(left + 1);
+}
+
+/* Replays choices, in a child (a candidate that crashes or loops is not kept); keeps
+ * the run when it is the same failure, smaller. */
 static int try_candidate(struct shrinker *s, const struct choice_record *choices, size_t count)
 {
     static const struct choice_record none[1];
@@ -44,9 +46,16 @@ static int try_candidate(struct shrinker *s, const struct choice_record *choices
     run.replay_count = count;
     run.record_choices = 1;
     struct run_result result;
+    struct isolate_loss loss;
     s->runs++;
-    if (run_scenario(&run, &result) != 0)
+    int rc = isolate_run(&run, time_left(s), NULL, NULL, &result, NULL, &loss);
+    s->interrupted |= rc == -EINTR;
+    if (rc != 0 && rc != -EINTR && !s->failed)
+        s->failed = rc; /* not a candidate refused: the harness failed */
+    if (rc != 0 || loss.kind != ISOLATE_NONE) {
+        run_result_free(&result);
         return 0;
+    }
     int keep = result.outcome == s->best_result.outcome && signature_of(&result) == s->signature &&
                smaller(result.choices, result.choice_count, s->best.choices, s->best.count);
     if (!keep) {
@@ -67,7 +76,7 @@ static int try_candidate(struct shrinker *s, const struct choice_record *choices
 
 static int out_of_time(const struct shrinker *s)
 {
-    return wall_seconds() > s->deadline;
+    return s->interrupted || s->failed || isolate_wall_seconds() > s->deadline;
 }
 
 void shrink_reduce(struct shrinker *s)
@@ -128,7 +137,7 @@ int shrink_start(struct shrinker *s, const struct repro *repro, uint64_t seconds
 {
     memset(s, 0, sizeof *s);
     s->run = repro->options;
-    s->deadline = wall_seconds() + (double)seconds;
+    s->deadline = isolate_wall_seconds() + (double)seconds;
     static const struct choice_record none[1];
     struct run_options first = s->run;
     if (repro->has_choices) {
@@ -136,11 +145,15 @@ int shrink_start(struct shrinker *s, const struct repro *repro, uint64_t seconds
         first.replay_count = repro->choice_count;
     }
     first.record_choices = 1;
-    if (run_scenario(&first, &s->best_result) != 0) {
+    struct isolate_loss loss;
+    int rc = isolate_run(&first, time_left(s), NULL, NULL, &s->best_result, NULL, &loss);
+    if (rc != 0) {
         run_result_free(&s->best_result);
-        return -ENOMEM;
+        return rc;
     }
     s->runs = 1;
+    if (loss.kind != ISOLATE_NONE)
+        return -ECHILD; /* best_result says how it ended */
     if (s->best_result.outcome == SCHED_OUTCOME_PASS) {
         run_result_free(&s->best_result);
         return -EINVAL;
@@ -166,12 +179,12 @@ uint64_t shrink_count_nonzero(const struct shrinker *s, enum choice_kind kind)
     return count;
 }
 
-int shrink_write(const struct shrinker *s, const char *path, char *error, size_t error_bytes)
+void shrink_write_stream(const struct shrinker *s, FILE *out, const char *path)
 {
     struct run_result written = s->best_result;
     written.choices = s->best.choices;
     written.choice_count = s->best.count;
-    return repro_write(path, &s->run, &written, error, error_bytes);
+    repro_write_stream(out, path, &s->run, &written);
 }
 
 void shrink_free(struct shrinker *s)

@@ -30,26 +30,33 @@ struct shrinker {
     uint64_t runs;                 /* runs made, the original's included */
     uint64_t accepted;             /* candidates kept */
     double deadline;               /* wall-clock seconds */
+    int interrupted;               /* a signal was caught (reports/isolate.h): it stopped */
+    int failed;                    /* -errno: a run could not be made, so it stopped (what
+                                      it kept may not be the smallest it would find) */
 };
 
 /* Sets s up to shrink repro (which must outlive s) for at most seconds of wall-clock
  * time, and runs the original: replayed from its choices, or from its seed when it
- * has none, recording. Returns 0; -ENOMEM when the run could not be set up; or
- * -EINVAL when the original passes (nothing to shrink). On error s holds nothing. */
+ * has none, recording. Every run is in a child (reports/isolate.h). Returns 0;
+ * -EINVAL when the original passes (nothing to shrink); -ECHILD when it crashes or
+ * runs out of time (s->best_result holds its report; shrink_free releases it);
+ * -EINTR, or -errno when no child could run (s then holds nothing). */
 int shrink_start(struct shrinker *s, const struct repro *repro, uint64_t seconds);
 
-/* Shrinks s->best until no pass finds anything smaller or the time is up. */
+/* Shrinks s->best until no pass finds anything smaller, the time is up, a signal is
+ * caught (s->interrupted), or a run cannot be made (s->failed). */
 void shrink_reduce(struct shrinker *s);
 
-/* Whether shrink_reduce ended before the time limit: nothing smaller was found. */
+/* Whether shrink_reduce ended before the time limit and any signal: nothing smaller
+ * was found. */
 int shrink_finished(const struct shrinker *s);
 
 /* The choices of kind in s->best other than 0 (for CHOICE_SCHED: preemptions). */
 uint64_t shrink_count_nonzero(const struct shrinker *s, enum choice_kind kind);
 
-/* Writes the best run, choices and all, as a repro file at path. Returns 0, or
- * -errno with the reason in error (path is then as it was). */
-int shrink_write(const struct shrinker *s, const char *path, char *error, size_t error_bytes);
+/* Writes the best run, choices and all, as a repro file to out (path names it in its
+ * header). The caller checks and commits the stream (util/outfile.h). */
+void shrink_write_stream(const struct shrinker *s, FILE *out, const char *path);
 
 void shrink_free(struct shrinker *s);
 

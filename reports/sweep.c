@@ -1,15 +1,14 @@
-/* sweep — records, signatures, JSON Lines and the summary; see sweep.h. The
- * workers are reports/pool.c, the engine reports/sweep_run.c, the command
- * cli/sweep.c. */
+/* sweep — records, signatures, results files and their reader; see sweep.h. The
+ * workers are reports/pool.c, the engine reports/sweep_run.c, the counts and the
+ * summary reports/tally.c, the command cli/sweep.c. */
 #include "sweep.h"
-
-#include "report.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "util/assert.h"
 
 void sweep_signature(struct sweep_record *record, const char *outcome, const char *report)
 {
@@ -159,48 +158,6 @@ int sweep_parse_json(const char *line, struct sweep_record *r)
     return parse_fired(line, r->fired);
 }
 
-long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
-                     long count, long *complete_bytes, char *error, size_t error_bytes)
-{
-    long complete = 0;
-    FILE *in = fopen(path, "r");
-    if (!in) {
-        snprintf(error, error_bytes, "cannot read results file '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    char line[4096];
-    unsigned number = 0;
-    while (fgets(line, sizeof line, in)) {
-        number++;
-        if (!strchr(line, '\n') && feof(in))
-            break; /* cut off mid-write: the seed is simply run again */
-        complete += (long)strlen(line);
-        if (line[0] == '\n')
-            continue;
-        if ((size_t)count == *capacity) {
-            size_t grown_capacity = *capacity ? *capacity * 2 : 256;
-            struct sweep_record *grown = realloc(*records, grown_capacity * sizeof *grown);
-            if (!grown) {
-                snprintf(error, error_bytes, "%s: out of memory", path);
-                fclose(in);
-                return -1;
-            }
-            *records = grown;
-            *capacity = grown_capacity;
-        }
-        if (!strchr(line, '\n') || sweep_parse_json(line, &(*records)[count]) != 0) {
-            snprintf(error, error_bytes, "%s:%u: not a detsim sweep result line", path, number);
-            fclose(in);
-            return -1;
-        }
-        count++;
-    }
-    fclose(in);
-    if (complete_bytes)
-        *complete_bytes = complete;
-    return count;
-}
-
 void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sweep_record *r)
 {
     char config[sizeof r->config + 1] = "";
@@ -215,256 +172,215 @@ void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sw
              config, r->signature);
 }
 
-static const char *const outcome_order[] = {"pass", "hang-deadlock", "hang-budget", "leak",
-                                            "panic", "assert", "invariant", "crash", "timeout"};
-#define OUTCOMES (sizeof outcome_order / sizeof outcome_order[0])
 
-static unsigned outcome_index(const char *outcome)
+void sweep_write_header(FILE *out, const struct sweep_header *h)
 {
-    unsigned o = 0;
-    while (o < OUTCOMES && strcmp(outcome_order[o], outcome) != 0)
-        o++;
-    return o; /* OUTCOMES for an unknown name */
-}
-
-long sweep_config_labels(const struct sweep_record *records, long count, const char **labels,
-                         long max)
-{
-    long n = 0;
-    for (long i = 0; i < count; i++) {
-        long j = 0;
-        while (j < n && strcmp(labels[j], records[i].config) != 0)
-            j++;
-        if (j == n && n < max)
-            labels[n++] = records[i].config;
+    ASSERT(h->config_count >= 1 && h->config_count <= PLAN_CONFIGS_MAX);
+    fprintf(out, "{\"detsim_results\":1,\"version\":\"%s\",\"scenario\":", DETSIM_VERSION);
+    write_string(out, h->scenario);
+    fputs(",\"strategy\":", out);
+    write_string(out, h->strategy);
+    fputs(",\"expect\":", out);
+    write_string(out, h->expect);
+    fputs(",\"settings\":", out);
+    write_string(out, h->settings);
+    fputs(",\"faults\":", out);
+    write_string(out, h->faults);
+    fputs(",\"configs\":[", out);
+    for (long c = 0; c < h->config_count; c++) {
+        if (c)
+            fputc(',', out);
+        write_string(out, h->configs[c]);
     }
-    return n;
+    fputs("]}\n", out);
 }
 
-/* What the table counts for each config: its seeds, by outcome and in all, how
- * many reproduced the declared outcome, and its lowest failing seed. */
-struct tally {
-    long (*counts)[OUTCOMES + 1]; /* [config][outcome index], OUTCOMES: other */
-    long *seeds;
-    long *reproduced;
-    const struct sweep_record **first;
-    int shown[OUTCOMES + 1]; /* the outcome columns the table shows */
-};
-
-/* Allocates t's counters for configs configs. Returns 0, or -ENOMEM (tally_free
- * releases what was allocated). */
-static int tally_alloc(struct tally *t, long configs)
+/* The "configs" array of strings. Returns 0 or -EINVAL. */
+static int parse_configs(const char *line, struct sweep_header *h)
 {
-    t->counts = calloc((size_t)configs + 1, sizeof *t->counts);
-    t->seeds = calloc((size_t)configs + 1, sizeof *t->seeds);
-    t->reproduced = calloc((size_t)configs + 1, sizeof *t->reproduced);
-    t->first = calloc((size_t)configs + 1, sizeof *t->first);
-    return t->counts && t->seeds && t->reproduced && t->first ? 0 : -ENOMEM;
-}
-
-static void tally_free(struct tally *t)
-{
-    free(t->counts), free(t->seeds), free(t->reproduced), free(t->first);
-}
-
-/* Counts each record under its config (records of other configs are skipped);
- * the pass column is always shown, the others when some record has them. */
-static void tally_records(struct tally *t, const struct sweep_record *records, long count,
-                          const char *const *labels, long configs)
-{
-    for (long i = 0; i < count; i++) {
-        long c = 0;
-        while (c < configs && strcmp(labels[c], records[i].config) != 0)
-            c++;
-        if (c == configs)
-            continue;
-        unsigned o = outcome_index(records[i].outcome);
-        t->counts[c][o]++;
-        t->seeds[c]++;
-        t->shown[o] = 1;
-        t->reproduced[c] += records[i].reproduces;
-        if (o != 0 && (!t->first[c] || records[i].seed < t->first[c]->seed))
-            t->first[c] = &records[i];
-    }
-    t->shown[0] = 1;
-}
-
-/* How a config is named in the table: its label, or "(default)" for none. */
-static const char *config_label(const char *label)
-{
-    return label[0] ? label : "(default)";
-}
-
-/* The table's header line, its first column width wide. */
-static void write_table_header(FILE *out, const struct tally *t, int width, int declared)
-{
-    fprintf(out, "%-*s %7s", width, "config", "seeds");
-    for (unsigned o = 0; o <= OUTCOMES; o++)
-        if (t->shown[o])
-            fprintf(out, " %13s", o < OUTCOMES ? outcome_order[o] : "other");
-    fprintf(out, " %7s %13s", "failed", "first failing");
-    if (declared)
-        fprintf(out, "  %-13s %s", "declared", "verdict");
-    fputc('\n', out);
-}
-
-/* Config c's row up to its verdict: seeds, the count of each outcome shown, the
- * failure rate and the first failing seed. Returns the seeds that did not pass. */
-static long write_config_row(FILE *out, const struct tally *t, long c, const char *label,
-                             int width)
-{
-    fprintf(out, "%-*s %7ld", width, config_label(label), t->seeds[c]);
-    for (unsigned o = 0; o <= OUTCOMES; o++)
-        if (t->shown[o])
-            fprintf(out, " %13ld", t->counts[c][o]);
-    long failed = t->seeds[c] - t->counts[c][0];
-    /* the rate in tenths of a percent, in integers */
-    long permille = t->seeds[c] ? (failed * 1000 + t->seeds[c] / 2) / t->seeds[c] : 0;
-    char seed_text[32] = "-";
-    if (t->first[c])
-        snprintf(seed_text, sizeof seed_text, "%" PRIu64, t->first[c]->seed);
-    fprintf(out, " %5ld.%ld%% %13s", permille / 10, permille % 10, seed_text);
-    return failed;
-}
-
-/* Config c's verdict against its declared outcome: a pass must never fail, any
- * other outcome must reproduce on some seed (a shard may not hold that seed).
- * Returns 1 when the declaration held. */
-static int write_verdict(FILE *out, const struct tally *t, long c, const char *declared,
-                         long failed, int partial)
-{
-    int is_pass = strcmp(declared, "pass") == 0;
-    int held = is_pass ? failed == 0 && t->seeds[c] > 0 : t->reproduced[c] > 0;
-    if (!held && !is_pass && partial) {
-        held = 1;
-        fprintf(out, "  %-13s not in this shard's seeds (merge the shards)", declared);
-    } else if (is_pass) {
-        fprintf(out, "  %-13s %s", declared, held ? "ok" : "FAILS");
-    } else if (held) {
-        fprintf(out, "  %-13s reproduces (%ld of %ld)", declared, t->reproduced[c],
-                t->seeds[c]);
-    } else {
-        fprintf(out, "  %-13s NOT REPRODUCED", declared);
-    }
-    return held;
-}
-
-long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
-                        const char *const *labels, const char *const *declared, long configs,
-                        int partial, int *held_out)
-{
-    struct tally t = {0};
-    if (tally_alloc(&t, configs) != 0) {
-        tally_free(&t);
-        fprintf(out, "sweep: out of memory for the table\n");
-        return configs;
-    }
-    tally_records(&t, records, count, labels, configs);
-    int width = 8;
-    for (long c = 0; c < configs; c++)
-        if ((int)strlen(labels[c]) > width)
-            width = (int)strlen(labels[c]);
-    write_table_header(out, &t, width, declared != NULL);
-    long broken = 0;
-    for (long c = 0; c < configs; c++) {
-        long failed = write_config_row(out, &t, c, labels[c], width);
-        if (declared) {
-            int held = write_verdict(out, &t, c, declared[c], failed, partial);
-            broken += !held;
-            if (held_out)
-                held_out[c] = held;
+    const char *p = strstr(line, "\"configs\":[");
+    if (!p)
+        return -EINVAL;
+    p += strlen("\"configs\":[");
+    for (h->config_count = 0; *p != ']'; h->config_count++) {
+        if (h->config_count == PLAN_CONFIGS_MAX || *p++ != '"')
+            return -EINVAL;
+        size_t n = 0;
+        char *label = h->configs[h->config_count];
+        for (; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            if (n + 1 == SWEEP_LABEL_BYTES)
+                return -EINVAL;
+            label[n++] = *p;
         }
-        fputc('\n', out);
+        label[n] = '\0';
+        if (*p++ != '"')
+            return -EINVAL;
+        if (*p == ',')
+            p++;
+        else if (*p != ']')
+            return -EINVAL;
     }
-    for (long c = 0; c < configs; c++)
-        if (t.first[c])
-            fprintf(out, "  %s first fails: %s\n", config_label(labels[c]), t.first[c]->replay);
-    tally_free(&t);
-    return broken;
+    return h->config_count ? 0 : -EINVAL;
 }
 
-struct group {
-    const struct sweep_record *first; /* lowest seed */
-    long count;
-};
-
-static int by_scenario_and_seed(const void *a, const void *b)
+/* Whether line is a header line. */
+static int is_header(const char *line)
 {
-    const struct sweep_record *x = *(const struct sweep_record *const *)a;
-    const struct sweep_record *y = *(const struct sweep_record *const *)b;
-    int c = strcmp(x->scenario, y->scenario);
-    return c ? c : x->seed < y->seed ? -1 : x->seed > y->seed;
+    return strncmp(line, "{\"detsim_results\":", strlen("{\"detsim_results\":")) == 0;
 }
 
-static int by_count(const void *a, const void *b)
+static int parse_header(const char *line, struct sweep_header *h)
 {
-    const struct group *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return by_scenario_and_seed(&x->first, &y->first);
+    char version[32];
+    *h = (struct sweep_header){0};
+    if (!is_header(line) || field(line, "detsim_results", version, sizeof version) ||
+        strcmp(version, "1") != 0)
+        return -EINVAL;
+    if (field(line, "scenario", h->scenario, sizeof h->scenario) ||
+        field(line, "strategy", h->strategy, sizeof h->strategy) ||
+        field(line, "expect", h->expect, sizeof h->expect) ||
+        field(line, "settings", h->settings, sizeof h->settings) ||
+        field(line, "faults", h->faults, sizeof h->faults))
+        return -EINVAL;
+    return parse_configs(line, h);
 }
 
-long sweep_summary(FILE *out, const struct sweep_record *records, long count,
-                   const char *repro_dir, const char *unit)
+/* The configuration labels of h, as a list for a message. */
+static void config_list(const struct sweep_header *h, char *text, size_t bytes)
 {
-    const struct sweep_record **sorted = calloc((size_t)count + 1, sizeof *sorted);
-    struct group *groups = calloc((size_t)count + 1, sizeof *groups);
-    if (!sorted || !groups) {
-        free(sorted);
-        free(groups);
-        fprintf(out, "sweep: out of memory for the summary\n");
-        return count;
+    size_t n = 0;
+    text[0] = '\0';
+    for (long c = 0; c < h->config_count && n < bytes; c++)
+        n += (size_t)snprintf(text + n, bytes - n, "%s%s", c ? ", " : "",
+                              h->configs[c][0] ? h->configs[c] : "(default)");
+}
+
+int sweep_header_diff(const struct sweep_header *a, const char *a_name,
+                      const struct sweep_header *b, const char *b_name, char *text,
+                      size_t text_bytes)
+{
+    const struct { const char *what, *x, *y; } fields[] = {
+        {"scenario", a->scenario, b->scenario}, {"strategy", a->strategy, b->strategy},
+        {"--expect", a->expect, b->expect},     {"--set", a->settings, b->settings},
+        {"--fault", a->faults, b->faults},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (strcmp(fields[i].x, fields[i].y) != 0) {
+            snprintf(text, text_bytes, "%s %s in %s, %s in %s", fields[i].what,
+                     fields[i].x[0] ? fields[i].x : "(none)", a_name,
+                     fields[i].y[0] ? fields[i].y : "(none)", b_name);
+            return 1;
+        }
+    int same = a->config_count == b->config_count;
+    for (long c = 0; same && c < a->config_count; c++)
+        same = strcmp(a->configs[c], b->configs[c]) == 0;
+    if (same)
+        return 0;
+    char x[256], y[256];
+    config_list(a, x, sizeof x);
+    config_list(b, y, sizeof y);
+    snprintf(text, text_bytes, "configurations %s in %s, %s in %s", x, a_name, y, b_name);
+    return 1;
+}
+
+#define LINE_BYTES 65536 /* a header of PLAN_CONFIGS_MAX long labels fits */
+
+/* Checks one complete line (number number) and hands it on: the header when none
+ * was read, else a record. Returns 1 for a record, 0 for the header or a blank line,
+ * or -1 with the reason in error. */
+static int read_line(const char *line, const char *name, unsigned number,
+                     struct sweep_header *header, int *has_header,
+                     const struct sweep_reader *reader, char *error, size_t error_bytes)
+{
+    static struct sweep_record record; /* 1 KB: off the stack */
+    if (line[0] == '\n')
+        return 0;
+    if (!*has_header && parse_header(line, header) != 0) {
+        snprintf(error, error_bytes, "%s:%u: no detsim results header (not a results file, "
+                 "or one of an older detsim, whose settings cannot be checked)", name, number);
+        return -1;
     }
-    for (long i = 0; i < count; i++)
-        sorted[i] = &records[i];
-    qsort(sorted, (size_t)count, sizeof *sorted, by_scenario_and_seed);
-    /* outcome counts, in a fixed order */
-    for (unsigned o = 0; o < OUTCOMES; o++) {
-        long n = 0;
-        for (long i = 0; i < count; i++)
-            n += strcmp(sorted[i]->outcome, outcome_order[o]) == 0;
-        if (n)
-            fprintf(out, "  %-14s %ld\n", outcome_order[o], n);
+    if (!*has_header) {
+        *has_header = 1;
+        return reader->on_header &&
+                       reader->on_header(reader->context, header, error, error_bytes) != 0
+                   ? -1
+                   : 0;
     }
-    long groups_count = 0, unexpected = 0;
-    for (long i = 0; i < count; i++) {
-        const struct sweep_record *r = sorted[i];
-        if (r->expected)
-            continue;
-        unexpected++;
-        long g = 0;
-        while (g < groups_count && !(groups[g].first->signature == r->signature &&
-                                     strcmp(groups[g].first->scenario, r->scenario) == 0 &&
-                                     strcmp(groups[g].first->config, r->config) == 0))
-            g++;
-        if (g == groups_count)
-            groups[groups_count++] = (struct group){r, 0};
-        groups[g].count++;
+    if (is_header(line)) {
+        snprintf(error, error_bytes, "%s:%u: a second header: two sweeps' results in one "
+                 "file", name, number);
+        return -1;
     }
-    qsort(groups, (size_t)groups_count, sizeof *groups, by_count);
-    if (groups_count)
-        fprintf(out, "failure groups (%ld):\n", groups_count);
-    for (long g = 0; g < groups_count; g++) {
-        const struct sweep_record *r = groups[g].first;
-        fprintf(out, "  %ld. %s x%ld, signature 0x%016" PRIx64 ", first seed %" PRIu64 "\n", g + 1,
-                r->outcome, groups[g].count, r->signature, r->seed);
-        if (r->signature_text[0])
-            fprintf(out, "     %s\n", r->signature_text);
-        fprintf(out, "     replay: %s\n", r->replay);
-        char path[400];
-        sweep_repro_path(path, sizeof path, repro_dir ? repro_dir : ".", r);
-        if (repro_dir && access(path, F_OK) == 0)
-            fprintf(out, "     repro:  %s\n", path);
-        char page[400];
-        if (repro_dir && report_page_path(path, page, sizeof page) == 0 &&
-            access(page, F_OK) == 0)
-            fprintf(out, "     report: %s\n", page);
+    if (sweep_parse_json(line, &record) != 0) {
+        snprintf(error, error_bytes, "%s:%u: not a detsim sweep result line", name, number);
+        return -1;
     }
-    if (unexpected)
-        fprintf(out, "result: %ld of %ld %s did not end as expected\n", unexpected, count, unit);
-    else
-        fprintf(out, "result: all %ld %s ended as expected\n", count, unit);
-    free(sorted);
-    free(groups);
-    return unexpected;
+    if (strcmp(record.scenario, header->scenario) != 0) {
+        snprintf(error, error_bytes, "%s:%u: a result of %s in a file of %s", name, number,
+                 record.scenario, header->scenario);
+        return -1;
+    }
+    char reason[512];
+    if (reader->on_record &&
+        reader->on_record(reader->context, &record, reason, sizeof reason) != 0) {
+        snprintf(error, error_bytes, "%s:%u: %s", name, number, reason);
+        return -1;
+    }
+    return 1;
+}
+
+long sweep_read_stream(FILE *in, const char *name, struct sweep_header *header,
+                       int *has_header, const struct sweep_reader *reader,
+                       long *complete_bytes, char *error, size_t error_bytes)
+{
+    char *line = malloc(LINE_BYTES);
+    long count = 0, complete = 0;
+    unsigned number = 0;
+    *has_header = 0;
+    if (!line) {
+        snprintf(error, error_bytes, "%s: out of memory", name);
+        return -1;
+    }
+    while (count >= 0 && fgets(line, LINE_BYTES, in)) {
+        number++;
+        size_t length = strlen(line);
+        if (length == 0 || line[length - 1] != '\n') {
+            if (feof(in))
+                break; /* cut off mid-write: its seed is simply run again */
+            snprintf(error, error_bytes, "%s:%u: line too long, or not text", name, number);
+            count = -1;
+            break;
+        }
+        complete += (long)length;
+        int rc = read_line(line, name, number, header, has_header, reader, error, error_bytes);
+        count = rc < 0 ? -1 : count + rc;
+    }
+    if (count >= 0 && ferror(in)) { /* a directory: EISDIR */
+        snprintf(error, error_bytes, "cannot read results file '%s': %s", name,
+                 strerror(errno));
+        count = -1;
+    }
+    free(line);
+    if (count >= 0 && complete_bytes)
+        *complete_bytes = complete;
+    return count;
+}
+
+long sweep_read_results(const char *path, struct sweep_header *header, int *has_header,
+                        const struct sweep_reader *reader, long *complete_bytes, char *error,
+                        size_t error_bytes)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        snprintf(error, error_bytes, "cannot read results file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    long count = sweep_read_stream(in, path, header, has_header, reader, complete_bytes,
+                                   error, error_bytes);
+    fclose(in);
+    return count;
 }

@@ -1,22 +1,30 @@
-/* sweep — many seeds of one scenario in forked workers, their results as JSON
- * Lines, and a summary that groups failures by signature.
+/* sweep — one seed's result as a record, a sweep's results file (JSON Lines: one
+ * header line, then one record a line) and its reader.
  *
  * A seed's signature is its outcome plus a fingerprint of its report with every
  * number taken out: fifty seeds that hang the same way, at different steps, share
- * one signature and show as one group. */
+ * one signature and show as one group (reports/tally.h counts them).
+ *
+ * The header line says what every seed of the file ran with: scenario, strategy,
+ * --expect, the --set values, the --fault specs and the configurations. A resume or
+ * a merge compares headers and refuses results of other settings, naming the
+ * difference. The reader (sweep_read_results) is the one place that parses a file. */
 #ifndef DETSIM_SWEEP_H
 #define DETSIM_SWEEP_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "reports/plan.h"
 #include "sim/run.h"
+
+#define SWEEP_LABEL_BYTES 96 /* a configuration's label, its NUL included */
 
 struct sweep_record {
     char scenario[64];
-    char config[96]; /* the variant and list values this seed ran with ("" for none) */
+    char config[SWEEP_LABEL_BYTES]; /* the variant and list values it ran with ("": none) */
     uint64_t seed;
-    char outcome[24]; /* an outcome name, or "crash" / "timeout" */
+    char outcome[24]; /* an outcome name (crash and timeout included) */
     int expected;     /* the outcome is the expected one */
     int reproduces;   /* the failure its variant declares, with the declared cause */
     uint64_t steps;
@@ -28,6 +36,20 @@ struct sweep_record {
     uint64_t fired[FAULT_POINT_COUNT]; /* injected faults that fired, by failpoint */
 };
 
+/* What every record of a results file ran with. Two sweeps whose headers are equal
+ * can be resumed into and merged with each other. */
+struct sweep_header {
+    char scenario[64];
+    char strategy[64];  /* as run_format_strategy writes it */
+    char expect[24];    /* --expect OUTCOME; "" when each configuration has its own */
+    char settings[512]; /* the --set values (lists aside) that differ from the defaults,
+                           "KEY=VALUE ..." in key order; "" for none */
+    char faults[FAULT_SPECS_MAX * (FAULT_SPEC_TEXT_MAX + 3)]; /* the --fault specs in
+                           order, each single-quoted, space-separated; "" for none */
+    long config_count;  /* 1 or more */
+    char configs[PLAN_CONFIGS_MAX][SWEEP_LABEL_BYTES]; /* their labels, in plan order */
+};
+
 /* Fills the signature fields of record from a run's outcome and report. */
 void sweep_signature(struct sweep_record *record, const char *outcome, const char *report);
 
@@ -37,41 +59,48 @@ void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sw
 
 /* Writes record as one JSON object on one line. Its last member, "fired", maps the
  * name of every failpoint that fired to its count, in failpoint order ({} when none
- * fired). */
+ * fired). The caller checks the stream (util/outfile.h). */
 void sweep_write_json(FILE *out, const struct sweep_record *record);
 
 /* Parses one line written by sweep_write_json; a line without "fired" (written
  * before it existed) reads as nothing fired. Returns 0, or -EINVAL. */
 int sweep_parse_json(const char *line, struct sweep_record *record);
 
-/* Reads every record of a JSON Lines file into *records (grown with realloc; the
- * caller frees), after the count already there. A last line with no newline (a
- * sweep killed mid-write) is skipped; *complete_bytes (may be NULL) gets the length
- * of the complete lines. Returns the new count, or -1 with "FILE:LINE: reason" in
- * error. */
-long sweep_read_file(const char *path, struct sweep_record **records, size_t *capacity,
-                     long count, long *complete_bytes, char *error, size_t error_bytes);
+/* Writes header as the first line of a results file. The caller checks the stream. */
+void sweep_write_header(FILE *out, const struct sweep_header *header);
 
-/* Prints one row per config label: seeds, outcome counts, failure rate and first
- * failing seed; then, when declared is not NULL, declared[i] (the outcome config i
- * is declared to have) and whether it held: a "pass" config passes every seed,
- * another reproduces at least once. When partial (one shard of a sweep), a failure
- * that did not reproduce in these seeds is not judged. held (may be NULL) gets 1 or
- * 0 per config. Returns the number of configs whose declaration did not hold. */
-long sweep_config_table(FILE *out, const struct sweep_record *records, long count,
-                        const char *const *labels, const char *const *declared, long configs,
-                        int partial, int *held);
+/* Compares two headers, a of a_name and b of b_name. Returns 0 when they are equal,
+ * or 1 with the first difference in text: "strategy: random in A, rr in B". */
+int sweep_header_diff(const struct sweep_header *a, const char *a_name,
+                      const struct sweep_header *b, const char *b_name, char *text,
+                      size_t text_bytes);
 
-/* The distinct config labels of records, in order of first appearance, into
- * labels[0..max) (pointers into records). Returns how many. */
-long sweep_config_labels(const struct sweep_record *records, long count, const char **labels,
-                         long max);
+/* What sweep_read_results hands the header and each record to; each returns 0, or
+ * -1 with one line in error to stop the reading. Either may be NULL. */
+struct sweep_reader {
+    int (*on_header)(void *context, const struct sweep_header *header, char *error,
+                     size_t error_bytes);
+    int (*on_record)(void *context, const struct sweep_record *record, char *error,
+                     size_t error_bytes);
+    void *context;
+};
 
-/* Prints outcome counts and the failure groups (unexpected outcomes by signature:
- * count, first seed, replay command, repro file when repro_dir has one). Records
- * may be in any order; unit names them ("seeds", "runs"). Returns how many records
- * were not the expected outcome. */
-long sweep_summary(FILE *out, const struct sweep_record *records, long count,
-                   const char *repro_dir, const char *unit);
+/* Reads a results file from in (named name in errors): its header into *header (and
+ * to on_header), then each record, in order, to on_record. An empty file, or one
+ * whose only line is cut off, has no header: *has_header is then 0 (a sweep killed
+ * before its first write). A last line with no newline (a sweep killed mid-write) is
+ * skipped; *complete_bytes (may be NULL) gets the length of the complete lines.
+ * Returns the number of records read, or -1 with the reason in error: "NAME:LINE:
+ * reason" for a bad line or a record on_record refused, on_header's own for the
+ * header, "cannot read ...: reason" when reading failed. */
+long sweep_read_stream(FILE *in, const char *name, struct sweep_header *header,
+                       int *has_header, const struct sweep_reader *reader,
+                       long *complete_bytes, char *error, size_t error_bytes);
+
+/* sweep_read_stream of the file at path; one that cannot be read (missing, a
+ * directory) is refused with the real reason. */
+long sweep_read_results(const char *path, struct sweep_header *header, int *has_header,
+                        const struct sweep_reader *reader, long *complete_bytes, char *error,
+                        size_t error_bytes);
 
 #endif

@@ -6,13 +6,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults/fail_nth.h"
+#include "reports/isolate.h"
 #include "reports/pool.h"
 #include "reports/report.h"
 #include "sim/repro.h"
+#include "util/assert.h"
+#include "util/outfile.h"
 
 /* Fills r for seed of the running configuration, which ended with outcome and
  * report. */
@@ -35,59 +38,117 @@ static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint6
     snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64, s->plan.replay_prefix, seed);
 }
 
-/* Runs seed and fills r and, when hits is not NULL, the hits the last fault spec
- * counted. Returns 0, or -ENOMEM when the run could not be set up. */
-static int run_seed_record(const struct sweep_run *s, uint64_t seed, struct sweep_record *r,
-                           uint64_t *hits)
+/* Fills r from seed's result. */
+static void record_result(const struct sweep_run *s, uint64_t seed,
+                          const struct run_result *result, struct sweep_record *r)
 {
+    fill_record(s, r, seed, sched_outcome_name(result->outcome), text_str(&result->report));
+    r->steps = result->steps;
+    r->vtime_ns = result->vtime_ns;
+    r->hash = result->hash;
+    memcpy(r->fired, result->fault_fires, sizeof r->fired);
+}
+
+/* Appends one line that write_line formats (into a buffer first, so that a line
+ * goes out whole, in one write when the system allows) to the results file. Returns
+ * 0, or -errno after cutting the file back to its last complete line. */
+static int append_line(struct sweep_run *s, void (*write_line)(FILE *, const void *),
+                       const void *data)
+{
+    static char line[16384];
+    FILE *buffer = fmemopen(line, sizeof line, "w");
+    if (!buffer)
+        return -errno;
+    write_line(buffer, data);
+    long length = ftell(buffer);
+    int full = ferror(buffer) || length <= 0 || (size_t)length >= sizeof line - 1;
+    fclose(buffer);
+    if (full)
+        return -EOVERFLOW;
+    for (long written = 0; written < length;) {
+        ssize_t n = write(s->json_fd, line + written, (size_t)(length - written));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int rc = n < 0 ? -errno : -EIO;
+            if (ftruncate(s->json_fd, s->json_bytes) != 0)
+                (void)0; /* the reader drops a last line without its newline anyway */
+            return rc;
+        }
+        written += n;
+    }
+    s->json_bytes += length;
+    return 0;
+}
+
+static void write_record(FILE *out, const void *record)
+{
+    sweep_write_json(out, record);
+}
+
+static void write_header(FILE *out, const void *header)
+{
+    sweep_write_header(out, header);
+}
+
+int sweep_run_write_header(struct sweep_run *s, const struct sweep_header *header)
+{
+    int rc = append_line(s, write_header, header);
+    if (rc != 0)
+        snprintf(s->error, sizeof s->error, "cannot write '%s': %s", s->json_path,
+                 strerror(-rc));
+    return rc;
+}
+
+int sweep_run_add(struct sweep_run *s, const struct sweep_record *r, int want_repro)
+{
+    int rc = s->json_fd >= 0 ? append_line(s, write_record, r) : 0;
+    if (rc != 0) {
+        snprintf(s->error, sizeof s->error, "cannot write '%s': %s", s->json_path,
+                 strerror(-rc));
+        return rc;
+    }
+    rc = tally_add(&s->tally, r, want_repro);
+    ASSERT(rc != -EINVAL); /* a configuration the sweep runs */
+    if (rc != 0) {
+        snprintf(s->error, sizeof s->error, "internal error: out of memory for the results");
+        return rc;
+    }
+    if (s->junit && (rc = junit_add(s->junit, r)) != 0)
+        snprintf(s->error, sizeof s->error, "cannot write the JUnit report: %s", strerror(-rc));
+    return rc;
+}
+
+/* ---- the seeds in workers ------------------------------------------------------------ */
+
+static int pool_seed_at(void *context, long index, uint64_t *seed)
+{
+    const struct sweep_run *s = context;
+    *seed = seeds_at(&s->seeds, index);
+    return !s->done || !seeds_set_has(s->done, (uint32_t)s->config, *seed);
+}
+
+/* In a worker: runs seed there and then. Returns 0, or -ENOMEM. */
+static int pool_run_seed(void *context, uint64_t seed, struct sweep_record *record)
+{
+    const struct sweep_run *s = context;
     struct run_options run = s->run;
     run.seed = seed;
     struct run_result result;
-    if (run_scenario(&run, &result) != 0)
-        return -ENOMEM;
-    fill_record(s, r, seed, sched_outcome_name(result.outcome), text_str(&result.report));
-    r->steps = result.steps;
-    r->vtime_ns = result.vtime_ns;
-    r->hash = result.hash;
-    memcpy(r->fired, result.fault_fires, sizeof r->fired);
-    if (hits)
-        *hits = result.fault_hits[run.fault_count - 1];
+    int rc = run_scenario(&run, &result);
+    if (rc == 0)
+        record_result(s, seed, &result, record);
     run_result_free(&result);
-    return 0;
+    return rc;
 }
 
-int sweep_run_add(struct sweep_run *s, const struct sweep_record *r)
+static int pool_add(void *context, const struct sweep_record *record)
 {
-    if ((size_t)s->count == s->capacity) {
-        size_t capacity = s->capacity ? s->capacity * 2 : 256;
-        struct sweep_record *grown = realloc(s->records, capacity * sizeof *grown);
-        if (!grown)
-            return -ENOMEM;
-        s->records = grown;
-        s->capacity = capacity;
-    }
-    s->records[s->count++] = *r;
-    if (s->json) {
-        sweep_write_json(s->json, r);
-        fflush(s->json); /* an interrupted sweep loses nothing */
-    }
-    return 0;
+    return sweep_run_add(context, record, 1);
 }
 
-/* The pool's callbacks, with the sweep as their context. */
-
-static int pool_run_seed(void *context, uint64_t seed, struct sweep_record *record)
-{
-    return run_seed_record(context, seed, record, NULL);
-}
-
-static void pool_add(void *context, const struct sweep_record *record)
-{
-    sweep_run_add(context, record); /* out of memory: the record is lost, the sweep goes on */
-}
-
-/* The worker died (or was killed for running late) during seed. */
-static void pool_lose(void *context, uint64_t seed, const struct pool_loss *loss)
+/* The worker died (or ran past its limit) during seed. */
+static int pool_lose(void *context, uint64_t seed, const struct pool_loss *loss)
 {
     struct sweep_run *s = context;
     char report[160];
@@ -98,90 +159,136 @@ static void pool_lose(void *context, uint64_t seed, const struct pool_loss *loss
         snprintf(report, sizeof report, "CRASH: the worker died of signal %d (%s)",
                  WTERMSIG(loss->status), strsignal(WTERMSIG(loss->status)));
     else
-        snprintf(report, sizeof report, "CRASH: the worker exited with status %d",
-                 WIFEXITED(loss->status) ? WEXITSTATUS(loss->status) : -1);
+        snprintf(report, sizeof report, "CRASH: the worker exited with status %d (scenario "
+                 "code called exit()?)", WIFEXITED(loss->status) ? WEXITSTATUS(loss->status) : -1);
     struct sweep_record r = {0};
     fill_record(s, &r, seed, loss->kind == POOL_LOSS_TIMEOUT ? "timeout" : "crash", report);
-    sweep_run_add(s, &r);
+    return sweep_run_add(s, &r, 1);
 }
 
-int sweep_run_seeds(struct sweep_run *s, const uint64_t *seeds, long count,
-                    void (*progress)(long done, long total, long failing))
+int sweep_run_seeds(struct sweep_run *s, long todo,
+                    void (*progress)(long done, long todo, long failing))
 {
-    struct pool pool = {s->jobs, s->time_limit_s, pool_run_seed, pool_add, pool_lose,
-                        progress, s};
-    return pool_run(&pool, seeds, count);
+    struct pool pool = {s->jobs, s->time_limit_s, seeds_count(&s->seeds), pool_seed_at,
+                        pool_run_seed, pool_add, pool_lose, progress, todo, s};
+    s->error[0] = '\0';
+    int rc = pool_run(&pool);
+    if (rc == -EINTR)
+        snprintf(s->error, sizeof s->error, "interrupted by signal %d", isolate_caught());
+    else if (rc == -ENOMEM && !s->error[0])
+        snprintf(s->error, sizeof s->error, "internal error: a worker ran out of memory");
+    else if (rc != 0 && !s->error[0])
+        snprintf(s->error, sizeof s->error, "cannot start a worker process: %s", strerror(-rc));
+    return rc;
 }
 
-/* What sweep_run_one's worker sends back. */
-struct one_message {
-    struct sweep_record record;
-    uint64_t hits;
-};
-
-struct one_context {
-    const struct sweep_run *s;
-    uint64_t seed;
-};
-
-static int run_one_seed(void *context, void *message)
+int sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *record,
+                  struct fail_nth_run *nth)
 {
-    const struct one_context *c = context;
-    struct one_message *m = message;
-    return run_seed_record(c->s, c->seed, &m->record, &m->hits);
-}
-
-void sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *record,
-                   uint64_t *hits)
-{
-    struct one_message message = {{{0}}, 0};
-    struct one_context context = {s, seed};
-    struct pool_loss loss;
-    *hits = 0;
-    if (pool_run_one(s->time_limit_s, run_one_seed, &context, &message, sizeof message,
-                     &loss) == 0) {
-        *record = message.record;
-        *hits = message.hits;
-        return;
-    }
-    char report[160];
-    if (loss.kind == POOL_LOSS_NO_PIPE)
-        snprintf(report, sizeof report, "CRASH: no pipe for the worker");
-    else if (loss.kind == POOL_LOSS_TIMEOUT)
-        snprintf(report, sizeof report, "TIMEOUT: the run went past %.0f s of wall-clock time",
-                 s->time_limit_s);
-    else if (loss.kind == POOL_LOSS_DIED && WIFSIGNALED(loss.status))
-        snprintf(report, sizeof report, "CRASH: the worker died of signal %d (%s)",
-                 WTERMSIG(loss.status), strsignal(WTERMSIG(loss.status)));
-    else
-        snprintf(report, sizeof report, "CRASH: the worker failed");
-    fill_record(s, record, seed, loss.kind == POOL_LOSS_TIMEOUT ? "timeout" : "crash", report);
-}
-
-int sweep_run_write_repro(const struct sweep_run *s, const struct sweep_record *r, char *error,
-                          size_t error_bytes)
-{
-    if ((r->expected && !r->reproduces) || strcmp(r->outcome, "crash") == 0 ||
-        strcmp(r->outcome, "timeout") == 0)
-        return 0;
-    char path[400];
-    sweep_repro_path(path, sizeof path, SWEEP_REPRO_DIR, r);
-    if (s->report)
-        report_page_beside_repro(&s->run, r->seed, path);
-    if (access(path, F_OK) == 0)
-        return 0; /* this group's repro is written (perhaps by an earlier sweep) */
     struct run_options run = s->run;
-    run.seed = r->seed;
-    run.record_choices = 1;
+    run.seed = seed;
     struct run_result result;
-    int rc = 0;
-    if (run_scenario(&run, &result) == 0) {
-        /* mkdir -p: an existing directory is fine, anything else shows below */
-        mkdir("reports", 0777);
-        mkdir("reports/out", 0777);
-        mkdir(SWEEP_REPRO_DIR, 0777);
-        rc = repro_write(path, &run, &result, error, error_bytes);
+    struct isolate_loss loss;
+    ASSERT(run.fault_count > 0);
+    *nth = (struct fail_nth_run){0, 0, 0};
+    int rc = isolate_run(&run, s->time_limit_s, NULL, NULL, &result, NULL, &loss);
+    if (rc == 0) {
+        record_result(s, seed, &result, record);
+        nth->hits = result.fault_hits[run.fault_count - 1];
+        nth->cut_short = loss.kind != ISOLATE_NONE;
+        nth->fired = loss.faults_fired > 0;
+    } else if (rc == -EINTR) {
+        snprintf(s->error, sizeof s->error, "interrupted by signal %d", isolate_caught());
+    } else {
+        snprintf(s->error, sizeof s->error, "cannot run seed %" PRIu64 " in a child process: "
+                 "%s", seed, strerror(-rc));
     }
     run_result_free(&result);
     return rc;
+}
+
+/* ---- repro files ---------------------------------------------------------------------- */
+
+/* What the rerun of a group's seed writes in the child beside its result: the page
+ * (status[0]). */
+struct rerun {
+    const struct sweep_run *s;
+    const char *repro_path;
+};
+
+static int rerun_work(void *context, const struct run_options *options,
+                      struct run_result *result, int status[ISOLATE_STATUS_MAX])
+{
+    const struct rerun *r = context;
+    char error[8];
+    if (r->s->report)
+        status[0] = report_page_beside_repro(options, options->seed, r->repro_path, error,
+                                             sizeof error);
+    return run_scenario(options, result);
+}
+
+/* Writes the repro of group g at path (unless it is there) and, with s->report, its
+ * page. Returns 0, or -errno with s->error set. */
+static int write_group_repro(struct sweep_run *s, const struct tally_group *g, const char *path)
+{
+    int need_repro = access(path, F_OK) != 0;
+    struct run_options run = s->run;
+    run.seed = g->first.seed;
+    run.record_choices = 1;
+    struct run_result result = {0};
+    struct isolate_loss loss;
+    int status[ISOLATE_STATUS_MAX] = {0};
+    struct rerun rerun = {s, path};
+    int rc = 0;
+    int lost = strcmp(g->first.outcome, "crash") == 0 || strcmp(g->first.outcome, "timeout") == 0;
+    if (lost) { /* from the seed: replaying it crashes (or runs late) again */
+        result.outcome = (enum sched_outcome)sched_outcome_parse(g->first.outcome);
+        text_printf(&result.report, "%s\n", g->first.signature_text);
+    } else {
+        rc = isolate_run(&run, s->time_limit_s, rerun_work, &rerun, &result, status, &loss);
+    }
+    if (rc == 0 && need_repro)
+        rc = repro_write(path, &run, &result, s->error, sizeof s->error);
+    else if (rc != 0)
+        snprintf(s->error, sizeof s->error, "cannot rerun seed %" PRIu64 " for its repro file: "
+                 "%s", run.seed, strerror(-rc));
+    if (rc == 0 && status[0] != 0) {
+        rc = status[0];
+        snprintf(s->error, sizeof s->error, "cannot write the report page beside '%s': %s",
+                 path, strerror(-rc));
+    }
+    run_result_free(&result);
+    return rc;
+}
+
+int sweep_run_write_repros(struct sweep_run *s)
+{
+    for (long i = 0; i < s->tally.group_count && !s->repro_failed; i++) {
+        struct tally_group *g = &s->tally.groups[i];
+        if (!g->repro_pending)
+            continue;
+        ASSERT(g->config == s->config); /* written after each configuration's seeds */
+        g->repro_pending = 0;
+        char path[OUTFILE_PATH_MAX], page[OUTFILE_PATH_MAX];
+        sweep_repro_path(path, sizeof path, SWEEP_REPRO_DIR, &g->first);
+        int lost = strcmp(g->first.outcome, "crash") == 0 ||
+                   strcmp(g->first.outcome, "timeout") == 0;
+        int need_page = s->report && !lost && report_page_path(path, page, sizeof page) == 0 &&
+                        access(page, F_OK) != 0;
+        if (access(path, F_OK) == 0 && !need_page)
+            continue; /* written (perhaps by an earlier sweep) */
+        int rc = outfile_make_parents(path);
+        if (rc != 0)
+            snprintf(s->error, sizeof s->error, "cannot write repro files in %s: %s",
+                     SWEEP_REPRO_DIR, strerror(-rc));
+        else
+            rc = write_group_repro(s, g, path);
+        if (rc == -EINTR)
+            return rc;
+        if (rc != 0) {
+            s->repro_failed = 1;
+            return rc;
+        }
+    }
+    return 0;
 }

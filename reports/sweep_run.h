@@ -1,6 +1,6 @@
 /* sweep_run — the sweep engine: the seeds of one configuration through the worker
- * pool (pool.h), each result a record (streamed to the results file as it comes),
- * and a repro file per failure group.
+ * pool (pool.h), each result a record streamed to the results file, the tally
+ * (tally.h) and the JUnit report, and a repro file per failure group.
  *
  * A seed that crashes the C code or runs past its wall-clock limit is a record too
  * (outcome crash or timeout), and the sweep goes on. */
@@ -11,9 +11,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "faults/fail_nth.h"
+#include "reports/junit.h"
 #include "reports/plan.h"
+#include "reports/seeds.h"
 #include "reports/sweep.h"
+#include "reports/tally.h"
 #include "sim/run.h"
+#include "util/outfile.h"
 
 /* Where sweeps write each failure group's repro file (and its page). */
 #define SWEEP_REPRO_DIR "reports/out/repro"
@@ -25,38 +30,54 @@ struct sweep_run {
     int expect_given;        /* --expect: every configuration is held to it */
     struct plan_config plan; /* the running configuration's label, replay command and
                                 declaration */
+    long config;             /* its number */
     double time_limit_s;     /* per seed */
     unsigned jobs;           /* workers at a time */
     int report;              /* an HTML page beside each group's repro */
-    FILE *json;              /* the results file, NULL for none */
-    struct sweep_record *records; /* every result so far (owned) */
-    size_t capacity;
-    long count;
+    struct seeds seeds;      /* the seeds of this sweep (or shard) */
+    const struct seeds_set *done; /* (configuration, seed) the results file has; may be NULL */
+    struct tally tally;      /* every result so far, added up */
+    int json_fd;             /* the results file (appended to), -1 for none */
+    const char *json_path;   /* its name, for messages */
+    long json_bytes;         /* the length of its complete lines */
+    struct junit *junit;     /* the JUnit report, NULL for none */
+    int repro_failed;        /* a repro file could not be written: no more are tried */
+    char error[OUTFILE_PATH_MAX + 256]; /* why the last call failed */
 };
 
-/* Appends record to s->records and to the results file (flushed: an interrupted
- * sweep loses nothing). Returns 0, or -ENOMEM with s unchanged. */
-int sweep_run_add(struct sweep_run *s, const struct sweep_record *record);
+/* Appends header to the results file (a new one). Returns 0, or -errno with the
+ * reason in s->error (the file then ends with its last complete line). */
+int sweep_run_write_header(struct sweep_run *s, const struct sweep_header *header);
 
-/* Runs seeds[0..count) of the running configuration in forked workers and adds a
- * record for each (progress: as for struct pool, NULL for none). Returns 0, or a
- * negative error code when no worker could be started (some seeds are then
- * missing). */
-int sweep_run_seeds(struct sweep_run *s, const uint64_t *seeds, long count,
-                    void (*progress)(long done, long total, long failing));
+/* Counts record in s->tally (want_repro: a group it starts gets a repro file), and
+ * writes it to the results file (flushed at once: an interrupted sweep loses
+ * nothing; a write that fails is cut back off, so that the file ends with its last
+ * complete line) and to the JUnit report. Returns 0, or -errno with the reason in
+ * s->error. */
+int sweep_run_add(struct sweep_run *s, const struct sweep_record *record, int want_repro);
 
-/* Runs seed once in a forked worker, so that a crash or a hang of the C code is a
- * result: fills record and *hits, the hits the last fault spec (the fail-nth one)
- * counted (0 when the worker was lost). */
-void sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *record,
-                   uint64_t *hits);
+/* Runs the seeds of s->seeds that s->done does not have under the running
+ * configuration, in forked workers, and adds a record for each (todo: how many that
+ * is, for progress: as for struct pool, NULL for none). Returns 0, or -errno with the
+ * reason in s->error: -EINTR when a signal was caught, a write that failed, no
+ * worker could be started; the seeds not reported are then missing. */
+int sweep_run_seeds(struct sweep_run *s, long todo,
+                    void (*progress)(long done, long todo, long failing));
 
-/* For record of the running configuration, when it is a failure (or reproduces its
- * declared one) that ran to an outcome: reruns its seed in this process, recording
- * choices, and writes its group's repro file in SWEEP_REPRO_DIR unless one is there
- * (and, with s->report, its page, whose failure report_page_beside_repro prints).
- * Returns 0, or -errno with one line in error. */
-int sweep_run_write_repro(const struct sweep_run *s, const struct sweep_record *record,
-                          char *error, size_t error_bytes);
+/* Runs seed once in a forked child (reports/isolate.h), so that a crash or a hang of
+ * the C code is a result, for the fail-nth loop: fills record and *nth: the hits the
+ * last fault spec (the loop's) counted, and for a crash or a timeout whether a fault
+ * fired first. Returns 0, or -errno with the reason in s->error (no child could be
+ * started, its harness ran short, -EINTR). */
+int sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *record,
+                  struct fail_nth_run *nth);
+
+/* Writes the repro file of every failure group of s->tally still without one, in
+ * SWEEP_REPRO_DIR unless one is there (and, with s->report, its page): a group that
+ * ran to an outcome is rerun in a child, recording its choices; a crash or a timeout
+ * is written from its seed. Returns 0, or -errno with one line in s->error for the
+ * first that could not be written; after that none is tried again (a directory that
+ * cannot be made fails every one the same way). */
+int sweep_run_write_repros(struct sweep_run *s);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/world.h"
 #include "sched_int.h"
 #include "util/assert.h"
 
@@ -29,13 +30,14 @@ static void write_task(const struct task *t, struct text *out)
 
 static void write_object(const struct waitq *wq, struct text *out)
 {
-    size_t kind_length = strlen(wq->kind);
+    char buf[WAITQ_NAME_BYTES];
+    const char *name = world_waitq_name(wq, buf);
     if (strcmp(wq->kind, "task") == 0)
         text_printf(out, "a child's exit");
-    else if (strncmp(wq->name, wq->kind, kind_length) == 0)
-        text_printf(out, "%s", wq->name); /* "channel 0 end A" names itself */
+    else if (strncmp(name, wq->kind, strlen(wq->kind)) == 0)
+        text_printf(out, "%s", name); /* "channel 0 end A" names itself */
     else
-        text_printf(out, "%s \"%s\"", wq->kind, wq->name);
+        text_printf(out, "%s \"%s\"", wq->kind, name);
 }
 
 static uint32_t holders_of(const struct task *t, uint32_t pids[HOLDERS_MAX],
@@ -124,63 +126,75 @@ static void write_blocked(struct sched *s, const struct task *t, struct text *ou
     text_printf(out, "\n");
 }
 
-/* Depth-first search along task -> holder edges. Colors: 0 unseen, 1 on the path,
- * 2 done. Returns the length of the cycle written to cycle[], or 0. */
-static uint32_t find_cycle(struct sched *s, uint32_t pid, uint8_t *color, uint32_t *path,
-                           uint32_t depth, uint32_t *cycle)
+/* Depth-first search along task -> holder edges. Colors (task->cycle_color): 0
+ * unseen, 1 on the path, 2 done. Returns the length of the cycle written to cycle[],
+ * or 0. */
+static uint32_t find_cycle(struct sched *s, struct task *t, uint32_t *path, uint32_t depth,
+                           uint32_t *cycle)
 {
-    color[pid] = 1;
-    path[depth] = pid;
-    const struct task *t = sched_task(s, pid);
+    t->cycle_color = 1;
+    path[depth] = t->pid;
     uint32_t pids[HOLDERS_MAX];
     const char *relation;
     uint32_t n = t->state == TASK_BLOCKED ? holders_of(t, pids, &relation) : 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t next = pids[i];
-        if (next == 0 || next > s->task_count || next == pid)
+        struct task *next = sched_task(s, pids[i]);
+        if (!next || next == t)
             continue;
-        if (color[next] == 1) {
+        if (next->cycle_color == 1) {
             uint32_t start = 0;
-            while (path[start] != next)
+            while (path[start] != next->pid)
                 start++;
             uint32_t length = depth + 1 - start;
             memcpy(cycle, path + start, length * sizeof *cycle);
             return length;
         }
-        if (color[next] == 0) {
-            uint32_t length = find_cycle(s, next, color, path, depth + 1, cycle);
+        if (next->cycle_color == 0) {
+            uint32_t length = find_cycle(s, next, path, depth + 1, cycle);
             if (length)
                 return length;
         }
     }
-    color[pid] = 2;
+    t->cycle_color = 2;
     return 0;
 }
 
+/* Tasks not yet reaped: the size of the arrays a search over them needs. */
+static uint32_t task_records(const struct sched *s)
+{
+    return (uint32_t)s->tasks.live;
+}
+
 /* The first wait-for cycle, searching from each blocked task (daemons excepted) in
- * pid order: its pids go to cycle (task_count + 1 entries) and its length is
+ * pid order: its pids go to cycle (task_records + 1 entries) and its length is
  * returned; 0 when there is none. Returns -1 when out of memory. */
 static int64_t first_cycle(struct sched *s, uint32_t *cycle)
 {
-    uint32_t n = s->task_count;
-    uint8_t *color = calloc(n + 1, 1);
-    uint32_t *path = calloc(n + 1, sizeof *path);
-    int64_t length = color && path ? 0 : -1;
-    for (uint32_t pid = 1; pid <= n && length == 0; pid++) {
-        if (color[pid] || sched_task(s, pid)->state != TASK_BLOCKED || sched_task(s, pid)->daemon)
-            continue;
-        length = find_cycle(s, pid, color, path, 0, cycle);
+    uint32_t *path = calloc(task_records(s) + 1, sizeof *path);
+    if (!path)
+        return -1;
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        struct task *t = sched_task(s, pid);
+        if (t)
+            t->cycle_color = 0;
     }
-    free(color);
+    int64_t length = 0;
+    for (uint32_t pid = 1; pid <= s->task_count && length == 0; pid++) {
+        struct task *t = sched_task(s, pid);
+        if (!t || t->cycle_color || t->state != TASK_BLOCKED || t->daemon)
+            continue;
+        length = find_cycle(s, t, path, 0, cycle);
+    }
     free(path);
     return length;
 }
 
 static void write_cycle(struct sched *s, struct text *out)
 {
-    uint32_t *cycle = calloc(s->task_count + 1, sizeof *cycle);
+    uint32_t *cycle = calloc(task_records(s) + 1, sizeof *cycle);
     int64_t found = cycle ? first_cycle(s, cycle) : -1;
     if (found < 0) {
+        s->out_of_memory = 1; /* the report is not whole: the run has no outcome */
         text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
         free(cycle);
         return;
@@ -221,11 +235,12 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
     ASSERT(s->current == NULL); /* written between steps, never from a task */
     char now[32];
     uint32_t blocked = 0, ready = 0;
-    for (uint32_t i = 0; i < s->task_count; i++) {
-        if (s->tasks[i]->daemon)
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (!t || t->daemon)
             continue;
-        blocked += s->tasks[i]->state == TASK_BLOCKED;
-        ready += s->tasks[i]->state == TASK_READY;
+        blocked += t->state == TASK_BLOCKED;
+        ready += t->state == TASK_READY;
     }
     trace_format_duration(s->vtime_ns, now);
     if (outcome == SCHED_OUTCOME_HANG_DEADLOCK)
@@ -242,17 +257,21 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
                     ready == 1 ? "" : "s", blocked);
     if (blocked) {
         text_printf(out, "\nBlocked tasks:\n");
-        for (uint32_t i = 0; i < s->task_count; i++)
-            if (s->tasks[i]->state == TASK_BLOCKED && !s->tasks[i]->daemon)
-                write_blocked(s, s->tasks[i], out);
+        for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+            const struct task *t = sched_task(s, pid);
+            if (t && t->state == TASK_BLOCKED && !t->daemon)
+                write_blocked(s, t, out);
+        }
     }
     if (ready) {
         text_printf(out, "\nRunnable tasks (still going when the budget ran out):\n");
-        for (uint32_t i = 0; i < s->ready_count; i++) {
-            if (s->ready[i]->daemon)
+        for (struct readyq_node *n = readyq_first(&s->ready); n; /* in arrival order */
+             n = readyq_next(&s->ready, n)) {
+            const struct task *t = sched_task_of(n);
+            if (t->daemon)
                 continue;
             text_printf(out, "  ");
-            write_task(s->ready[i], out);
+            write_task(t, out);
             text_printf(out, "\n");
         }
     }
@@ -361,12 +380,14 @@ int sched_wait_graph(struct sched *s, struct sched_wait_graph *graph)
     int rc = 0;
     /* The blocked tasks first, by pid, so that the picture lists them in the order of
      * the report; then the holders that are not blocked. */
-    for (uint32_t i = 0; i < s->task_count && rc == 0; i++)
-        if (s->tasks[i]->state == TASK_BLOCKED && !s->tasks[i]->daemon)
-            rc = graph_add_task(&b, s->tasks[i]);
-    for (uint32_t i = 0; i < s->task_count && rc == 0; i++) {
-        const struct task *t = s->tasks[i];
-        if (t->state != TASK_BLOCKED || t->daemon || !t->waiting_on)
+    for (uint32_t pid = 1; pid <= s->task_count && rc == 0; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (t && t->state == TASK_BLOCKED && !t->daemon)
+            rc = graph_add_task(&b, t);
+    }
+    for (uint32_t pid = 1; pid <= s->task_count && rc == 0; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (!t || t->state != TASK_BLOCKED || t->daemon || !t->waiting_on)
             continue;
         uint32_t pids[HOLDERS_MAX];
         const char *relation;
@@ -383,7 +404,7 @@ int sched_wait_graph(struct sched *s, struct sched_wait_graph *graph)
                 rc = graph_add_edge(&b, holder->pid, t->waiting_on->id, 1);
         }
     }
-    uint32_t *cycle = rc == 0 ? calloc(s->task_count + 1, sizeof *cycle) : NULL;
+    uint32_t *cycle = rc == 0 ? calloc(task_records(s) + 1, sizeof *cycle) : NULL;
     int64_t length = cycle ? first_cycle(s, cycle) : -1;
     if (rc != 0 || length < 0) {
         free(cycle);

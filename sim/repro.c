@@ -10,52 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_bytes)
-{
-    int n = snprintf(tmp_path, tmp_path_bytes, "%s.tmp.XXXXXX", path);
-    if (n < 0 || (size_t)n >= tmp_path_bytes) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    int fd = mkstemp(tmp_path);
-    if (fd < 0)
-        return NULL;
-    /* mkstemp makes the file 0600; give it the mode a plain fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        int saved = errno;
-        close(fd);
-        unlink(tmp_path);
-        errno = saved;
-        return NULL;
-    }
-    FILE *stream = fdopen(fd, "w");
-    if (!stream) {
-        int saved = errno;
-        close(fd);
-        unlink(tmp_path);
-        errno = saved;
-    }
-    return stream;
-}
-
-int repro_commit_temporary(FILE *stream, const char *tmp_path, const char *path)
-{
-    int failed = ferror(stream);
-    if (fclose(stream) != 0)
-        failed = 1;
-    if (failed) {
-        unlink(tmp_path);
-        return -EIO;
-    }
-    if (rename(tmp_path, path) != 0) {
-        int saved = errno;
-        unlink(tmp_path);
-        return -saved;
-    }
-    return 0;
-}
+#include "util/outfile.h"
 
 void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
                         const struct run_result *result)
@@ -77,10 +32,19 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
                 config_format_value(options->config.keys[i], options->config.values[i], value));
     }
     fprintf(out, "expect_outcome = %s\n", sched_outcome_name(result->outcome));
-    fprintf(out, "expect_hash = 0x%016" PRIx64 "\n", result->hash);
-    fprintf(out, "signature = 0x%016" PRIx64 "\n",
-            run_signature(result->outcome, text_str(&result->report)));
-    fprintf(out, "steps = %" PRIu64 "\n", result->steps);
+    /* A crash or a timeout has no hash of its own: the child ended before it; a seed
+     * without a recording replays from the seed. */
+    if (result->outcome == SCHED_OUTCOME_CRASH || result->outcome == SCHED_OUTCOME_TIMEOUT) {
+        const char *report = text_str(&result->report);
+        fprintf(out, "# %.*s\n", (int)strcspn(report, "\n"), report);
+        if (!result->choices)
+            return;
+    } else {
+        fprintf(out, "expect_hash = 0x%016" PRIx64 "\n", result->hash);
+        fprintf(out, "signature = 0x%016" PRIx64 "\n",
+                run_signature(result->outcome, text_str(&result->report)));
+        fprintf(out, "steps = %" PRIu64 "\n", result->steps);
+    }
     fprintf(out, "choices =");
     for (size_t i = 0; i < result->choice_count; i++) {
         const struct choice_record *c = &result->choices[i];
@@ -94,15 +58,14 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
 int repro_write(const char *path, const struct run_options *options,
                 const struct run_result *result, char *error, size_t error_bytes)
 {
-    char tmp_path[4096];
-    FILE *out = repro_open_temporary(path, tmp_path, sizeof tmp_path);
-    if (!out) {
-        int saved = errno;
-        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(saved));
-        return -saved;
+    struct outfile out;
+    int rc = outfile_open(&out, path);
+    if (rc != 0) {
+        snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(-rc));
+        return rc;
     }
-    repro_write_stream(out, path, options, result);
-    int rc = repro_commit_temporary(out, tmp_path, path);
+    repro_write_stream(out.stream, path, options, result);
+    rc = outfile_commit(&out);
     if (rc != 0)
         snprintf(error, error_bytes, "cannot write repro file '%s': %s", path, strerror(-rc));
     return rc;
@@ -350,16 +313,11 @@ static int read_end(struct reader *r)
     return 0;
 }
 
-int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes)
+int repro_read_stream(FILE *in, const char *name, struct repro *repro, char *error,
+                      size_t error_bytes)
 {
     *repro = (struct repro){0};
-    FILE *in = fopen(path, "r");
-    if (!in) {
-        int saved = errno;
-        snprintf(error, error_bytes, "cannot read repro file '%s': %s", path, strerror(saved));
-        return -saved;
-    }
-    struct reader r = {.repro = repro, .path = path, .error = error, .error_bytes = error_bytes};
+    struct reader r = {.repro = repro, .path = name, .error = error, .error_bytes = error_bytes};
     char line[8192];
     int rc = 0;
     repro->options.strategy = SCHED_STRATEGY_DEFAULT;
@@ -370,14 +328,29 @@ int repro_read(const char *path, struct repro *repro, char *error, size_t error_
         else
             rc = read_line(&r, line);
     }
-    if (rc == 0 && ferror(in))
-        rc = line_error(&r, "read error");
+    if (rc == 0 && ferror(in)) { /* a directory: EISDIR */
+        rc = errno ? -errno : -EIO;
+        snprintf(error, error_bytes, "cannot read repro file '%s': %s", name, strerror(-rc));
+    }
     if (rc == 0)
         rc = read_end(&r);
     free(r.assignments);
-    fclose(in);
     if (rc != 0)
         repro_free(repro);
+    return rc;
+}
+
+int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes)
+{
+    *repro = (struct repro){0};
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        int saved = errno;
+        snprintf(error, error_bytes, "cannot read repro file '%s': %s", path, strerror(saved));
+        return -saved;
+    }
+    int rc = repro_read_stream(in, path, repro, error, error_bytes);
+    fclose(in);
     return rc;
 }
 

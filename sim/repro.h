@@ -44,7 +44,10 @@ int repro_write(const char *path, const struct run_options *options,
                 const struct run_result *result, char *error, size_t error_bytes);
 
 /* Writes the repro text of (options, result) to out; path names it in the header.
- * The caller commits the stream (repro_commit_temporary). */
+ * A crash or a timeout is written without hash, signature and steps (the run ended
+ * before it had them), and without choices unless result has a recording (then it
+ * replays from its seed). The caller checks and commits the stream
+ * (util/outfile.h). */
 void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
                         const struct run_result *result);
 
@@ -53,14 +56,10 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
  * while its options are in use. */
 int repro_read(const char *path, struct repro *repro, char *error, size_t error_bytes);
 
+/* repro_read of the stream in, named name in errors. */
+int repro_read_stream(FILE *in, const char *name, struct repro *repro, char *error,
+                      size_t error_bytes);
+
 void repro_free(struct repro *repro);
-
-/* Opens a temporary file beside path for writing; fills tmp_path (PATH_MAX). Returns
- * the stream or NULL with errno set. */
-FILE *repro_open_temporary(const char *path, char *tmp_path, size_t tmp_path_bytes);
-
-/* Closes stream and renames tmp_path to path; on any failure removes tmp_path.
- * Returns 0 or -errno. */
-int repro_commit_temporary(FILE *stream, const char *tmp_path, const char *path);
 
 #endif

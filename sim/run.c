@@ -274,16 +274,19 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
 }
 
 /* A run whose tasks all finished is audited: what is inconsistent is a broken
- * invariant, what is left over a leak. */
-static void audit_passed_run(const struct world *world, struct run_result *result)
+ * invariant, what is left over a leak. Returns 0, or -ENOMEM when the audit itself
+ * ran short (its verdict would be wrong). */
+static int audit_passed_run(const struct world *world, struct run_result *result)
 {
-    struct text broken = {0};
-    if (world_check(world, &broken) != 0) {
+    struct text broken = {0}, leaks = {0};
+    int rc = world_check(world, &broken);
+    if (rc == -ENOMEM || broken.failed) {
+        rc = -ENOMEM;
+    } else if (rc != 0) {
         result->outcome = SCHED_OUTCOME_INVARIANT;
         text_printf(&result->report, "INVARIANT broken at the end of the run:\n%s",
                     text_str(&broken));
     } else {
-        struct text leaks = {0};
         uint32_t count = world_audit(world, &leaks);
         if (count) {
             result->outcome = SCHED_OUTCOME_LEAK;
@@ -291,9 +294,11 @@ static void audit_passed_run(const struct world *world, struct run_result *resul
                         "LEAK: the run ended with %" PRIu32 " object%s left over:\n%s", count,
                         count == 1 ? "" : "s", text_str(&leaks));
         }
-        text_free(&leaks);
+        rc = leaks.failed ? -ENOMEM : 0;
     }
+    text_free(&leaks);
     text_free(&broken);
+    return rc;
 }
 
 /* Copies what the run measured into result; hands over the recording when asked. */
@@ -309,6 +314,9 @@ static void collect_result(const struct run_options *options, struct run_parts *
     result->faults_fired = p->plan.fired_total;
     memcpy(result->fault_fires, p->plan.fired_by_point, sizeof result->fault_fires);
     memcpy(result->fault_hits, p->plan.hits, sizeof result->fault_hits);
+    result->replay_used = p->choices.replay_position < p->choices.replay_count
+                              ? p->choices.replay_position
+                              : p->choices.replay_count;
     result->replay_mismatches = p->choices.replay_mismatches;
     result->replay_overruns = p->choices.replay_overruns;
     if (options->record_choices) {
@@ -338,12 +346,17 @@ int run_scenario(const struct run_options *options, struct run_result *result)
         result->outcome = sched_run(parts.sched, &result->report);
         fault_plan_disarm(&parts.plan);
         if (result->outcome == SCHED_OUTCOME_PASS)
-            audit_passed_run(&parts.world, result);
+            rc = audit_passed_run(&parts.world, result);
         collect_result(options, &parts, result);
         if (options->observer && observe_end(&parts.observation, parts.sched, result) != 0)
             rc = -ENOMEM;
         if (parts.choices.log_failed)
             rc = -ENOMEM; /* the recording is incomplete */
+        /* The harness, not the scenario, ran short (the simulator's only crash is
+         * that): the run has no outcome, rather than a wrong one. */
+        if (parts.sched->out_of_memory || result->report.failed ||
+            result->outcome == SCHED_OUTCOME_CRASH)
+            rc = -ENOMEM;
     }
     run_release(&parts);
     return rc;

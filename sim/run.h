@@ -73,6 +73,7 @@ struct run_result {
     struct text report; /* hang report or failure message; empty on pass */
     struct choice_record *choices; /* the recording, when asked for (owned) */
     size_t choice_count;
+    uint64_t replay_used; /* recorded choices the run consumed */
     uint64_t replay_mismatches;
     uint64_t replay_overruns;
     uint64_t heap_attempts; /* heap allocations tried during the run */

@@ -1,9 +1,10 @@
 /* sched — tasks, strategies, the virtual clock, timers and wait queues; see sched.h.
  *
  * Two switches make one step: scheduler -> task, and the task's next sys_* call back
- * to the scheduler. The ready queue is a FIFO array in arrival order; strategies
- * pick an index into it, and every index is drawn from the choice stream (or fixed,
- * for rr), so a recording of the stream replays the schedule. */
+ * to the scheduler. The ready queue (readyq.h) keeps arrival order; strategies pick
+ * an index into that order, or the top priority, and every index is drawn from the
+ * choice stream (or fixed, for rr), so a recording of the stream replays the
+ * schedule. Task records live by pid in an idarray until their process is reaped. */
 #include "sched_int.h"
 
 #include "model/world.h"
@@ -22,6 +23,7 @@ static const char *const outcome_names[SCHED_OUTCOME_COUNT] = {
     [SCHED_OUTCOME_HANG_BUDGET] = "hang-budget", [SCHED_OUTCOME_LEAK] = "leak",
     [SCHED_OUTCOME_PANIC] = "panic",         [SCHED_OUTCOME_ASSERT] = "assert",
     [SCHED_OUTCOME_INVARIANT] = "invariant", [SCHED_OUTCOME_CRASH] = "crash",
+    [SCHED_OUTCOME_TIMEOUT] = "timeout",
 };
 
 const char *sched_outcome_name(enum sched_outcome outcome)
@@ -66,6 +68,16 @@ int sched_create(struct sched **out, const struct sched_options *options,
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    /* Each strategy's queue keeps what its pick needs: random the k-th, PCT the top,
+     * rr only the first, which every queue has at hand. */
+    unsigned keeps = options->strategy.kind == SCHED_RANDOM ? READYQ_COUNTS
+                     : options->strategy.kind == SCHED_PCT  ? READYQ_TOPS
+                                                            : 0;
+    if (readyq_init(&s->ready, keeps) != 0) {
+        free(s);
+        return -ENOMEM;
+    }
+    idarray_init(&s->tasks, sizeof(struct task));
     s->options = *options;
     s->choices = choices;
     s->trace = trace;
@@ -84,11 +96,6 @@ int sched_create(struct sched **out, const struct sched_options *options,
     return 0;
 }
 
-struct task *sched_task(const struct sched *s, uint32_t pid)
-{
-    return pid >= 1 && pid <= s->task_count ? s->tasks[pid - 1] : NULL;
-}
-
 static const char *task_name(void *context, uint32_t pid)
 {
     const struct task *t = sched_task(context, pid);
@@ -101,7 +108,9 @@ static const char *object_name(void *context, uint64_t id)
     const struct waitq *wq = s->world ? world_waitq(s->world, id) : NULL;
     if (!wq)
         return NULL;
-    snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind, wq->name);
+    char name[WAITQ_NAME_BYTES];
+    snprintf(s->name_buffer, sizeof s->name_buffer, "%s:%s", wq->kind,
+             world_waitq_name(wq, name));
     return s->name_buffer;
 }
 
@@ -150,12 +159,11 @@ static void waitq_remove(struct sched *s, struct waitq *wq, struct task *t)
 /* Appends t to the ready queue, in arrival order. */
 static void ready_append(struct sched *s, struct task *t)
 {
-    if (grow32(&s->ready, &s->ready_capacity, s->ready_count, sizeof s->ready[0]) != 0) {
+    if (readyq_push(&s->ready, &t->ready) != 0) {
         /* Never drop a task: a lost task would be a silent wrong result. */
         abort();
     }
     t->state = TASK_READY;
-    s->ready[s->ready_count++] = t;
 }
 
 /* A task that ran or waited goes back to the ready queue. */
@@ -165,35 +173,24 @@ static void ready_push(struct sched *s, struct task *t)
     ready_append(s, t);
 }
 
-static inline struct task *ready_take(struct sched *s, uint32_t index)
+/* Takes the strategy's pick out of the ready queue: random the k-th in arrival
+ * order, k drawn from the stream; rr the first; PCT the top priority, the earliest
+ * among equals. */
+static struct task *ready_take_pick(struct sched *s)
 {
-    ASSERT(index < s->ready_count);
-    struct task *t = s->ready[index];
-    if (index + 1 < s->ready_count) /* the last one (often the only one): no shift */
-        memmove(&s->ready[index], &s->ready[index + 1],
-                (s->ready_count - index - 1) * sizeof s->ready[0]);
-    s->ready_count--;
-    return t;
-}
-
-static uint32_t pick(struct sched *s)
-{
-    if (s->ready_count == 1)
-        return 0; /* no choice to make: nothing is drawn, whatever the strategy */
-    switch (s->options.strategy.kind) {
-    case SCHED_RANDOM:
-        return (uint32_t)choice_draw(s->choices, CHOICE_SCHED, s->ready_count);
-    case SCHED_RR:
-        return 0;
-    case SCHED_PCT: {
-        uint32_t best = 0;
-        for (uint32_t i = 1; i < s->ready_count; i++)
-            if (s->ready[i]->pct_priority > s->ready[best]->pct_priority)
-                best = i;
-        return best;
-    }
-    }
-    return 0;
+    struct readyq *q = &s->ready;
+    ASSERT(q->count > 0);
+    struct readyq_node *pick;
+    if (q->count == 1)
+        pick = readyq_first(q); /* no choice to make: nothing is drawn, whatever the strategy */
+    else if (s->options.strategy.kind == SCHED_RANDOM)
+        pick = readyq_nth(q, (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count));
+    else if (s->options.strategy.kind == SCHED_PCT)
+        pick = readyq_top(q);
+    else
+        pick = readyq_first(q);
+    readyq_remove(q, pick);
+    return sched_task_of(pick);
 }
 
 /* ---- timers ----------------------------------------------------------------------- */
@@ -244,7 +241,7 @@ static void timer_pop(struct sched *s)
 static int timer_live(const struct sched *s, const struct timer *timer)
 {
     const struct task *t = sched_task(s, timer->pid);
-    return t->state == TASK_BLOCKED && t->timer_token == timer->sequence;
+    return t && t->state == TASK_BLOCKED && t->timer_token == timer->sequence;
 }
 
 static void drop_stale_timers(struct sched *s)
@@ -313,27 +310,25 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
     ASSERT(fn != NULL);
     if (pid != s->task_count + 1)
         return -EINVAL; /* the process model hands out pids in order */
-    if (grow32(&s->tasks, &s->task_capacity, s->task_count, sizeof s->tasks[0]) != 0)
-        return -ENOMEM;
-    struct task *t = calloc(1, sizeof *t);
+    struct task *t = idarray_put(&s->tasks, pid);
     if (!t)
         return -ENOMEM;
     t->pid = pid;
     t->parent_pid = parent;
     t->daemon = (uint8_t)(daemon != 0);
-    snprintf(t->name, sizeof t->name, "%s", name ? name : "task");
+    text_copy(t->name, sizeof t->name, name ? name : "task");
     t->fn = fn;
     t->arg = arg;
     if (coro_init(&t->coro, s->options.stack_bytes, task_entry, t) != 0) {
-        free(t);
+        idarray_release(&s->tasks, pid);
         return -ENOMEM;
     }
-    s->tasks[s->task_count++] = t;
+    s->task_count = pid;
     if (!t->daemon)
         s->live_count++;
     if (s->options.strategy.kind == SCHED_PCT) {
         /* Initial priorities sit above every change-point priority (1..d-1). */
-        t->pct_priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
+        t->ready.priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
     }
     ready_append(s, t);
     return 0;
@@ -360,15 +355,6 @@ void sched_fail(struct sched *s, enum sched_outcome outcome, const char *message
     text_printf(&s->stop_message, "%s", message);
 }
 
-static void ready_remove(struct sched *s, struct task *t)
-{
-    for (uint32_t i = 0; i < s->ready_count; i++)
-        if (s->ready[i] == t) {
-            ready_take(s, i);
-            return;
-        }
-}
-
 void sched_kill(struct sched *s, uint32_t pid, int status)
 {
     struct task *t = sched_task(s, pid);
@@ -376,7 +362,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
         return;
     ASSERT(t->state == TASK_READY || t->state == TASK_BLOCKED);
     if (t->state == TASK_READY)
-        ready_remove(s, t);
+        readyq_remove(&s->ready, &t->ready);
     else if (t->state == TASK_BLOCKED && t->waiting_on)
         waitq_remove(s, t->waiting_on, t);
     t->waiting_on = NULL;
@@ -385,12 +371,23 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     t->state = TASK_EXITED;
     if (!t->daemon && !t->detached)
         s->live_count--;
-    /* Its stack is kept until the run ends: children may still point into it. */
+    /* Its stack is kept until it is reaped: children may still point into it. */
     struct trace_event e = {s->step, s->vtime_ns, pid, TRACE_OP_KILLED, WAITQ_WAKE_NONE,
                             0, s->current ? s->current->pid : 0, status};
     trace_emit(s->trace, &e);
     if (s->hooks.on_exit)
         s->hooks.on_exit(pid, status);
+}
+
+void sched_reaped(struct sched *s, uint32_t pid)
+{
+    struct task *t = sched_task(s, pid);
+    if (!t)
+        return;
+    ASSERT(t->state == TASK_EXITED && t != s->current);
+    coro_release(&t->coro);
+    if (!t->mutexes_held)
+        idarray_release(&s->tasks, pid);
 }
 
 void sched_detach(struct sched *s, uint32_t pid)
@@ -470,15 +467,6 @@ static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
     return t->wake_reason;
 }
 
-void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum waitq_wake wake)
-{
-    struct sched *s = sched_active;
-    struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
-                            op, wake, object, arg, result};
-    trace_emit(s->trace, &e);
-}
-
 void sched_exit_current(int status)
 {
     struct sched *s = sched_active;
@@ -523,8 +511,8 @@ static void pct_after_step(struct sched *s, struct task *t)
 {
     ASSERT(s->pct_change_count < SCHED_PCT_DEPTH_MAX);
     for (uint32_t i = 0; i < s->pct_change_count; i++)
-        if (s->pct_change_points[i] == s->step)
-            t->pct_priority = i + 1; /* below every initial priority */
+        if (s->pct_change_points[i] == s->step) /* below every initial priority */
+            readyq_set_priority(&s->ready, &t->ready, i + 1);
 }
 
 /* No task is ready: jumps the clock to the next live timer and returns 0, or ends
@@ -533,7 +521,7 @@ static void pct_after_step(struct sched *s, struct task *t)
  * (*outcome set, the hang report written). */
 static int idle(struct sched *s, enum sched_outcome *outcome, struct text *report)
 {
-    ASSERT(s->ready_count == 0);
+    ASSERT(s->ready.count == 0);
     drop_stale_timers(s);
     if (s->timer_count > 0) {
         uint64_t next = s->timers[0].deadline_ns;
@@ -579,7 +567,7 @@ static int over_budget(struct sched *s, struct text *report)
  * the after-step hook and the harness's own memory are seen to. */
 static void step(struct sched *s)
 {
-    struct task *t = ready_take(s, pick(s));
+    struct task *t = ready_take_pick(s);
     s->step++;
     s->vtime_ns += s->options.step_ns;
     s->current = t;
@@ -613,7 +601,7 @@ enum sched_outcome sched_run(struct sched *s, struct text *report)
             break;
         }
         fire_due_timers(s);
-        if (s->ready_count == 0) {
+        if (s->ready.count == 0) {
             if (idle(s, &outcome, report))
                 break;
             continue;
@@ -632,14 +620,15 @@ void sched_destroy(struct sched *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; i < s->task_count; i++) {
-        coro_release(&s->tasks[i]->coro);
-        free(s->tasks[i]);
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        struct task *t = sched_task(s, pid);
+        if (t)
+            coro_release(&t->coro);
     }
     for (uint32_t i = 0; i < s->object_count; i++)
         free(s->objects[i]);
-    free(s->tasks);
-    free(s->ready);
+    idarray_free(&s->tasks);
+    readyq_free(&s->ready);
     free(s->timers);
     free(s->objects);
     text_free(&s->stop_message);

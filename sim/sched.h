@@ -55,6 +55,7 @@ enum sched_outcome {
     SCHED_OUTCOME_ASSERT,
     SCHED_OUTCOME_INVARIANT,
     SCHED_OUTCOME_CRASH,
+    SCHED_OUTCOME_TIMEOUT, /* past its wall-clock limit: seen only by the parent of a run */
     SCHED_OUTCOME_COUNT
 };
 

@@ -3,7 +3,9 @@
 #define DETSIM_SCHED_INT_H
 
 #include "coro.h"
+#include "readyq.h"
 #include "sched.h"
+#include "util/idarray.h"
 
 enum task_state {
     TASK_READY,   /* in the ready queue */
@@ -21,7 +23,7 @@ struct task {
     void (*fn)(void *);
     void *arg;
     int exit_status;
-    uint64_t pct_priority;
+    struct readyq_node ready;   /* its place in the ready queue; PCT's priority */
     /* while blocked */
     struct waitq *waiting_on;   /* NULL for a plain sleep */
     enum trace_op blocked_op;   /* the call it is blocked in */
@@ -35,6 +37,8 @@ struct task {
     enum waitq_wake wake_reason;
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
     uint8_t detached;           /* a background job: never keeps a run alive */
+    uint8_t cycle_color;        /* hang.c's search for a wait-for cycle */
+    uint32_t mutexes_held;      /* sys.c's: a holder that dies stays named in reports */
 };
 
 struct timer {
@@ -50,15 +54,12 @@ struct sched {
     struct world *world; /* the models the sys layer drives; set by run.c */
     struct coro main_coro; /* the scheduler's own (thread) stack */
 
-    struct task **tasks; /* by pid - 1 */
-    uint32_t task_count;
-    uint32_t task_capacity;
-    uint32_t live_count; /* not exited, daemons excepted */
+    struct idarray tasks; /* struct task by pid, until reaped (sched_reaped) */
+    uint32_t task_count;  /* pids handed out: the last one */
+    uint32_t live_count;  /* not exited, daemons excepted */
     struct task *current;
 
-    struct task **ready; /* FIFO: oldest first */
-    uint32_t ready_count;
-    uint32_t ready_capacity;
+    struct readyq ready; /* in arrival order */
 
     struct timer *timers; /* binary min-heap on (deadline, sequence) */
     uint32_t timer_count;
@@ -99,8 +100,14 @@ enum waitq_wake sched_block(struct waitq *wq, enum trace_op op, int64_t arg,
 void sched_sleep_uninterruptible(uint64_t ns);
 
 /* Emits a trace event for the current task at the current step. */
-void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
-                enum waitq_wake wake);
+static inline void sched_emit(enum trace_op op, uint64_t object, int64_t arg, int64_t result,
+                              enum waitq_wake wake)
+{
+    struct sched *s = sched_active;
+    struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
+                            op, wake, object, arg, result};
+    trace_emit(s->trace, &e);
+}
 
 /* Ends the current task for good. */
 void sched_exit_current(int status) __attribute__((noreturn));
@@ -108,6 +115,11 @@ void sched_exit_current(int status) __attribute__((noreturn));
 /* Ends task pid (not the current one) at once: it never runs again. Its kernel
  * teardown runs through the on_exit hook. */
 void sched_kill(struct sched *s, uint32_t pid, int status);
+
+/* Process pid was reaped: its task's stack goes, and so does its record (sched_task
+ * answers NULL for pid from then on), unless it died holding a mutex, which hang
+ * reports still name it as holding. Nothing happens for a pid without a task. */
+void sched_reaped(struct sched *s, uint32_t pid);
 
 /* Makes task pid a background job: it no longer keeps the run alive (it is still
  * scheduled, signalled and reported like any other task). */
@@ -119,7 +131,19 @@ void sched_interrupt(struct sched *s, uint32_t pid);
 /* Ends the run with outcome and message, from inside a task; never returns. */
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
 
-struct task *sched_task(const struct sched *s, uint32_t pid);
+/* Task pid, or NULL when it was reaped or never spawned (pid 0 is nobody: its
+ * record reads as zeros). */
+static inline struct task *sched_task(const struct sched *s, uint32_t pid)
+{
+    struct task *t = idarray_get(&s->tasks, pid);
+    return t && pid && t->pid == pid ? t : NULL;
+}
+
+/* The task whose ready-queue node is node. */
+static inline struct task *sched_task_of(struct readyq_node *node)
+{
+    return (struct task *)(void *)((char *)node - offsetof(struct task, ready));
+}
 
 /* Registers a sys-layer object; returns its handle (>= 1) or 0 on no memory. */
 uint32_t sched_object_add(struct sched *s, void *object);

@@ -115,6 +115,7 @@ static int object_create(enum object_kind kind, const char *name, uint64_t initi
     enum trace_op op = kind == OBJECT_MUTEX ? TRACE_OP_MUTEX_CREATE : TRACE_OP_SEM_CREATE;
     if (!handle) {
         free(o);
+        s->out_of_memory = 1; /* the harness's memory: the run ends without an outcome */
         sched_emit(op, 0, 0, -ENOMEM, WAITQ_WAKE_NONE);
         return -ENOMEM;
     }
@@ -174,6 +175,7 @@ int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
         if (result == 0) {
             o->owner_pid = self;
             o->owner_since_step = s->step;
+            s->current->mutexes_held++;
         }
     }
     sched_emit(TRACE_OP_MUTEX_LOCK, o ? o->queue.id : 0, mutex, result, wake);
@@ -199,6 +201,7 @@ int sys_mutex_unlock(uint32_t mutex)
     sched_emit(TRACE_OP_MUTEX_UNLOCK, o ? o->queue.id : 0, mutex, result, WAITQ_WAKE_NONE);
     if (result == 0) {
         o->owner_pid = 0;
+        s->current->mutexes_held--;
         waitq_wake_one(&o->queue, WAITQ_WAKE_RELEASE);
     }
     return result;

@@ -279,9 +279,8 @@ int sys_free(uint32_t block)
     struct world *w = sys_model_begin();
     int rc = -EINVAL;
     /* Only the caller's own sys_alloc blocks: kernel objects are not the user's. */
-    if (block && block <= w->heap.block_count && w->heap.blocks[block - 1].live &&
-        w->heap.blocks[block - 1].owner_pid == sys_getpid() &&
-        w->heap.blocks[block - 1].freed_at_exit)
+    const struct heap_block *b = heap_block(&w->heap, block);
+    if (b && b->owner_pid == sys_getpid() && b->freed_at_exit)
         rc = heap_free(&w->heap, block);
     sys_model_end();
     sched_emit(TRACE_OP_FREE, 0, block, rc, WAITQ_WAKE_NONE);

@@ -217,7 +217,10 @@ int sys_after_step(struct sched *s)
     if (!w->check_every_step)
         return 0;
     struct text broken = {0};
-    if (world_check(w, &broken) != 0) {
+    int rc = world_check(w, &broken);
+    if (rc == -ENOMEM || broken.failed)
+        s->out_of_memory = 1; /* the harness's memory: the run ends without an outcome */
+    else if (rc != 0) {
         struct text message = {0};
         text_printf(&message, "INVARIANT broken after step %" PRIu64 ":\n%s", s->step,
                     text_str(&broken));
@@ -341,8 +344,12 @@ static int boot_process(struct sched *s, uint32_t pid, uint32_t parent, const ch
     if (got == (int)pid && daemon)
         proc_make_daemon(w, pid);
     sys_model_end();
-    if (got != (int)pid || sched_spawn(s, pid, name, fn, NULL, parent, daemon) != 0)
+    if (got != (int)pid)
         return -ENOMEM;
+    if (sched_spawn(s, pid, name, fn, NULL, parent, daemon) != 0) {
+        w->out_of_memory = 1; /* the harness's memory: not a panic of the model */
+        return -ENOMEM;
+    }
     return 0;
 }
 

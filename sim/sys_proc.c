@@ -70,6 +70,8 @@ int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns)
     enum waitq_wake wake;
     int rc = sys_blocking_call(TRACE_OP_WAIT, pid, sys_deadline_after(timeout_ns),
                                SYS_CALL_RESTARTABLE, &wake, wait_call, &call);
+    if (rc > 0)
+        sched_reaped(sched_active, (uint32_t)rc); /* its task record goes with it */
     sched_emit(TRACE_OP_WAIT, 0, pid, rc, wake);
     return rc;
 }

@@ -74,19 +74,6 @@ void trace_init(struct trace *t)
     t->hash_state = 0x6a09e667f3bcc908ULL; /* any fixed start; this one is sqrt(2)'s bits */
 }
 
-static inline uint64_t rotate_left(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* Mixes one word: multiply, fold the high bits down, multiply again. */
-static inline uint64_t mix(uint64_t x, uint64_t k)
-{
-    x *= k;
-    x ^= x >> 32;
-    return x * 0x9e3779b97f4a7c15ULL;
-}
-
 void trace_write_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
@@ -181,18 +168,8 @@ static void write_event(const struct trace *t, const struct trace_event *e)
     fputc('\n', t->out);
 }
 
-void trace_emit(struct trace *t, const struct trace_event *e)
+void trace_output(struct trace *t, const struct trace_event *e)
 {
-    /* Three independent mixes (the CPU runs them side by side), then one step that
-     * depends on the running state: the hash costs a few ns an event. */
-    uint64_t packed = (uint64_t)e->pid << 32 | (uint64_t)e->op << 16 | (uint64_t)e->wake;
-    uint64_t a = mix(e->step ^ rotate_left(e->vtime_ns, 32), 0xff51afd7ed558ccdULL);
-    uint64_t b = mix(packed ^ rotate_left(e->object, 32), 0xc4ceb9fe1a85ec53ULL);
-    uint64_t c = mix((uint64_t)e->arg ^ rotate_left((uint64_t)e->result, 32),
-                     0x87c37b91114253d5ULL);
-    uint64_t m = a ^ rotate_left(b, 21) ^ rotate_left(c, 42);
-    t->hash_state = rotate_left(t->hash_state ^ m, 27) * 0x4cf5ad432745937fULL + 0x52dce729ULL;
-    t->event_count++;
     if (t->out)
         write_event(t, e);
     if (t->observe)

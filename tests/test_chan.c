@@ -58,6 +58,34 @@ static const char *last_console_line(void)
 
 /* ---- creation ------------------------------------------------------------------------ */
 
+Test(chan, a_closed_channel_keeps_its_names_until_its_slot_is_reused)
+{
+    boot(NULL);
+    uint32_t ends[2];
+    create(APP, ends);
+    uint64_t readers = endpoint(0)->readers.id;
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    cr_assert(!w.channels[0].live);
+    const struct waitq *wq = world_waitq(&w, readers);
+    char name[WAITQ_NAME_BYTES];
+    cr_assert(wq && strcmp(world_waitq_name(wq, name), "channel 0 end A") == 0,
+              "the wake-ups of a teardown still name the queue");
+    create(APP, ends); /* slot 0 again */
+    cr_assert_null(world_waitq(&w, readers), "the slot's new channel retired the old names");
+    cr_assert_neq(endpoint(0)->readers.id, readers, "ids are never reused");
+    close_ok(APP, ends[0]);
+    close_ok(APP, ends[1]);
+    for (int i = 0; i < 5000; i++) {
+        create(APP, ends);
+        close_ok(APP, ends[0]);
+        close_ok(APP, ends[1]);
+    }
+    cr_assert_eq(w.waitqs.live, 2 + 4, "init's, APP's and slot 0's four: %llu",
+                 (unsigned long long)w.waitqs.live);
+    check_world();
+}
+
 Test(chan, create_fills_two_handles)
 {
     boot(NULL);
@@ -178,13 +206,13 @@ Test(chan, large_message_is_charged_and_freed_on_receive)
     cr_assert_eq(heap_usage(&w.heap, APP), charged + 1000, "charged to the sender");
     uint32_t block = endpoint(0)->queue[endpoint(0)->queue_head].heap_block;
     cr_assert_neq(block, 0);
-    cr_assert_str_eq(w.heap.blocks[block - 1].tag, "msg");
+    cr_assert_str_eq(heap_block(&w.heap, block)->tag, "msg");
     check_world();
 
     struct chan_received got = recv_ok(APP, ends[0]);
     cr_assert_eq(got.bytes, 1000);
     cr_assert_eq(w.heap.used_bytes, used, "freed on receive");
-    cr_assert(!w.heap.blocks[block - 1].live);
+    cr_assert_null(heap_block(&w.heap, block), "freed: its record is gone");
     check_world();
 }
 
@@ -768,6 +796,7 @@ Test(chan, port_is_freed_with_its_last_handle)
     cr_assert_eq(w.ports_live, 0);
     cr_assert_eq(endpoint(1)->port, 0, "the endpoint is unbound");
     cr_assert(woken(&w.ports[0].waiters, WAITQ_WAKE_CLOSE));
+    w.ports[0].waiters.count = 0; /* the wake carried out, as the scheduler would */
     cr_assert_eq(w.heap.used_bytes, used, "the port's heap is freed");
     check_world();
     send_ok(APP, ends[0], 1); /* no port to post to any more */

@@ -287,7 +287,7 @@ Test(cli, merge_refuses_unreadable_and_malformed_results)
 {
     expect_usage_error("cannot read results file 'none.jsonl'", "merge none.jsonl");
     write_file("bad.jsonl", "{\"scenario\":\"lock-order\",\"seed\":1}\n");
-    expect_usage_error("bad.jsonl:1: not a detsim sweep result line", "merge bad.jsonl");
+    expect_usage_error("bad.jsonl:1: no detsim results header", "merge bad.jsonl");
     expect_usage_error("merge needs one or more results files", "merge");
     expect_usage_error("unknown option '--x' for 'merge'", "merge --x");
 }

@@ -54,7 +54,8 @@ Test(heap, try_alloc_records_the_block_and_charges_its_owner)
     make_heap(HEAP_OOM_HALT, 0);
     int64_t id = heap_try_alloc(&heap, 300, "msg", USER_PID, 17, 1);
     cr_assert_eq(id, 1, "the first block id is 1");
-    const struct heap_block *b = &heap.blocks[id - 1];
+    const struct heap_block *b = heap_block(&heap, (uint32_t)id);
+    cr_assert_not_null(b, "block %lld is live", (long long)id);
     cr_assert_eq(b->bytes, 300);
     cr_assert_str_eq(b->tag, "msg");
     cr_assert_eq(b->owner_pid, USER_PID);
@@ -147,7 +148,7 @@ Test(heap, reserve_is_taken_at_init_and_must_fit)
     make_heap(HEAP_OOM_RESERVE, 0);
     cr_assert_neq(heap.reserve_block, 0, "the reserve is a live block");
     cr_assert_eq(heap.used_bytes, 1000);
-    cr_assert_str_eq(heap.blocks[heap.reserve_block - 1].tag, "reserve");
+    cr_assert_str_eq(heap_block(&heap, heap.reserve_block)->tag, "reserve");
     heap_free_all(&heap);
 
     struct heap_options too_big = {.capacity_bytes = 1000, .policy = HEAP_OOM_RESERVE,
@@ -199,7 +200,7 @@ Test(heap, reserve_refills_only_below_the_watermark)
     cr_assert_eq(heap_free(&heap, (uint32_t)big), 0);
     cr_assert_neq(heap.reserve_block, 0, "usage fell below the watermark: refilled");
     cr_assert_eq(heap.used_bytes, 1000, "only the refilled reserve is in use");
-    cr_assert_str_eq(heap.blocks[heap.reserve_block - 1].tag, "reserve");
+    cr_assert_str_eq(heap_block(&heap, heap.reserve_block)->tag, "reserve");
 
     /* Refilled, the reserve can be released again. */
     take(9000, USER_PID);
@@ -236,14 +237,36 @@ Test(heap, free_owner_frees_only_that_pids_exit_blocks)
     cr_assert(mine_at_exit > 0 && mine_kept > 0 && theirs_at_exit > 0 && mine_at_exit_too > 0);
 
     cr_assert_eq(heap_free_owner(&heap, USER_PID), 900, "100 + 800 bytes freed");
-    cr_assert(!heap.blocks[mine_at_exit - 1].live);
-    cr_assert(!heap.blocks[mine_at_exit_too - 1].live);
-    cr_assert(heap.blocks[mine_kept - 1].live, "a block not freed at exit stays");
-    cr_assert(heap.blocks[theirs_at_exit - 1].live, "another pid's block stays");
+    cr_assert_null(heap_block(&heap, (uint32_t)mine_at_exit), "freed at exit");
+    cr_assert_null(heap_block(&heap, (uint32_t)mine_at_exit_too), "freed at exit");
+    cr_assert_not_null(heap_block(&heap, (uint32_t)mine_kept), "a block not freed at exit stays");
+    cr_assert_not_null(heap_block(&heap, (uint32_t)theirs_at_exit), "another pid's block stays");
     cr_assert_eq(heap_usage(&heap, USER_PID), 200);
     cr_assert_eq(heap_usage(&heap, USER_PID + 1), 400);
     cr_assert_eq(heap.used_bytes, 600);
     cr_assert_eq(heap_free_owner(&heap, USER_PID), 0, "nothing left to free");
+    assert_heap_consistent();
+}
+
+Test(heap, records_follow_the_live_blocks_not_the_allocations)
+{
+    /* 100,000 processes, each allocating and exiting, beside one block that lives
+     * throughout: the block and charge records of the dead ones are gone. */
+    make_heap(HEAP_OOM_HALT, 0);
+    int64_t kept = heap_try_alloc(&heap, 64, "chan", 1, 0, 0);
+    for (uint32_t pid = 2; pid < 100002; pid++) {
+        cr_assert_gt(heap_try_alloc(&heap, 32, "user", pid, pid, 1), 0, "pid %u", pid);
+        cr_assert_gt(heap_try_alloc(&heap, 16, "user", pid, pid, 1), 0, "pid %u", pid);
+        cr_assert_eq(heap_free_owner(&heap, pid), 48, "pid %u", pid);
+    }
+    cr_assert_eq(heap.block_count, 200001, "ids are never reused");
+    cr_assert_eq(heap.blocks.live, 1, "one block record, not %llu",
+                 (unsigned long long)heap.blocks.live);
+    cr_assert_eq(heap.owners.live, 1, "one charge record, not %llu",
+                 (unsigned long long)heap.owners.live);
+    cr_assert_eq(heap_usage(&heap, 7), 0, "a dead process is charged nothing");
+    cr_assert_null(heap_block(&heap, 2), "a freed block reads as gone");
+    cr_assert_eq(heap_block(&heap, (uint32_t)kept)->bytes, 64);
     assert_heap_consistent();
 }
 
@@ -296,4 +319,37 @@ Test(heap, world_config_sets_policy_and_reserve)
     cr_assert_eq(config_assign(&config, "reserve_bytes=128KiB", error, sizeof error), 0, "%s",
                  error);
     cr_assert_eq(world_create(&w, &config), -EINVAL, "a reserve larger than the heap");
+}
+
+Test(heap, check_detects_an_owner_charged_wrongly)
+{
+    make_heap(HEAP_OOM_HALT, 0);
+    take(300, USER_PID);
+    struct heap_owner *o = idarray_get(&heap.owners, USER_PID);
+    o->bytes += 5;
+    cr_assert_eq(heap_check(&heap, &out), -1);
+    cr_assert(strstr(text_str(&out), "is charged 305 bytes in 1 blocks (0 exit blocks) but owns 300"),
+              "%s", text_str(&out));
+    o->bytes -= 5;
+}
+
+Test(heap, fixed_storage_runs_out_as_the_model_heap_does)
+{
+    static struct idarray_page block_pages[1], owner_pages[1];
+    static struct heap_block blocks[IDARRAY_PAGE_RECORDS];
+    static struct heap_owner owners[IDARRAY_PAGE_RECORDS];
+    struct heap_storage storage = {block_pages, 1, blocks, owner_pages, 1, owners};
+    struct heap_options options = {.capacity_bytes = 1u << 20, .policy = HEAP_OOM_KILL_PROCESS};
+    cr_assert_eq(heap_init_fixed(&heap, &options, &storage), 0);
+    /* Block ids start at 1: the page holds ids 1..255. */
+    for (uint32_t i = 1; i < IDARRAY_PAGE_RECORDS; i++)
+        cr_assert_eq(heap_try_alloc(&heap, 8, "x", USER_PID, 0, 0), (int64_t)i, "block %u", i);
+    cr_assert_eq(heap_try_alloc(&heap, 8, "x", USER_PID, 0, 0), -ENOMEM,
+                 "the storage is full: the model heap is out of memory");
+    cr_assert_eq(heap.failed, 0, "not the harness's own memory");
+    cr_assert_eq(heap_try_alloc(&heap, 8, "x", IDARRAY_PAGE_RECORDS, 0, 0), -ENOMEM,
+                 "an owner past the storage");
+    cr_assert_eq(heap_free(&heap, 7), 0);
+    cr_assert_null(heap_block(&heap, 7));
+    assert_heap_consistent();
 }

@@ -273,6 +273,36 @@ Test(proc, wait_reaps_a_zombie_with_its_status)
     check_world();
 }
 
+Test(proc, a_reaped_process_leaves_no_record_behind)
+{
+    boot(NULL);
+    uint32_t child = spawn(APP, SPAWN_FORK);
+    uint64_t queue = proc_get(&w, child)->child_wait.id;
+    cr_assert_eq(world_waitq(&w, queue), &proc_get(&w, child)->child_wait);
+    char name[WAITQ_NAME_BYTES];
+    cr_assert_str_eq(world_waitq_name(world_waitq(&w, queue), name), "children of pid 3",
+                     "named when asked");
+    proc_exit(&w, child, 0);
+    cr_assert_not_null(world_waitq(&w, queue), "a zombie's queue keeps its name");
+    int status;
+    cr_assert_eq(proc_wait(&w, APP, child, &status), (int)child);
+    cr_assert_null(world_waitq(&w, queue), "reaped: its queue's id names nothing");
+    /* Thousands of lives: the records are those of the living, init and APP. */
+    for (int i = 0; i < 5000; i++) {
+        child = spawn(APP, SPAWN_FORK);
+        proc_exit(&w, child, 0);
+        cr_assert_eq(proc_wait(&w, APP, child, &status), (int)child, "life %d", i);
+    }
+    cr_assert_eq(w.waitqs.live, 2, "%llu wait-queue records", (unsigned long long)w.waitqs.live);
+    cr_assert_eq(w.heap.blocks.live, 2, "%llu heap block records",
+                 (unsigned long long)w.heap.blocks.live);
+    cr_assert_eq(w.slot_by_pid.live, 2, "%llu pid records", (unsigned long long)w.slot_by_pid.live);
+    cr_assert_null(proc_get(&w, CHILD), "a reaped pid is gone, and stays gone");
+    cr_assert_null(proc_get(&w, child + 1), "a pid never handed out is not found");
+    cr_assert_not_null(proc_get(&w, APP));
+    check_world();
+}
+
 Test(proc, wait_errors_and_blocking)
 {
     boot(NULL);

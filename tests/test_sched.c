@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "helpers.h"
+#include "sim/sched_int.h"
 #include "sim/sys.h"
 
 #define SEEDS 1000
@@ -388,5 +389,78 @@ Test(determinism, writing_a_trace_does_not_change_the_hash)
         cr_assert_eq(traced.hash, quiet.hash, "seed %llu", (unsigned long long)seed);
         run_result_free(&quiet);
         run_result_free(&traced);
+    }
+}
+
+/* ---- records freed once dead -------------------------------------------------------- */
+
+static void exit_at_once(void *arg)
+{
+    (void)arg;
+}
+
+/* Reads the scheduler from inside the run: how many task records it holds. */
+static uint64_t task_records(void)
+{
+    return sched_active->tasks.live;
+}
+
+SCENARIO(test_reap_frees_records, "test: task records go when their process is reaped", NULL)
+{
+    for (int i = 0; i < 3000; i++) {
+        int pid = sys_spawn("child", exit_at_once, NULL);
+        sys_check(pid > 0 && sys_wait((uint32_t)pid, NULL) == pid, "spawn and reap %d", i);
+    }
+    sys_check(task_records() == 2, "3000 children reaped: %llu records, not init and main's 2",
+              (unsigned long long)task_records());
+    int zombies[20];
+    for (int i = 0; i < 20; i++)
+        zombies[i] = sys_spawn("zombie", exit_at_once, NULL);
+    sys_sleep(SYS_NS_PER_MS); /* they all exit meanwhile */
+    sys_check(task_records() == 22, "20 zombies keep their records: %llu",
+              (unsigned long long)task_records());
+    for (int i = 0; i < 20; i++)
+        sys_wait((uint32_t)zombies[i], NULL);
+    sys_check(task_records() == 2, "all reaped: %llu records", (unsigned long long)task_records());
+}
+
+Test(records, a_reaped_process_leaves_no_task_record)
+{
+    static const char *const strategies[] = {"random", "rr", "pct"};
+    for (uint64_t seed = 0; seed < 6; seed++) {
+        struct run_result r = run_with("test-reap-frees-records", seed, strategies[seed % 3], 0,
+                                       "max_steps=100000", NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_PASS, "seed %llu: %s", (unsigned long long)seed,
+                     text_str(&r.report));
+        run_result_free(&r);
+    }
+}
+
+static int dead_holder_mutex;
+
+static void take_and_die(void *arg)
+{
+    (void)arg;
+    sys_mutex_lock((uint32_t)dead_holder_mutex);
+}
+
+/* A process dies holding a mutex and is reaped: whoever waits for the mutex next
+ * waits forever, and the report still names the holder. */
+SCENARIO(test_dead_holder, "test: a mutex holder dies and is reaped", NULL)
+{
+    dead_holder_mutex = sys_mutex_create("M");
+    int pid = sys_spawn("holder", take_and_die, NULL);
+    sys_wait((uint32_t)pid, NULL);
+    sys_mutex_lock((uint32_t)dead_holder_mutex);
+}
+
+Test(records, a_dead_mutex_holder_is_named_after_it_is_reaped)
+{
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        struct run_result r = run_with("test-dead-holder", seed, "random", 0, NULL);
+        cr_assert_eq(r.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "seed %llu", (unsigned long long)seed);
+        cr_assert(strstr(text_str(&r.report), "mutex \"M\" is held by pid 3 \"holder\" (exited)"),
+                  "seed %llu:\n%s", (unsigned long long)seed, text_str(&r.report));
+        run_result_free(&r);
     }
 }

@@ -136,16 +136,16 @@ Test(sweep_files, an_interrupted_sweep_resumes_to_the_same_results, .timeout = 1
     snprintf(part, sizeof part, "%s/part.jsonl", work);
     const char *a[] = {"lock-order", "--count", "60", "--json", full, "--quiet", NULL};
     run_sweep(&whole, a);
-    cr_assert_eq(count_lines(full), 60);
+    cr_assert_eq(count_lines(full), 61, "a header and 60 results");
     /* An interrupted sweep: 25 results, and a last line cut off mid-write. */
     char command[700];
-    snprintf(command, sizeof command, "head -25 %s > %s && head -26 %s | tail -1 | cut -c1-30 | tr -d '\\n' >> %s",
+    snprintf(command, sizeof command, "head -26 %s > %s && head -27 %s | tail -1 | cut -c1-30 | tr -d '\\n' >> %s",
              full, part, full, part);
     cr_assert_eq(system(command), 0);
     const char *b[] = {"lock-order", "--count", "60", "--json", part, "--resume", "--quiet", NULL};
     run_sweep(&resumed, b);
     cr_assert(strstr(resumed.out, "25 already done"), "%s", resumed.out);
-    cr_assert_eq(count_lines(part), 60, "every seed once, the cut-off line dropped");
+    cr_assert_eq(count_lines(part), 61, "every seed once, the cut-off line dropped");
     cr_assert_eq(whole.status, resumed.status);
     /* the summaries agree (after the header line) */
     cr_assert_str_eq(strchr(whole.out, '\n'), strchr(resumed.out, '\n'));
@@ -163,7 +163,7 @@ Test(sweep_files, shards_through_gnu_parallel_merge_to_the_unsharded_result, .ti
              "--json shard{}.jsonl > /dev/null; true\" ::: 1 2 3 && "
              "{ $B merge shard1.jsonl shard2.jsonl shard3.jsonl | tail -n +2 > merged.txt; true; } && "
              "cmp whole.txt merged.txt && "
-             "test $(cat shard1.jsonl shard2.jsonl shard3.jsonl | wc -l) -eq 120",
+             "test $(cat shard1.jsonl shard2.jsonl shard3.jsonl | wc -l) -eq 123",
              work, bin[0] == '/' ? "" : cwd, bin);
     int status = system(command);
     char show[300];
@@ -232,7 +232,7 @@ Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .time
              "{ $B $S --json whole.jsonl | tail -n +2 > whole.txt; } && "
              "{ $B $S --json killed.jsonl > /dev/null & pid=$!; sleep 0.2; kill -9 $pid; wait $pid 2>/dev/null; wc -l < killed.jsonl > cut.txt; true; } 2>/dev/null && "
              "{ $B $S --json killed.jsonl --resume | tail -n +2 > resumed.txt; } && "
-             "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 600",
+             "cmp whole.txt resumed.txt && test $(wc -l < killed.jsonl) -eq 601",
              work, bin[0] == '/' ? "" : cwd, bin);
     cr_assert_eq(system(command), 0, "resumed after SIGKILL = uninterrupted");
 }
@@ -467,30 +467,40 @@ Test(sweep, json_records_carry_the_fires_of_each_failpoint)
     }
 }
 
+/* Sums the fires of each record read into a uint64_t[FAULT_POINT_COUNT + 1]: the
+ * last counts the records. */
+static int sum_fires(void *context, const struct sweep_record *r, char *error, size_t bytes)
+{
+    (void)error, (void)bytes;
+    uint64_t *sums = context;
+    for (unsigned id = 0; id < FAULT_POINT_COUNT; id++)
+        sums[id] += r->fired[id];
+    sums[FAULT_POINT_COUNT]++;
+    return 0;
+}
+
 Test(sweep_files, sweep_results_count_fires_by_failpoint, .timeout = 120)
 {
     static struct captured c;
+    static struct sweep_header header;
     char path[128], error[300];
     snprintf(path, sizeof path, "%s/faults.jsonl", work);
     const char *a[] = {"ipc-workload", "--count", "20", "--fault", "model/chan/send:p=0.3",
                        "--json", path, "--quiet", NULL};
     run_sweep(&c, a);
     cr_assert_eq(c.status, 0, "%s", c.out);
-    struct sweep_record *records = NULL;
-    size_t capacity = 0;
-    long n = sweep_read_file(path, &records, &capacity, 0, NULL, error, sizeof error);
+    uint64_t sums[FAULT_POINT_COUNT + 1] = {0};
+    int has_header = 0;
+    struct sweep_reader reader = {NULL, sum_fires, sums};
+    long n = sweep_read_results(path, &header, &has_header, &reader, NULL, error, sizeof error);
     cr_assert_eq(n, 20, "%s", error);
-    uint64_t sends = 0;
-    for (long i = 0; i < n; i++)
-        for (unsigned id = 0; id < FAULT_POINT_COUNT; id++) {
-            if (id == FAULT_CHAN_SEND)
-                sends += records[i].fired[id];
-            else
-                cr_assert_eq(records[i].fired[id], 0, "seed %llu: only chan/send is armed",
-                             (unsigned long long)records[i].seed);
-        }
-    cr_assert_gt(sends, 0, "p=0.3 over 20 seeds fires");
-    free(records);
+    cr_assert_eq(sums[FAULT_POINT_COUNT], 20);
+    cr_assert(has_header);
+    cr_assert_str_eq(header.faults, "'model/chan/send:p=0.3'");
+    for (unsigned id = 0; id < FAULT_POINT_COUNT; id++)
+        if (id != FAULT_CHAN_SEND)
+            cr_assert_eq(sums[id], 0, "only chan/send is armed (point %u)", id);
+    cr_assert_gt(sums[FAULT_CHAN_SEND], 0, "p=0.3 over 20 seeds fires");
 }
 
 Test(sweep_files, a_long_replay_command_is_refused_not_overflowed, .timeout = 60)
@@ -533,7 +543,8 @@ Test(sweep_files, junit_and_resume_know_the_configurations, .timeout = 60)
                            "--resume", NULL};
     run_sweep(&c, other);
     cr_assert_eq(c.status, 2, "%s", c.out);
-    cr_assert(strstr(c.err, "configuration 'never'"), "%s", c.err);
+    cr_assert(strstr(c.err, "configurations never, lies, buggy, wrong-cause in "), "%s", c.err);
+    cr_assert(strstr(c.err, ", (default) in this sweep"), "%s", c.err);
     /* a shard cannot judge a buggy variant that did not reproduce in its seeds */
     const char *shard[] = {"test-variants", "--variant", "buggy", "--seeds", "0..9", "--shard",
                            "1/10", "--quiet", NULL};

@@ -30,6 +30,10 @@ struct config_key {
 
 #define CONFIG_KEYS_MAX 96
 
+/* The largest duration any key takes (about 146 years of virtual time), whatever its
+ * own maximum: a quarter of the 64-bit range, so that adding a few never wraps. */
+#define CONFIG_DURATION_MAX (UINT64_MAX / 4)
+
 struct config {
     uint32_t count;
     const struct config_key *keys[CONFIG_KEYS_MAX];

@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "util/assert.h"
 
 static int text_reserve(struct text *t, size_t extra)
 {
@@ -35,6 +38,15 @@ void text_printf(struct text *t, const char *format, ...)
         t->length += (size_t)needed;
     }
     va_end(args);
+}
+
+char *text_copy(char *to, size_t size, const char *from)
+{
+    ASSERT(size > 0);
+    size_t length = from ? strnlen(from, size - 1) : 0;
+    memcpy(to, from ? from : "", length);
+    to[length] = '\0';
+    return to;
 }
 
 const char *text_str(const struct text *t)

@@ -28,8 +28,9 @@ static int heap_setup(struct linux_arena *a, const struct config *config)
         .reserve_bytes = config_get(config, "reserve_bytes"),
         .refill_percent = (uint32_t)config_get(config, "reserve_refill_percent"),
     };
-    return heap_init_fixed(&a->heap, &heap, a->heap_blocks, LINUX_HEAP_BLOCKS_MAX,
-                           a->heap_owners, LINUX_PROCS_MAX + 1);
+    struct heap_storage storage = {a->heap_block_pages, LINUX_HEAP_BLOCK_PAGES, a->heap_blocks,
+                                   a->heap_owner_pages, LINUX_HEAP_OWNER_PAGES, a->heap_owners};
+    return heap_init_fixed(&a->heap, &heap, &storage);
 }
 
 struct linux_arena *linux_arena_create(const struct config *config)

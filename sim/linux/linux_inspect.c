@@ -641,12 +641,12 @@ static uint32_t audit_channels(const struct linux_arena *a, const struct holding
 static uint32_t audit_heap(const struct linux_arena *a, struct text *out)
 {
     uint32_t count = 0;
-    for (uint32_t i = 0; i < a->heap.block_count; i++) {
-        const struct heap_block *b = &a->heap.blocks[i];
-        if (!b->live || i + 1 == a->heap.reserve_block)
+    for (uint32_t id = 1; id <= a->heap.block_count; id++) {
+        const struct heap_block *b = heap_block(&a->heap, id);
+        if (!b || id == a->heap.reserve_block)
             continue;
         count++;
-        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s\n", i + 1,
+        text_printf(out, "  heap block %" PRIu32 ": %" PRIu64 " bytes tagged %s\n", id,
                     b->bytes, b->tag);
     }
     return count;

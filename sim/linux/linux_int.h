@@ -39,7 +39,10 @@
 #define LINUX_CONSOLE_LINES 16
 #define LINUX_MESSAGE_BYTES 640
 #define LINUX_SHARED_BYTES (4u << 20) /* sys_shared_alloc's memory */
-#define LINUX_HEAP_BLOCKS_MAX 16384
+/* The heap's records in the arena (util/idarray.h pages): block ids 0..16383 ever,
+ * owners (process slots + 1) 0..767. */
+#define LINUX_HEAP_BLOCK_PAGES (16384 / IDARRAY_PAGE_RECORDS)
+#define LINUX_HEAP_OWNER_PAGES ((LINUX_PROCS_MAX + IDARRAY_PAGE_RECORDS) / IDARRAY_PAGE_RECORDS)
 #define LINUX_NAME_BYTES 32
 
 /* How far the run has got: a futex word the runner waits on. */
@@ -136,8 +139,10 @@ struct linux_arena {
     uint32_t console_count;
 
     struct heap heap; /* the kernel heap model; its owner ids are process slots + 1 */
-    struct heap_block heap_blocks[LINUX_HEAP_BLOCKS_MAX];
-    struct heap_owner heap_owners[LINUX_PROCS_MAX + 1];
+    struct idarray_page heap_block_pages[LINUX_HEAP_BLOCK_PAGES];
+    struct heap_block heap_blocks[LINUX_HEAP_BLOCK_PAGES * IDARRAY_PAGE_RECORDS];
+    struct idarray_page heap_owner_pages[LINUX_HEAP_OWNER_PAGES];
+    struct heap_owner heap_owners[LINUX_HEAP_OWNER_PAGES * IDARRAY_PAGE_RECORDS];
 
     uint64_t shared_used;
     _Alignas(64) unsigned char shared[LINUX_SHARED_BYTES];

@@ -551,9 +551,8 @@ int linux_sys_free(uint32_t block)
     struct linux_arena *a = linux_self.arena;
     int rc = -EINVAL;
     linux_arena_lock(a);
-    const struct heap *h = &a->heap;
-    if (block && block <= h->block_count && h->blocks[block - 1].live &&
-        h->blocks[block - 1].owner_pid == linux_self.slot + 1 && h->blocks[block - 1].freed_at_exit)
+    const struct heap_block *b = heap_block(&a->heap, block);
+    if (b && b->owner_pid == linux_self.slot + 1 && b->freed_at_exit)
         rc = heap_free(&a->heap, block);
     linux_arena_unlock(a);
     return rc;
