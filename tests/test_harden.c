@@ -200,7 +200,10 @@ Test(harden, huge_counts_start_at_once_in_constant_memory, .timeout = 60)
     for (int i = 0; i < 2; i++) {
         struct cli_result *r = shell(
             "rm -f big.jsonl; $DETSIM sweep lock-order --count %s --jobs 2 --json big.jsonl "
-            "--quiet > out.txt 2>&1 & pid=$!; sleep 2; "
+            "--quiet > out.txt 2>&1 & pid=$!; "
+            /* until the first results are out (a loaded machine, a sanitizer build) */
+            "for i in $(seq 600); do [ \"$(tail -n +2 big.jsonl 2>/dev/null | wc -l)\" -gt 0 ] "
+            "&& break; sleep 0.1; done; "
             "grep VmHWM /proc/$pid/status | tr -s ' ' | cut -d' ' -f2; kill -INT $pid; "
             "for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done; "
             "kill -9 $pid 2>/dev/null; wait $pid; echo status $?; tail -n +2 big.jsonl | wc -l; "
