@@ -119,7 +119,10 @@ PORTABLE_SCENARIO_WITH_VARIANTS(stress_cancel_storm,
                   ") outlived the cancellation",
                   i, left, r->group);
     }
-    sys_check(took < 15 * SYS_NS_PER_S,
+    /* Well before the sleepers' natural exit, which a cancellation that waited for
+     * them would take. Not tighter: on real processes (--backend linux) a loaded
+     * machine stretches the real time that time_scale multiplies. */
+    sys_check(took < SLEEPER_NS / 2,
               "the storm took %" PRIu64 " ms to resolve (the sleepers' natural exit is %" PRIu64
               " s)",
               (uint64_t)(took / SYS_NS_PER_MS), (uint64_t)(SLEEPER_NS / SYS_NS_PER_S));

@@ -483,14 +483,19 @@ int linux_probe_deadlock(struct linux_arena *a, uint64_t pause_ns, struct text *
 {
     if (!all_blocked(a))
         return 0;
-    uint32_t n1 = sample_all(a, first_samples);
-    struct timespec pause = {(time_t)(pause_ns / 1000000000ULL), (long)(pause_ns % 1000000000ULL)};
-    syscall(SYS_futex, &a->phase, FUTEX_WAIT, LINUX_PHASE_RUNNING, &pause, NULL, 0);
-    if (a->phase != LINUX_PHASE_RUNNING || !all_blocked(a))
-        return 0;
-    uint32_t n2 = sample_all(a, second_samples);
-    if (!no_progress(first_samples, n1, second_samples, n2))
-        return 0;
+    uint32_t n1 = sample_all(a, first_samples), n2 = 0;
+    /* Several samples, not two: on a loaded machine a process just woken may wait
+     * long for a CPU, and one pair of samples could miss its move. */
+    uint64_t slice_ns = pause_ns / LINUX_PROBE_SAMPLES;
+    struct timespec pause = {(time_t)(slice_ns / 1000000000ULL), (long)(slice_ns % 1000000000ULL)};
+    for (int i = 0; i < LINUX_PROBE_SAMPLES; i++) {
+        syscall(SYS_futex, &a->phase, FUTEX_WAIT, LINUX_PHASE_RUNNING, &pause, NULL, 0);
+        if (a->phase != LINUX_PHASE_RUNNING || !all_blocked(a))
+            return 0;
+        n2 = sample_all(a, second_samples);
+        if (!no_progress(first_samples, n1, second_samples, n2))
+            return 0;
+    }
     uint64_t real = linux_now_ns() - a->start_ns;
     text_printf(report, "HANG (deadlock) after ");
     write_duration(real, report);

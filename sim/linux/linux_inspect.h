@@ -10,10 +10,14 @@
 #include "linux_int.h"
 #include "util/text.h"
 
+/* /proc samples a deadlock probe takes after its first, over its pause. */
+#define LINUX_PROBE_SAMPLES 5
+
 /* Whether the run is deadlocked: every process but init is blocked in a call that
  * has no deadline, in the sleeping state, and none made a call or used CPU time
- * between two /proc samples pause_ns apart. On yes, writes the hang report to
- * report and returns 1; returns 0 as soon as anything moves (or the run ends). */
+ * over pause_ns, sampled LINUX_PROBE_SAMPLES + 1 times through /proc. On yes, writes
+ * the hang report to report and returns 1; returns 0 as soon as anything moves (or
+ * the run ends). */
 int linux_probe_deadlock(struct linux_arena *a, uint64_t pause_ns, struct text *report);
 
 /* The report of a run still going at its deadline, after real_ns: two samples

@@ -42,7 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PROBE_PAUSE_NS (50 * 1000000ULL)  /* between the two samples of a probe */
+#define PROBE_PAUSE_NS (250 * 1000000ULL) /* from the first sample of a probe to its last */
 #define WAKE_PERIOD_NS (20 * 1000000ULL)  /* the runner looks at least this often */
 #define INIT_POLL_MS 5                    /* init looks for new processes this often */
 
