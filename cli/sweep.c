@@ -23,6 +23,7 @@
 #include "reports/sweep.h"
 #include "reports/sweep_run.h"
 #include "sim/coro.h"
+#include "util/progname.h"
 
 static const char sweep_help[] =
     "usage: detsim sweep SCENARIO [options]\n"
@@ -214,8 +215,8 @@ static int read_options(const struct parsed_option *options, int option_count,
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->jobs = cores > 0 ? (unsigned)cores : 1;
     s->seeds = (struct seeds){0, 99, 1, 1};
-    o->prefix_length = (size_t)snprintf(o->base_prefix, sizeof o->base_prefix, "detsim run %s",
-                                        scenario_name(s->run.scenario, o->name));
+    o->prefix_length = (size_t)snprintf(o->base_prefix, sizeof o->base_prefix, "%s run %s",
+                                        progname(), scenario_name(s->run.scenario, o->name));
     for (int i = 0; i < option_count; i++)
         if (read_option(options[i].name, options[i].value, s, o) != 0)
             return EXIT_USAGE;
@@ -575,7 +576,7 @@ static void print_interrupted(const struct sweep_run *s, const struct sweep_opti
     }
     struct text command = {0};
     int has_resume = 0;
-    text_printf(&command, "detsim sweep");
+    text_printf(&command, "%s sweep", progname());
     for (int i = 0; i < o->argc; i++) {
         text_printf(&command, " ");
         report_shell_quote(o->argv[i], &command);

@@ -305,6 +305,27 @@ Test(cli, a_repro_records_its_signature_and_replay_checks_it)
     cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
 }
 
+Test(cli, a_variant_run_expects_what_the_variant_declares)
+{
+    /* seed 3 deadlocks in the buggy configuration, seed 4 passes in it */
+    struct cli_result *r = cli("run lock-order --variant buggy --seed 3 --quiet");
+    cr_assert_eq(r->status, 0, "seed 3: buggy declares hang-deadlock: %s%s", r->out, r->err);
+    r = cli("run lock-order --variant buggy --seed 4 --quiet");
+    cr_assert_eq(r->status, 1, "seed 4 passes, buggy declares a hang: %s%s", r->out, r->err);
+    cr_assert(strstr(r->err, "outcome pass, expected hang-deadlock (variant buggy declares it "
+                             "and fails on some seeds only; --expect pass"),
+              "seed 4: %s", r->err);
+    r = cli("run lock-order --variant buggy --seed 4 --quiet --expect pass");
+    cr_assert_eq(r->status, 0, "seed 4: --expect overrides the declaration: %s", r->err);
+    r = cli("run lock-order --variant buggy --seed 3 --quiet --expect pass");
+    cr_assert_eq(r->status, 1, "seed 3: --expect pass holds the hang to pass: %s", r->err);
+    /* a --set of the variant's own key drops its declaration: held to pass */
+    r = cli("run lock-order --variant buggy --set ordered=true --seed 3 --quiet");
+    cr_assert_eq(r->status, 0, "seed 3, ordered=true passes: %s%s", r->out, r->err);
+    r = cli("run lock-order --variant buggy --set ordered=false --seed 3 --quiet");
+    cr_assert_eq(r->status, 1, "seed 3: ordered=false, declaration dropped: %s", r->err);
+}
+
 Test(cli, a_variant_is_a_preset_that_set_overrides)
 {
     /* seed 3 deadlocks in the buggy (default) configuration */
