@@ -52,7 +52,8 @@ help:
 	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
 	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
 	@echo "make run          deps + build + replay ktest's channel exhaustion at a seed that hangs"
-	@echo "make test         check the examples in README.md and docs/, then run the Criterion suites"
+	@echo "make test         check the examples in README.md and docs/, replay regressions/,"
+	@echo "                  then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make fidelity     every semantic point on the real kernel and in detsim, side by side"
@@ -141,14 +142,16 @@ differential: $(BUILD)/detsim
 	sh reports/differential.sh $(BUILD)/detsim $(DIFFERENTIAL_SEEDS) $(DIFFERENTIAL_RUNS) \
 	    reports/out/differential
 
-# The examples of README.md and docs/*.md are checked first, so the output ends with
-# Criterion's line.
+# The examples of README.md and docs/*.md are checked first, then the regression
+# corpus is replayed (every fixed bug keeps its schedule: docs/commands.md), so the
+# output ends with Criterion's line.
 DOC_FILES := README.md $(sort $(wildcard docs/*.md))
 # The library that fails detsim's own system calls (tests/fault_preload.c), for the
 # suites that need it; a sanitizer's runtime must come first, so not under one.
 PRELOAD := $(if $(findstring sanitize,$(EXTRA_CFLAGS)),,$(BUILD)/fault_preload.so)
 test: $(BUILD)/tests $(BUILD)/detsim $(BUILD)/fault_preload.so
 	sh tests/readme_check.sh $(BUILD)/detsim $(DOC_FILES)
+	$(BUILD)/detsim replay regressions/
 	DETSIM_BIN=$(BUILD)/detsim DETSIM_PRELOAD=$(PRELOAD) $(BUILD)/tests $(TEST_FLAGS)
 
 # The stress tier: every fixed variant of the catalog over 10,000 seeds instead of 500

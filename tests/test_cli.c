@@ -305,6 +305,42 @@ Test(cli, a_repro_records_its_signature_and_replay_checks_it)
     cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
 }
 
+Test(cli, replay_of_a_folder_replays_every_repro_file_in_name_order)
+{
+    /* b.repro and c.repro record seeds 3 and 5 of the deadlock; a.repro is seed 3 with
+     * the fix in its config, so it passes where a hang was recorded */
+    struct cli_result *r = shell(
+        "mkdir corpus && cd corpus && "
+        "$DETSIM run lock-order --variant buggy --seed 5 --save-repro c.repro --quiet && "
+        "$DETSIM run lock-order --variant buggy --seed 3 --save-repro b.repro --quiet && "
+        "echo not-a-repro > notes.txt && $DETSIM replay .");
+    cr_assert_eq(r->status, 0, "seeds 3 and 5 replay: %s%s", r->out, r->err);
+    const char *b = strstr(r->out, "  ok       b.repro: lock-order seed 3, hang-deadlock, hash matches");
+    const char *c = strstr(r->out, "  ok       c.repro: lock-order seed 5, hang-deadlock, hash matches");
+    cr_assert(b && c && b < c, "one line each, in name order (seeds 3, 5): %s", r->out);
+    cr_assert(strstr(r->out, "replay .: 2 repro files, 2 match, 0 differ\n"), "%s", r->out);
+    cr_assert(!strstr(r->out, "notes.txt"), "only *.repro files: %s", r->out);
+
+    r = shell("cd corpus && sed 's/^config ordered = false/config ordered = true/' b.repro > a.repro "
+              "&& $DETSIM replay .");
+    cr_assert_eq(r->status, 1, "seed 3 with the fix differs: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "  DIFFERS  a.repro: lock-order seed 3, pass (recorded hang-deadlock), "
+                             "hash DIFFERS"),
+              "seed 3: %s", r->out);
+    cr_assert(strstr(r->out, "3 repro files, 2 match, 1 differs\n"), "%s", r->out);
+
+    r = shell("cd corpus && echo junk > 0.repro && $DETSIM replay .");
+    cr_assert_eq(r->status, 2, "an unreadable file is bad input: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "  ERROR    0.repro: ./0.repro:1: "), "%s", r->out);
+    cr_assert(strstr(r->out, "4 repro files, 2 match, 1 differs, 1 cannot be read\n"), "%s", r->out);
+
+    shell("mkdir empty");
+    expect_usage_error("no repro files (*.repro) in 'empty'", "replay empty");
+    r = shell("cd corpus && $DETSIM replay . --report x.html");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "--report replays one repro file, and '.' is a folder"), "%s", r->err);
+}
+
 Test(cli, a_variant_run_expects_what_the_variant_declares)
 {
     /* seed 3 deadlocks in the buggy configuration, seed 4 passes in it */
