@@ -9,6 +9,7 @@
 
 #define CLI_WORK_PREFIX "/tmp/detsim-cli-"
 #include "cli_helpers.h"
+#include "util/progname.h"
 
 TestSuite(cli, .fini = remove_work_dir);
 
@@ -303,6 +304,41 @@ Test(cli, a_repro_records_its_signature_and_replay_checks_it)
     r = cli("replay sig2.repro --quiet");
     cr_assert_eq(r->status, 1, "%s", r->out);
     cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
+}
+
+Test(cli, the_program_name_is_argv0s_last_component)
+{
+    cr_assert_str_eq(progname(), "detsim", "the default");
+    progname_set("/opt/x/bin/simtest");
+    cr_assert_str_eq(progname(), "simtest");
+    progname_set("");
+    cr_assert_str_eq(progname(), "simtest", "an empty argv[0] leaves it");
+    progname_set(NULL);
+    cr_assert_str_eq(progname(), "simtest", "no argv[0] leaves it");
+    progname_set("a/");
+    cr_assert_str_eq(progname(), "simtest", "an empty last component leaves it");
+    char long_name[200];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    progname_set(long_name);
+    cr_assert_eq(strlen(progname()), 63, "63 bytes kept: %s", progname());
+}
+
+Test(cli, replay_lines_name_the_program_that_printed_them)
+{
+    /* the same binary under another name: a program of one's own (docs/install.md) */
+    struct cli_result *r = shell(
+        "ln -s \"$DETSIM\" mytool && "
+        "./mytool run lock-order --seed 0 --expect hang-deadlock --save-repro m.repro "
+        "&& ./mytool sweep lock-order --variant buggy --count 5 --quiet && head -1 m.repro");
+    cr_assert_eq(r->status, 0, "seed 0: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "repro written to m.repro (replay: mytool replay m.repro)"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "     replay: mytool run lock-order --variant buggy --seed 0"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "# detsim repro file. Replay it with: mytool replay m.repro"), "%s",
+              r->out);
+    cr_assert(!strstr(r->out, "detsim run"), "no line names detsim: %s", r->out);
 }
 
 Test(cli, replay_of_a_folder_replays_every_repro_file_in_name_order)
