@@ -540,7 +540,7 @@ static void print_header(const struct sweep_run *s, const struct plan *plan,
  * rate and the time left over the whole sweep. Wall-clock time, for the bar only:
  * no result depends on it. */
 static struct {
-    char config[SWEEP_LABEL_BYTES + 32]; /* "buggy (1/2) ", or "" for one configuration */
+    char config[SWEEP_LABEL_BYTES + 64]; /* "buggy (1/2): ", or "" for one configuration */
     long todo_after;                     /* seeds of the configurations still to come */
     long done_before;                    /* seeds done in the earlier configurations */
     double started_s;                    /* when this process started the first seed */
