@@ -25,29 +25,36 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev valgrind parallel gcovr
+DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev valgrind parallel gcovr \
+                 pkgconf
 
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c sim/linux/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))
 LIB_SOURCES := $(filter-out cli/main.c reports/gcov_exit.c,$(LIB_SOURCES))
 TEST_SOURCES := $(sort $(wildcard tests/test_*.c)) tests/api/public_scenario.c
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
+# The built-in catalog of scenarios: linked into build/detsim and the tests, kept
+# out of libdetsim.a (a user's program has its own scenarios) and installed as one
+# object a program may link in (detsim-catalog.o; docs/install.md).
+CATALOG_OBJECTS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard scenarios/*.c)))
+ARCHIVE_OBJECTS := $(filter-out $(CATALOG_OBJECTS),$(LIB_OBJECTS))
 TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 
 # The flagship for `make run`: ktest's channel exhaustion (bug 0012) at a seed that
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps run test stress catalog fidelity differential bench asan memcheck coverage \
+.PHONY: all deps install uninstall installcheck run test stress catalog fidelity differential bench asan memcheck coverage \
         determinism layers fuzz faultinject clean help
 
-all: $(BUILD)/detsim $(BUILD)/libdetsim.a
+all: $(BUILD)/detsim $(BUILD)/libdetsim.a $(BUILD)/detsim-catalog.o
 
 help:
 	@echo "make deps         install the Debian packages detsim needs (apt-get; quick when present)"
 	@echo "make              build $(BUILD)/detsim and $(BUILD)/libdetsim.a"
 	@echo "make run          deps + build + replay ktest's channel exhaustion at a seed that hangs"
-	@echo "make test         check the examples in README.md and docs/, then run the Criterion suites"
+	@echo "make test         check the examples in README.md and docs/, replay regressions/,"
+	@echo "                  then run the Criterion suites"
 	@echo "make stress       make test with the catalog's stress tier: 10,000 seeds per fixed variant"
 	@echo "make catalog      every variant of every scenario over CATALOG_SEEDS seeds; reports/out/catalog/"
 	@echo "make fidelity     every semantic point on the real kernel and in detsim, side by side"
@@ -64,6 +71,10 @@ help:
 	@echo "make faultinject  sweep, merge, replay, shrink with write, fsync, rename, fork and"
 	@echo "                  malloc failing (tests/fault_inject.sh)"
 	@echo "make bench        context-switch and scheduler benchmarks"
+	@echo "make install      the command, libdetsim.a, the headers, detsim.pc and detsim(1)"
+	@echo "                  under DESTDIR/PREFIX (default /usr/local); make uninstall"
+	@echo "make installcheck install into a temporary prefix, build examples/out-of-tree/"
+	@echo "                  with pkg-config alone, run, replay and sweep its scenario"
 	@echo "make clean        remove build/ and reports/out/"
 
 $(BUILD)/obj/%.o: %.c
@@ -77,9 +88,13 @@ $(BUILD)/obj/tests/api/public_scenario.o: tests/api/public_scenario.c
 	@mkdir -p $(dir $@)
 	$(CC) $(API_CFLAGS) -c $< -o $@
 
-$(BUILD)/libdetsim.a: $(LIB_OBJECTS)
+$(BUILD)/libdetsim.a: $(ARCHIVE_OBJECTS)
 	@rm -f $@
 	ar rcs $@ $^
+
+# The catalog as one relocatable object: linking it brings every scenario of it.
+$(BUILD)/detsim-catalog.o: $(CATALOG_OBJECTS)
+	$(CC) -r -nostdlib $^ -o $@
 
 # Scenarios register through a linker section, so their objects are linked directly.
 $(BUILD)/detsim: $(LIB_OBJECTS) $(BUILD)/obj/cli/main.o $(EXTRA_OBJECTS)
@@ -110,8 +125,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/detsim run ktest-channel-exhaustion --variant buggy --seed $(RUN_SEED) \
-	    --expect hang-deadlock
+	$(BUILD)/detsim run ktest-channel-exhaustion --variant buggy --seed $(RUN_SEED)
 
 # Every semantic point on the real kernel and in detsim (docs/fidelity.md);
 # FIDELITY_SEEDS seeds per detsim scenario.
@@ -128,14 +142,16 @@ differential: $(BUILD)/detsim
 	sh reports/differential.sh $(BUILD)/detsim $(DIFFERENTIAL_SEEDS) $(DIFFERENTIAL_RUNS) \
 	    reports/out/differential
 
-# The examples of README.md and docs/*.md are checked first, so the output ends with
-# Criterion's line.
+# The examples of README.md and docs/*.md are checked first, then the regression
+# corpus is replayed (every fixed bug keeps its schedule: docs/commands.md), so the
+# output ends with Criterion's line.
 DOC_FILES := README.md $(sort $(wildcard docs/*.md))
 # The library that fails detsim's own system calls (tests/fault_preload.c), for the
 # suites that need it; a sanitizer's runtime must come first, so not under one.
 PRELOAD := $(if $(findstring sanitize,$(EXTRA_CFLAGS)),,$(BUILD)/fault_preload.so)
 test: $(BUILD)/tests $(BUILD)/detsim $(BUILD)/fault_preload.so
 	sh tests/readme_check.sh $(BUILD)/detsim $(DOC_FILES)
+	$(BUILD)/detsim replay regressions/
 	DETSIM_BIN=$(BUILD)/detsim DETSIM_PRELOAD=$(PRELOAD) $(BUILD)/tests $(TEST_FLAGS)
 
 # The stress tier: every fixed variant of the catalog over 10,000 seeds instead of 500
@@ -188,6 +204,47 @@ determinism:
 memcheck: $(BUILD)/tests $(BUILD)/detsim
 	sh reports/memcheck.sh reports/out/memcheck $(BUILD)/detsim $(BUILD)/tests \
 	    $(if $(MEMCHECK_FILTER),--filter '$(MEMCHECK_FILTER)')
+
+# make install PREFIX=... DESTDIR=...: what a program of one's own needs
+# (docs/install.md). The headers are the scenario API (sim/sys.h and what it
+# includes), the helpers of scenarios/lib/ and detsim_main (cli/detsim.h), under
+# include/detsim/ with their tree's paths, so that '#include "sim/sys.h"' reads the
+# same in and out of this tree.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PUBLIC_HEADERS := sim/sys.h sim/scenario.h model/uapi.h util/config.h scenarios/lib/ktest.h \
+                  scenarios/lib/procs.h cli/detsim.h
+# detsim.pc is written at each install: it names the PREFIX of that install.
+install: all
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' \
+	    'catalog=$${libdir}/detsim/detsim-catalog.o' '' 'Name: detsim' \
+	    'Description: deterministic simulation and fault injection for kernel resource code' \
+	    "Version: $$(sed -n 's/^#define DETSIM_VERSION "\(.*\)"/\1/p' sim/run.h)" \
+	    'Cflags: -I$${includedir}/detsim' 'Libs: -L$${libdir} -ldetsim $(LDLIBS)' > $(BUILD)/detsim.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/detsim \
+	    $(DESTDIR)$(MANDIR)/man1 $(addprefix $(DESTDIR)$(INCLUDEDIR)/detsim/,$(sort $(dir $(PUBLIC_HEADERS))))
+	install -m 755 $(BUILD)/detsim $(DESTDIR)$(BINDIR)/detsim
+	install -m 644 $(BUILD)/libdetsim.a $(DESTDIR)$(LIBDIR)/libdetsim.a
+	install -m 644 $(BUILD)/detsim-catalog.o $(DESTDIR)$(LIBDIR)/detsim/detsim-catalog.o
+	install -m 644 $(BUILD)/detsim.pc $(DESTDIR)$(LIBDIR)/pkgconfig/detsim.pc
+	install -m 644 docs/detsim.1 $(DESTDIR)$(MANDIR)/man1/detsim.1
+	for h in $(PUBLIC_HEADERS); do install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/detsim/$$h || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/detsim $(DESTDIR)$(LIBDIR)/libdetsim.a \
+	    $(DESTDIR)$(LIBDIR)/detsim/detsim-catalog.o $(DESTDIR)$(LIBDIR)/pkgconfig/detsim.pc \
+	    $(DESTDIR)$(MANDIR)/man1/detsim.1 $(addprefix $(DESTDIR)$(INCLUDEDIR)/detsim/,$(PUBLIC_HEADERS))
+	rmdir $(DESTDIR)$(LIBDIR)/detsim $(addprefix $(DESTDIR)$(INCLUDEDIR)/detsim/,scenarios/lib scenarios \
+	    sim model util cli) $(DESTDIR)$(INCLUDEDIR)/detsim 2>/dev/null || true
+
+# A fresh install into a temporary prefix, the headers compiled alone, and
+# examples/out-of-tree/ built with pkg-config only, then run, replayed and swept
+# (tests/install.sh).
+installcheck: all
+	sh tests/install.sh $(BUILD) "$(CC)"
 
 # An instrumented copy in build/coverage (gcc: gcovr reads gcc's gcov data); the
 # wrapped _exit makes forked sweep workers write their counters. reports/coverage.sh

@@ -12,6 +12,7 @@
 #include "reports/differential.h"
 #include "reports/plan.h"
 #include "sim/run.h"
+#include "util/progname.h"
 
 static const char differential_help[] =
     "usage: detsim differential SCENARIO [options]\n"
@@ -109,8 +110,9 @@ static int check_config(const struct plan *plan, long index, const struct scenar
                         const struct config *defaults, struct run_options *run,
                         struct plan_config *label)
 {
-    char error[320];
-    if (plan_apply(plan, index, scenario, defaults, "detsim differential", &run->config, label,
+    char error[320], prefix[96];
+    snprintf(prefix, sizeof prefix, "%s differential", progname());
+    if (plan_apply(plan, index, scenario, defaults, prefix, &run->config, label,
                    error, sizeof error) != 0)
         return options_usage_error("%s", error);
     if (world_config_error(&run->config, error, sizeof error) != 0)

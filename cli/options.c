@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/progname.h"
 int options_usage_error(const char *format, ...)
 {
     char message[1024];
@@ -32,12 +33,12 @@ int options_parse(const char *command, int argc, char **argv, const struct optio
             arg = "--help";
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
             if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0)
-                return options_usage_error("unknown option '%s' for '%s' (see 'detsim %s --help')",
-                                           arg, command, command);
+                return options_usage_error("unknown option '%s' for '%s' (see '%s %s --help')",
+                                           arg, command, progname(), command);
             if (*positional_count == positional_max)
-                return options_usage_error("unexpected argument '%s' for '%s' (see 'detsim %s "
+                return options_usage_error("unexpected argument '%s' for '%s' (see '%s %s "
                                            "--help')",
-                                           arg, command, command);
+                                           arg, command, progname(), command);
             positionals[(*positional_count)++] = arg;
             continue;
         }
@@ -49,8 +50,9 @@ int options_parse(const char *command, int argc, char **argv, const struct optio
             if (strlen(s->name) == name_length && strncmp(s->name, name, name_length) == 0)
                 spec = s;
         if (!spec)
-            return options_usage_error("unknown option '--%.*s' for '%s' (see 'detsim %s --help')",
-                                       (int)name_length, name, command, command);
+            return options_usage_error("unknown option '--%.*s' for '%s' (see '%s %s --help')",
+                                       (int)name_length, name, command, progname(),
+                                       command);
         const char *value = NULL;
         if (spec->takes_value) {
             if (equals)

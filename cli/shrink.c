@@ -12,6 +12,7 @@
 #include "reports/shrink.h"
 #include "sim/coro.h"
 #include "sim/repro.h"
+#include "util/progname.h"
 
 static const char shrink_help[] =
     "usage: detsim shrink FILE [--output OUT] [--time-limit SECONDS]\n"
@@ -77,7 +78,7 @@ static void print_shrink(const char *input, const struct shrinker *s,
            shrink_count_nonzero(s, CHOICE_FAULT));
     printf("  steps     %" PRIu64 " -> %" PRIu64 "\n", before->steps, s->best_result.steps);
     if (written == 0)
-        printf("  written   %s (replay: detsim replay %s)\n", output, output);
+        printf("  written   %s (replay: %s replay %s)\n", output, progname(), output);
 }
 
 /* Starts shrinking repro (read from input). Returns 0, or the exit status after one

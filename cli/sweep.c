@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -23,6 +24,7 @@
 #include "reports/sweep.h"
 #include "reports/sweep_run.h"
 #include "sim/coro.h"
+#include "util/progname.h"
 
 static const char sweep_help[] =
     "usage: detsim sweep SCENARIO [options]\n"
@@ -214,8 +216,8 @@ static int read_options(const struct parsed_option *options, int option_count,
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     s->jobs = cores > 0 ? (unsigned)cores : 1;
     s->seeds = (struct seeds){0, 99, 1, 1};
-    o->prefix_length = (size_t)snprintf(o->base_prefix, sizeof o->base_prefix, "detsim run %s",
-                                        scenario_name(s->run.scenario, o->name));
+    o->prefix_length = (size_t)snprintf(o->base_prefix, sizeof o->base_prefix, "%s run %s",
+                                        progname(), scenario_name(s->run.scenario, o->name));
     for (int i = 0; i < option_count; i++)
         if (read_option(options[i].name, options[i].value, s, o) != 0)
             return EXIT_USAGE;
@@ -534,13 +536,67 @@ static void print_header(const struct sweep_run *s, const struct plan *plan,
         printf("(%s has no variants: --variant all runs its default configuration)\n", o->name);
 }
 
+/* What the progress bar shows beside the counts: the configuration it is on, the
+ * rate and the time left over the whole sweep. Wall-clock time, for the bar only:
+ * no result depends on it. */
+static struct {
+    char config[SWEEP_LABEL_BYTES + 64]; /* "buggy (1/2): ", or "" for one configuration */
+    long todo_after;                     /* seeds of the configurations still to come */
+    long done_before;                    /* seeds done in the earlier configurations */
+    double started_s;                    /* when this process started the first seed */
+} bar;
+
+static double monotonic_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* "ETA 1m05s" for seconds left, "ETA ?" before there is a rate. */
+static void format_eta(double left_s, char *text, size_t bytes)
+{
+    if (left_s < 0)
+        snprintf(text, bytes, "ETA ?");
+    else if (left_s < 60)
+        snprintf(text, bytes, "ETA %.0fs", left_s);
+    else if (left_s < 360000)
+        snprintf(text, bytes, "ETA %ldm%02lds", (long)left_s / 60, (long)left_s % 60);
+    else
+        snprintf(text, bytes, "ETA %ldh", (long)left_s / 3600);
+}
+
 static void progress(long done, long total, long failing)
 {
     int width = 30, filled = total ? (int)(done * width / total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %ld/%ld seeds, %ld unexpected", filled,
-            "##############################", width - filled, "", done, total, failing);
+    double elapsed_s = monotonic_s() - bar.started_s;
+    long all_done = bar.done_before + done;
+    double rate = elapsed_s > 0 ? (double)all_done / elapsed_s : 0;
+    char eta[32];
+    format_eta(rate > 0 ? (double)(total - done + bar.todo_after) / rate : -1, eta, sizeof eta);
+    /* \033[K: what a longer line before left is erased */
+    fprintf(stderr, "\r[%.*s%*s] %s%ld/%ld seeds, %ld unexpected, %.0f seeds/s, %s\033[K", filled,
+            "##############################", width - filled, "", bar.config, done, total,
+            failing, rate, eta);
     if (done == total)
         fputc('\n', stderr);
+}
+
+/* Sets the bar up for configuration c of plan (label), before its seeds. */
+static void progress_config(const struct plan *plan, long c, const char *label,
+                            const struct sweep_run *s, const struct sweep_table *t)
+{
+    if (c == 0)
+        bar.started_s = monotonic_s();
+    else
+        bar.done_before += seeds_count(&s->seeds) - t->resumed[c - 1];
+    bar.todo_after = 0;
+    for (long later = c + 1; later < plan->configs; later++)
+        bar.todo_after += seeds_count(&s->seeds) - t->resumed[later];
+    bar.config[0] = '\0';
+    if (plan->configs > 1)
+        snprintf(bar.config, sizeof bar.config, "%s (%ld/%ld): ", label[0] ? label : "default",
+                 c + 1, plan->configs);
 }
 
 /* Runs every configuration of plan over the seeds, writing each failure group's
@@ -558,6 +614,7 @@ static int run_configs(struct sweep_run *s, const struct plan *plan,
         t->any_declared |= s->plan.declared != SCHED_OUTCOME_PASS ||
                            (plan->variants[0] && !plan->list_count);
         long todo = seeds_count(&s->seeds) - t->resumed[c];
+        progress_config(plan, c, s->plan.label, s, t);
         rc = sweep_run_seeds(s, todo, !o->quiet && isatty(2) ? progress : NULL);
         if (rc == 0 || rc == -EINTR)
             rc = write_repros(s) == -EINTR ? -EINTR : rc; /* what an interrupted one found */
@@ -575,7 +632,7 @@ static void print_interrupted(const struct sweep_run *s, const struct sweep_opti
     }
     struct text command = {0};
     int has_resume = 0;
-    text_printf(&command, "detsim sweep");
+    text_printf(&command, "%s sweep", progname());
     for (int i = 0; i < o->argc; i++) {
         text_printf(&command, " ");
         report_shell_quote(o->argv[i], &command);

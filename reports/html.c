@@ -17,6 +17,7 @@
 #include "model/uapi.h"
 #include "util/errno_name.h"
 #include "util/outfile.h"
+#include "util/progname.h"
 
 #define LABEL_WIDTH 200.0 /* px left of the plots, for names */
 #define PLOT_WIDTH 760.0
@@ -251,7 +252,7 @@ static void write_replay(const struct page *p, const char *repro_path, const cha
                 sched_outcome_name(p->result->outcome));
     if (repro_path) {
         struct text replay = {0};
-        text_printf(&replay, "detsim replay ");
+        text_printf(&replay, "%s replay ", progname());
         report_shell_quote(repro_path, &replay);
         fputs("<p>From the repro file, with the recorded choices:</p>\n<pre>", out);
         report_html_escape(out, text_str(&replay));

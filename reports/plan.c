@@ -179,20 +179,6 @@ int plan_finish(struct plan *plan, const struct scenario *scenario, const char *
     return 0;
 }
 
-/* Whether variant's settings set the key that assignment ("key=...") names. */
-static int variant_sets_key(const struct scenario_variant *variant, const char *assignment)
-{
-    size_t length = strcspn(assignment, "=");
-    for (const char *p = variant->settings; p && *p;) {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, assignment, length) == 0 && p[length] == '=')
-            return 1;
-        p += strcspn(p, " ");
-    }
-    return 0;
-}
-
 /* Applies variant to config and takes its declaration into out, unless a --set of
  * plan changes one of its keys. Returns 0 or -EINVAL. */
 static int apply_variant(const struct plan *plan, const struct scenario_variant *variant,
@@ -208,9 +194,9 @@ static int apply_variant(const struct plan *plan, const struct scenario_variant 
      * one of them makes it an ordinary configuration, held to pass. */
     int overridden = 0;
     for (uint32_t i = 0; i < plan->scalar_count; i++)
-        overridden |= variant_sets_key(variant, plan->scalar_sets[i]);
+        overridden |= scenario_variant_sets_key(variant, plan->scalar_sets[i]);
     for (uint32_t l = 0; l < plan->list_count; l++)
-        overridden |= variant_sets_key(variant, plan->lists[l].key);
+        overridden |= scenario_variant_sets_key(variant, plan->lists[l].key);
     int declared = sched_outcome_parse(variant->expect);
     if (!overridden && declared >= 0) {
         out->declared = (enum sched_outcome)declared;

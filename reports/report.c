@@ -1,3 +1,4 @@
+
 /* report — the collector behind the run report page, the replay command, and the
  * outputs of one run; see report.h. */
 #include "report.h"
@@ -14,6 +15,7 @@
 #include "model/world.h"
 #include "sim/repro.h"
 #include "util/outfile.h"
+#include "util/progname.h"
 
 /* ---- columns -------------------------------------------------------------------- */
 
@@ -467,7 +469,7 @@ void report_replay_command(const struct run_options *options, const char *schedu
                            struct text *out)
 {
     char name[64], strategy[64];
-    text_printf(out, "detsim run %s --seed %" PRIu64, scenario_name(options->scenario, name),
+    text_printf(out, "%s run %s --seed %" PRIu64, progname(), scenario_name(options->scenario, name),
                 options->seed);
     if (schedule_path) {
         struct text argument = {0};

@@ -237,14 +237,23 @@ long tally_config_table(FILE *out, const struct tally *t, const char *const *dec
     return broken;
 }
 
-/* Most seeds first, then the lowest first seed, then configuration and signature, so
- * that the order never depends on the order the results came in. */
+/* A group's seeds: the unexpected ones, or for a declared failure the reproduced. */
+static long group_seeds(const struct tally_group *g)
+{
+    return g->unexpected ? g->unexpected : g->reproduced;
+}
+
+/* Unexpected groups first, then most seeds, then the lowest first seed, then
+ * configuration and signature, so that the order never depends on the order the
+ * results came in. */
 static int by_count(const void *a, const void *b)
 {
     const struct tally_group *x = *(const struct tally_group *const *)a;
     const struct tally_group *y = *(const struct tally_group *const *)b;
-    if (x->unexpected != y->unexpected)
-        return x->unexpected > y->unexpected ? -1 : 1;
+    if ((x->unexpected > 0) != (y->unexpected > 0))
+        return x->unexpected > 0 ? -1 : 1;
+    if (group_seeds(x) != group_seeds(y))
+        return group_seeds(x) > group_seeds(y) ? -1 : 1;
     if (x->first.seed != y->first.seed)
         return x->first.seed < y->first.seed ? -1 : 1;
     if (x->config != y->config)
@@ -257,8 +266,9 @@ static void write_group(FILE *out, long number, const struct tally_group *g,
                         const char *repro_dir)
 {
     const struct sweep_record *r = &g->first;
-    fprintf(out, "  %ld. %s x%ld, signature 0x%016" PRIx64 ", first seed %" PRIu64 "\n",
-            number, r->outcome, g->unexpected, r->signature, r->seed);
+    fprintf(out, "  %ld. %s x%ld%s, signature 0x%016" PRIx64 ", first seed %" PRIu64 "\n",
+            number, r->outcome, group_seeds(g), g->unexpected ? "" : " (declared)", r->signature,
+            r->seed);
     if (r->signature_text[0])
         fprintf(out, "     %s\n", r->signature_text);
     fprintf(out, "     replay: %s\n", r->replay);
@@ -275,15 +285,21 @@ long tally_summary(FILE *out, const struct tally *t, const char *repro_dir, cons
     for (unsigned o = 0; o < TALLY_OUTCOMES; o++)
         if (t->outcomes[o])
             fprintf(out, "  %-14s %ld\n", outcome_order[o], t->outcomes[o]);
-    long failing = 0;
+    long listed = 0, declared = 0;
     for (long g = 0; g < t->group_count; g++)
-        if (t->groups[g].unexpected)
-            t->order[failing++] = &t->groups[g];
-    if (failing)
-        qsort(t->order, (size_t)failing, sizeof *t->order, by_count);
-    if (failing)
-        fprintf(out, "failure groups (%ld):\n", failing);
-    for (long g = 0; g < failing; g++)
+        if (t->groups[g].unexpected || t->groups[g].reproduced) {
+            t->order[listed++] = &t->groups[g];
+            declared += !t->groups[g].unexpected;
+        }
+    if (listed)
+        qsort(t->order, (size_t)listed, sizeof *t->order, by_count);
+    if (listed == declared && declared)
+        fprintf(out, "failure groups (%ld, as declared):\n", listed);
+    else if (declared)
+        fprintf(out, "failure groups (%ld, %ld of them as declared):\n", listed, declared);
+    else if (listed)
+        fprintf(out, "failure groups (%ld):\n", listed);
+    for (long g = 0; g < listed; g++)
         write_group(out, g + 1, t->order[g], repro_dir);
     if (t->unexpected)
         fprintf(out, "result: %ld of %ld %s did not end as expected\n", t->unexpected,

@@ -67,9 +67,10 @@ long tally_config_table(FILE *out, const struct tally *t, const char *const *dec
                         int partial, int *held);
 
 /* Prints the outcome counts and the failure groups, most seeds first (count, first
- * seed, replay command, and the repro file and page when repro_dir has them); unit
- * names the records ("seeds", "runs"). Returns how many records were not the
- * expected outcome. */
+ * seed, replay command, and the repro file and page when repro_dir has them): the
+ * unexpected ones, then those that reproduced what a variant declares, marked
+ * "declared"; unit names the records ("seeds", "runs"). Returns how many records
+ * were not the expected outcome. */
 long tally_summary(FILE *out, const struct tally *t, const char *repro_dir, const char *unit);
 
 #endif

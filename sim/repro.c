@@ -11,12 +11,13 @@
 #include <unistd.h>
 
 #include "util/outfile.h"
+#include "util/progname.h"
 
 void repro_write_stream(FILE *out, const char *path, const struct run_options *options,
                         const struct run_result *result)
 {
     char name[64], strategy[64];
-    fprintf(out, "# detsim repro file. Replay it with: detsim replay %s\n", path);
+    fprintf(out, "# detsim repro file. Replay it with: %s replay %s\n", progname(), path);
     fprintf(out, "# '#' starts a comment. choices: KIND RANGE:VALUE per decision, where\n"
                  "# s = which ready task ran, p = PCT priority, c = PCT change point,\n"
                  "# f = fault, k = scenario knob.\n");

@@ -95,6 +95,19 @@ int scenario_variant_apply(const struct scenario_variant *variant, struct config
     return 0;
 }
 
+int scenario_variant_sets_key(const struct scenario_variant *variant, const char *assignment)
+{
+    size_t length = strcspn(assignment, "=");
+    for (const char *p = variant->settings; p && *p;) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, assignment, length) == 0 && p[length] == '=')
+            return 1;
+        p += strcspn(p, " ");
+    }
+    return 0;
+}
+
 const char *scenario_variant_names(const struct scenario *s, char *buf, size_t bytes)
 {
     size_t n = (size_t)snprintf(buf, bytes, "%s", s->variants ? "variants:" : "it has no variants");

@@ -75,6 +75,11 @@ const struct scenario *scenario_find(const char *name);
 /* The variant of s called name, or NULL. */
 const struct scenario_variant *scenario_variant_find(const struct scenario *s, const char *name);
 
+/* Whether variant's settings set the key that assignment ("key" or "key=value")
+ * names: a --set of that key makes the variant an ordinary configuration, no
+ * longer held to what it declares. */
+int scenario_variant_sets_key(const struct scenario_variant *variant, const char *assignment);
+
 /* "variants: a, b, c" or "it has no variants", in buf; returns buf. */
 const char *scenario_variant_names(const struct scenario *s, char *buf, size_t bytes);
 

@@ -9,6 +9,7 @@
 
 #define CLI_WORK_PREFIX "/tmp/detsim-cli-"
 #include "cli_helpers.h"
+#include "util/progname.h"
 
 TestSuite(cli, .fini = remove_work_dir);
 
@@ -303,6 +304,98 @@ Test(cli, a_repro_records_its_signature_and_replay_checks_it)
     r = cli("replay sig2.repro --quiet");
     cr_assert_eq(r->status, 1, "%s", r->out);
     cr_assert(strstr(r->out, "signature DIFFERS"), "%s", r->out);
+}
+
+Test(cli, the_program_name_is_argv0s_last_component)
+{
+    cr_assert_str_eq(progname(), "detsim", "the default");
+    progname_set("/opt/x/bin/simtest");
+    cr_assert_str_eq(progname(), "simtest");
+    progname_set("");
+    cr_assert_str_eq(progname(), "simtest", "an empty argv[0] leaves it");
+    progname_set(NULL);
+    cr_assert_str_eq(progname(), "simtest", "no argv[0] leaves it");
+    progname_set("a/");
+    cr_assert_str_eq(progname(), "simtest", "an empty last component leaves it");
+    char long_name[200];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    progname_set(long_name);
+    cr_assert_eq(strlen(progname()), 63, "63 bytes kept: %s", progname());
+}
+
+Test(cli, replay_lines_name_the_program_that_printed_them)
+{
+    /* the same binary under another name: a program of one's own (docs/install.md) */
+    struct cli_result *r = shell(
+        "ln -s \"$DETSIM\" mytool && "
+        "./mytool run lock-order --seed 0 --expect hang-deadlock --save-repro m.repro "
+        "&& ./mytool sweep lock-order --variant buggy --count 5 --quiet && head -1 m.repro");
+    cr_assert_eq(r->status, 0, "seed 0: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "repro written to m.repro (replay: mytool replay m.repro)"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "     replay: mytool run lock-order --variant buggy --seed 0"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "# detsim repro file. Replay it with: mytool replay m.repro"), "%s",
+              r->out);
+    cr_assert(!strstr(r->out, "detsim run"), "no line names detsim: %s", r->out);
+}
+
+Test(cli, replay_of_a_folder_replays_every_repro_file_in_name_order)
+{
+    /* b.repro and c.repro record seeds 3 and 5 of the deadlock; a.repro is seed 3 with
+     * the fix in its config, so it passes where a hang was recorded */
+    struct cli_result *r = shell(
+        "mkdir corpus && cd corpus && "
+        "$DETSIM run lock-order --variant buggy --seed 5 --save-repro c.repro --quiet && "
+        "$DETSIM run lock-order --variant buggy --seed 3 --save-repro b.repro --quiet && "
+        "echo not-a-repro > notes.txt && $DETSIM replay .");
+    cr_assert_eq(r->status, 0, "seeds 3 and 5 replay: %s%s", r->out, r->err);
+    const char *b = strstr(r->out, "  ok       b.repro: lock-order seed 3, hang-deadlock, hash matches");
+    const char *c = strstr(r->out, "  ok       c.repro: lock-order seed 5, hang-deadlock, hash matches");
+    cr_assert(b && c && b < c, "one line each, in name order (seeds 3, 5): %s", r->out);
+    cr_assert(strstr(r->out, "replay .: 2 repro files, 2 match, 0 differ\n"), "%s", r->out);
+    cr_assert(!strstr(r->out, "notes.txt"), "only *.repro files: %s", r->out);
+
+    r = shell("cd corpus && sed 's/^config ordered = false/config ordered = true/' b.repro > a.repro "
+              "&& $DETSIM replay .");
+    cr_assert_eq(r->status, 1, "seed 3 with the fix differs: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "  DIFFERS  a.repro: lock-order seed 3, pass (recorded hang-deadlock), "
+                             "hash DIFFERS"),
+              "seed 3: %s", r->out);
+    cr_assert(strstr(r->out, "3 repro files, 2 match, 1 differs\n"), "%s", r->out);
+
+    r = shell("cd corpus && echo junk > 0.repro && $DETSIM replay .");
+    cr_assert_eq(r->status, 2, "an unreadable file is bad input: %s%s", r->out, r->err);
+    cr_assert(strstr(r->out, "  ERROR    0.repro: ./0.repro:1: "), "%s", r->out);
+    cr_assert(strstr(r->out, "4 repro files, 2 match, 1 differs, 1 cannot be read\n"), "%s", r->out);
+
+    shell("mkdir empty");
+    expect_usage_error("no repro files (*.repro) in 'empty'", "replay empty");
+    r = shell("cd corpus && $DETSIM replay . --report x.html");
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert(strstr(r->err, "--report replays one repro file, and '.' is a folder"), "%s", r->err);
+}
+
+Test(cli, a_variant_run_expects_what_the_variant_declares)
+{
+    /* seed 3 deadlocks in the buggy configuration, seed 4 passes in it */
+    struct cli_result *r = cli("run lock-order --variant buggy --seed 3 --quiet");
+    cr_assert_eq(r->status, 0, "seed 3: buggy declares hang-deadlock: %s%s", r->out, r->err);
+    r = cli("run lock-order --variant buggy --seed 4 --quiet");
+    cr_assert_eq(r->status, 1, "seed 4 passes, buggy declares a hang: %s%s", r->out, r->err);
+    cr_assert(strstr(r->err, "outcome pass, expected hang-deadlock (variant buggy declares it "
+                             "and fails on some seeds only; --expect pass"),
+              "seed 4: %s", r->err);
+    r = cli("run lock-order --variant buggy --seed 4 --quiet --expect pass");
+    cr_assert_eq(r->status, 0, "seed 4: --expect overrides the declaration: %s", r->err);
+    r = cli("run lock-order --variant buggy --seed 3 --quiet --expect pass");
+    cr_assert_eq(r->status, 1, "seed 3: --expect pass holds the hang to pass: %s", r->err);
+    /* a --set of the variant's own key drops its declaration: held to pass */
+    r = cli("run lock-order --variant buggy --set ordered=true --seed 3 --quiet");
+    cr_assert_eq(r->status, 0, "seed 3, ordered=true passes: %s%s", r->out, r->err);
+    r = cli("run lock-order --variant buggy --set ordered=false --seed 3 --quiet");
+    cr_assert_eq(r->status, 1, "seed 3: ordered=false, declaration dropped: %s", r->err);
 }
 
 Test(cli, a_variant_is_a_preset_that_set_overrides)

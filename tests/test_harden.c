@@ -588,9 +588,15 @@ Test(harden, a_bad_junit_path_is_found_before_anything_runs)
 
 Test(harden, replay_says_what_it_could_not_read_and_how_many_choices_it_used)
 {
+    /* a folder is a corpus (replay DIR): one without repro files is bad input */
     struct cli_result *r = shell("mkdir -p somedir && $DETSIM replay somedir");
     cr_assert_eq(r->status, 2, "%s", r->err);
-    cr_assert(strstr(r->err, "cannot read repro file 'somedir': Is a directory"), "%s", r->err);
+    cr_assert(strstr(r->err, "no repro files (*.repro) in 'somedir'"), "%s", r->err);
+    r = shell("chmod 000 somedir && $DETSIM replay somedir; s=$?; chmod 755 somedir; exit $s");
+    if (getuid() != 0) { /* root reads any folder */
+        cr_assert_eq(r->status, 2, "%s", r->err);
+        cr_assert(strstr(r->err, "cannot read folder 'somedir': Permission denied"), "%s", r->err);
+    }
     r = shell("$DETSIM run lock-order --seed 0 --expect hang-deadlock --save-repro lo.repro "
               "--quiet > /dev/null && awk 'BEGIN { for (i = 0; i < 10000; i++) { printf "
               "\"choices =\"; for (j = 0; j < 10; j++) printf \" s2:1\"; print \"\" } }' "

@@ -334,6 +334,12 @@ Test(sweep, variant_all_holds_every_variant_to_its_declaration, .timeout = 60)
     cr_assert_eq(c.status, 0, "a buggy variant that reproduces is as declared: %s", c.out);
     cr_assert(strstr(c.out, "buggy first fails: detsim run test-variants --variant buggy --seed "),
               "%s", c.out);
+    /* the declared failure is a group too, with its repro file */
+    cr_assert(strstr(c.out, "failure groups (1, as declared):\n  1. "), "%s", c.out);
+    cr_assert(strstr(c.out, " (declared), signature 0x"), "%s", c.out);
+    cr_assert(strstr(c.out, "     replay: detsim run test-variants --variant buggy --seed "), "%s",
+              c.out);
+    cr_assert(strstr(c.out, "     repro:  reports/out/repro/test-variants-buggy-"), "%s", c.out);
     const char *expect[] = {"test-variants", "--variant", "buggy", "--count", "40", "--quiet",
                             "--expect", "pass", NULL};
     run_sweep(&c, expect);
