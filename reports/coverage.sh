@@ -57,7 +57,8 @@ sweep() {
     name=$1
     shift
     begun=$(date +%s)
-    (cd "$out/sweeps" && "$detsim" sweep "$@" --json "$name.jsonl" --quiet) \
+    # Instrumented, on a loaded machine: the wall clock decides nothing (an hour a seed).
+    (cd "$out/sweeps" && "$detsim" sweep "$@" --time-limit 3600 --json "$name.jsonl" --quiet) \
         > "$out/sweeps/$name.log" 2>&1
     rc=$?
     printf '  %-36s %3d s  %s\n' "$name" $(($(date +%s) - begun)) "$(tail -1 "$out/sweeps/$name.log")"
@@ -75,7 +76,7 @@ fail_nth() {
     name=$1
     shift
     begun=$(date +%s)
-    (cd "$out/sweeps" && "$detsim" sweep "$@") > "$out/sweeps/$name.log" 2>&1
+    (cd "$out/sweeps" && "$detsim" sweep "$@" --time-limit 3600) > "$out/sweeps/$name.log" 2>&1
     rc=$?
     printf '  %-36s %3d s  %s\n' "$name" $(($(date +%s) - begun)) "$(tail -1 "$out/sweeps/$name.log")"
     case $rc in
