@@ -244,6 +244,8 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
         .step_ns = config_get(&options->config, "step_time"),
         .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
         .config = &options->config,
+        .track_access = options->track_access,
+        .exit_step = options->exit_step,
     };
     int rc = world_create(&p->world, &options->config);
     if (rc != 0)

@@ -62,6 +62,8 @@ struct run_options {
     const struct fault_spec *faults; /* --fault specs, borrowed; NULL when none */
     uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
     const struct run_observer *observer; /* NULL: none (the usual case, and free) */
+    uint8_t track_access; /* sched_options.track_access: sched_last_access (access.h) */
+    uint8_t exit_step;    /* sched_options.exit_step: a task's return is a step of its own */
 };
 
 struct run_result {

@@ -301,6 +301,8 @@ static void task_entry(void *arg)
     struct task *t = arg;
     sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, WAITQ_WAKE_NONE);
     t->fn(t->arg);
+    if (sched_active->options.exit_step) /* the end is a step of its own, as sys_exit's */
+        sched_point_call(TRACE_OP_EXIT, 0, 0);
     sched_exit_current(0);
 }
 
@@ -568,6 +570,10 @@ static int over_budget(struct sched *s, struct text *report)
 static void step(struct sched *s)
 {
     struct task *t = ready_take_pick(s);
+    if (s->options.track_access) {
+        sched_task_access(s, t->pid, &s->last_access);
+        s->last_access_valid = 1;
+    }
     s->step++;
     s->vtime_ns += s->options.step_ns;
     s->current = t;
@@ -575,8 +581,11 @@ static void step(struct sched *s)
     coro_switch(&s->main_coro, &t->coro);
     s->current = NULL;
     ASSERT(t->state != TASK_RUNNING); /* it yielded, blocked, stopped or exited */
-    if (t->state == TASK_EXITED)
+    if (t->state == TASK_EXITED) {
         coro_release(&t->coro);
+        if (s->options.track_access) /* its teardown touched what it held */
+            s->last_access.kind = SCHED_OBJECT_WORLD;
+    }
     if (s->pct_change_count)
         pct_after_step(s, t);
     if (s->hooks.after_step && !s->stopping)

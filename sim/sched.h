@@ -70,6 +70,9 @@ struct sched_options {
     uint64_t step_ns;     /* virtual time one step costs */
     size_t stack_bytes;   /* per task */
     const struct config *config; /* what sys_param reads; borrowed */
+    uint8_t track_access; /* resolve each picked task's access (sched_last_access) */
+    uint8_t exit_step;    /* a return from a task's function is a scheduling point of
+                             its own, as sys_exit is (access.h); changes traces */
 };
 
 struct sched;
