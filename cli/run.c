@@ -314,6 +314,13 @@ static int run_with(const struct run_options *run_options, struct output_file *t
 {
     int quiet = settings->quiet;
     struct run_options run = *run_options;
+    /* The strategy the run runs, written down as such in the repro, the reports and
+     * their replay commands: a portfolio's arm, the run's length for a steps=K not
+     * given (a probe run at seed 0 under random). */
+    if (!run.replay && run_strategy_resolve(&run) != 0) {
+        fprintf(stderr, "detsim: the probe run that measures the run's length failed\n");
+        return EXIT_INTERNAL;
+    }
     struct output_file repro_file = {.path = settings->repro_path};
     struct output_reports reports = {{.path = settings->report_path},
                                      {.path = settings->chrome_path}};

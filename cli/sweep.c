@@ -168,7 +168,7 @@ static int read_option(const char *key, const char *value, struct sweep_run *s,
     if (strcmp(key, "strategy") == 0) {
         if (run_parse_strategy(value, &s->run.strategy, reason, sizeof reason) != 0)
             return options_usage_error("%s", reason);
-        append_prefix(o, " --strategy %s", value);
+        /* each record's replay command names the strategy its seed ran */
     } else if (strcmp(key, "set") == 0) {
         if (!plan_is_value_list(value))
             append_prefix(o, " --set %s", value);
@@ -209,6 +209,7 @@ static int read_options(const struct parsed_option *options, int option_count,
                         struct sweep_run *s, struct sweep_options *o)
 {
     s->run.strategy = SCHED_STRATEGY_DEFAULT;
+    s->run.strategy.kind = SCHED_PORTFOLIO; /* a sweep's default: every seed its arm */
     s->expect = SCHED_OUTCOME_PASS;
     s->time_limit_s = 60;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -33,6 +33,7 @@ struct sweep_record {
     uint64_t signature;
     char signature_text[160]; /* the report's first line, numbers as '#' */
     char replay[512];         /* the command that replays this seed */
+    char strategy[64];        /* the strategy the seed ran ("": the header's) */
     uint64_t fired[FAULT_POINT_COUNT]; /* injected faults that fired, by failpoint */
 };
 

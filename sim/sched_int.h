@@ -82,8 +82,11 @@ struct sched {
 
     uint64_t step;
     uint64_t vtime_ns;
-    uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1];
+    uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1]; /* PCT's change points, or the
+                                                            delays or preemptions' steps */
     uint32_t pct_change_count;
+    uint64_t yield_floor; /* PCT: the priority of the latest task that yielded */
+    uint32_t last_pid;    /* delay, preempt: the task that ran last */
 
     struct sched_access last_access; /* the step that ran last (track_access) */
     uint8_t last_access_valid;
