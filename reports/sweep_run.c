@@ -23,8 +23,18 @@ static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint6
                         const char *outcome, const char *report)
 {
     struct run_options run;
-    sweep_run_options_for(s, seed, &run);
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
     run_format_strategy(&run.strategy, r->strategy);
+    size_t n = 0, m = 0;
+    char swarm_args[1024] = "";
+    r->swarm[0] = '\0';
+    for (uint32_t i = s->run.fault_count; s->swarm && i < run.fault_count; i++) {
+        n += (size_t)snprintf(r->swarm + n, n < sizeof r->swarm ? sizeof r->swarm - n : 0,
+                              "%s%s", n ? " " : "", run.faults[i].text);
+        m += (size_t)snprintf(swarm_args + m, m < sizeof swarm_args ? sizeof swarm_args - m : 0,
+                              " --fault '%s'", run.faults[i].text);
+    }
     char name[64];
     snprintf(r->scenario, sizeof r->scenario, "%s", scenario_name(s->run.scenario, name));
     r->seed = seed;
@@ -42,14 +52,22 @@ static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint6
     char strategy[80] = "";
     if (run.strategy.kind != SCHED_RANDOM)
         snprintf(strategy, sizeof strategy, " --strategy %s", r->strategy);
-    snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64 "%s", s->plan.replay_prefix, seed,
-             strategy);
+    snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64 "%s%s", s->plan.replay_prefix,
+             seed, strategy, swarm_args);
 }
 
-void sweep_run_options_for(const struct sweep_run *s, uint64_t seed, struct run_options *run)
+void sweep_run_options_for(const struct sweep_run *s, uint64_t seed, struct run_options *run,
+                           struct fault_spec faults[FAULT_SPECS_MAX])
 {
     *run = s->run;
     run->seed = seed;
+    if (s->swarm) {
+        uint32_t given = s->run.fault_count;
+        ASSERT(given <= FAULT_SPECS_MAX);
+        memcpy(faults, s->run.faults, given * sizeof faults[0]);
+        run->fault_count = given + fault_swarm_draw(seed, faults + given, FAULT_SPECS_MAX - given);
+        run->faults = run->fault_count ? faults : NULL;
+    }
     struct sched_strategy *st = &run->strategy;
     if (st->kind == SCHED_PORTFOLIO || st->pct_steps == 0) {
         uint64_t steps = st->pct_steps ? st->pct_steps : s->probe_steps;
@@ -179,7 +197,8 @@ static int pool_run_seed(void *context, uint64_t seed, struct sweep_record *reco
 {
     const struct sweep_run *s = context;
     struct run_options run;
-    sweep_run_options_for(s, seed, &run);
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
     struct run_result result;
     int rc = run_scenario(&run, &result);
     if (rc == 0)
@@ -237,7 +256,8 @@ int sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *recor
     if (s->probe_steps == 0 && probe(s) != 0)
         return -EINTR;
     struct run_options run;
-    sweep_run_options_for(s, seed, &run);
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
     struct run_result result;
     struct isolate_loss loss;
     ASSERT(run.fault_count > 0);
@@ -284,7 +304,8 @@ static int write_group_repro(struct sweep_run *s, const struct tally_group *g, c
 {
     int need_repro = access(path, F_OK) != 0;
     struct run_options run;
-    sweep_run_options_for(s, g->first.seed, &run);
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, g->first.seed, &run, faults);
     run.record_choices = 1;
     struct run_result result = {0};
     struct isolate_loss loss;

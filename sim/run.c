@@ -179,13 +179,17 @@ static int probe_steps(const struct run_options *options, uint64_t *steps)
     static struct {
         const struct scenario *scenario;
         struct config config;
-        const struct fault_spec *faults;
+        uint64_t faults;
         uint32_t fault_count;
         uint64_t steps;
         int valid;
     } cache;
     const struct config *c = &options->config;
-    if (cache.valid && cache.scenario == options->scenario && cache.faults == options->faults &&
+    uint64_t faults = 0xcbf29ce484222325ULL; /* FNV-1a over the specs' texts */
+    for (uint32_t i = 0; i < options->fault_count; i++)
+        for (const char *p = options->faults[i].text; *p; p++)
+            faults = (faults ^ (unsigned char)*p) * 0x100000001b3ULL;
+    if (cache.valid && cache.scenario == options->scenario && cache.faults == faults &&
         cache.fault_count == options->fault_count && cache.config.count == c->count &&
         memcmp(cache.config.keys, c->keys, c->count * sizeof c->keys[0]) == 0 &&
         memcmp(cache.config.values, c->values, c->count * sizeof c->values[0]) == 0) {
@@ -211,7 +215,7 @@ static int probe_steps(const struct run_options *options, uint64_t *steps)
     }
     cache.scenario = options->scenario;
     cache.config = options->config;
-    cache.faults = options->faults;
+    cache.faults = faults;
     cache.fault_count = options->fault_count;
     cache.steps = *steps;
     cache.valid = 1;
