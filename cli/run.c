@@ -12,7 +12,7 @@
 #include "sim/repro.h"
 #include "sim/run.h"
 
-static const char run_help[] =
+static const char run_help_head[] =
     "usage: detsim run SCENARIO [options]\n"
     "\n"
     "Runs one seed of SCENARIO and prints a readable result: on a hang, the hang report;\n"
@@ -20,11 +20,27 @@ static const char run_help[] =
     "The same seed, strategy and config give the same trace and hash every time.\n"
     "\n"
     "options:\n"
-    "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n"
+    "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n";
+
+/* The rest, in a string of its own: C99 promises only 4095 bytes for one. */
+static const char run_help[] =
     "  --strategy S          random: uniform choice among ready tasks (the default);\n"
     "                        rr: round robin, no randomness;\n"
-    "                        pct[:depth=D[,steps=K]]: PCT, D-1 priority change points\n"
-    "                        drawn from steps 1..K (defaults D=3, K=1000);\n"
+    "                        pct[:depth=D,steps=K]: PCT, D-1 priority change points\n"
+    "                        drawn from steps 1..K (default D=3); a task that yields\n"
+    "                        goes below those that did not;\n"
+    "                        pos: partial order sampling: fresh random priorities for\n"
+    "                        the steps that conflict with the one that ran;\n"
+    "                        delay[:bound=B,steps=K]: the task that ran runs on, else\n"
+    "                        the longest waiting, but B choices (drawn in 1..K) are\n"
+    "                        passed over (default B=2);\n"
+    "                        preempt[:bound=B,steps=K]: the task that ran runs on, but\n"
+    "                        at B steps drawn in 1..K another preempts it (default B=2);\n"
+    "                        portfolio: seed mod 8 picks random, pos, pct:depth=1,\n"
+    "                        random, pct:depth=2, pos, pct:depth=3, random;\n"
+    "                        without steps=K, K is the run's length: the most steps of\n"
+    "                        probe runs at seeds 0..2 under random; the repro file and\n"
+    "                        the reports name the strategy as it ran, with its K;\n"
     "                        replay:FILE: the schedule recorded in repro FILE, under\n"
     "                        this command's config (try a fix on the failing schedule)\n"
     "  --variant NAME        a scenario's named preset of config keys (its buggy\n"
@@ -78,6 +94,7 @@ static void print_keys(const struct config *config)
  * no scenario is named. */
 static void print_help(const struct scenario *scenario, const struct config *config)
 {
+    fputs(run_help_head, stdout);
     fputs(run_help, stdout);
     if (scenario) {
         char name[64];
