@@ -323,6 +323,38 @@ static int check_outcome(const struct run_settings *settings, enum sched_outcome
     return EXIT_UNEXPECTED;
 }
 
+/* Makes run->strategy concrete (run_strategy_resolve), with the probe runs that
+ * measure the run's length in children, as the run itself: a scenario that crashes
+ * or spins is a probe that counts for nothing. Returns 0, or -1 after one line on
+ * stderr (interrupted). */
+static int resolve_strategy(struct run_options *run, double time_limit_s)
+{
+    struct sched_strategy *s = &run->strategy;
+    run_strategy_for_seed(s, run->seed, 0, s);
+    if (run->backend == RUN_BACKEND_LINUX || s->pct_steps ||
+        (s->kind != SCHED_PCT && s->kind != SCHED_DELAY && s->kind != SCHED_PREEMPT))
+        return 0;
+    struct run_options probe = *run;
+    probe.strategy = SCHED_STRATEGY_DEFAULT;
+    probe.record_choices = 0;
+    probe.trace_out = NULL;
+    probe.observer = NULL;
+    s->pct_steps = 1;
+    for (probe.seed = 0; probe.seed < RUN_PROBE_SEEDS; probe.seed++) {
+        struct run_result result;
+        struct isolate_loss loss;
+        int rc = isolate_run(&probe, time_limit_s, NULL, NULL, &result, NULL, &loss);
+        if (rc == 0 && result.steps > s->pct_steps)
+            s->pct_steps = result.steps;
+        run_result_free(&result);
+        if (rc == -EINTR) {
+            fprintf(stderr, "detsim: interrupted while measuring the run's length\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Runs run_options with settings' outputs, in a child, and prints the result; a
  * crash or a timeout also gets its replay command and its repro file. Returns the
  * exit status. */
@@ -333,11 +365,9 @@ static int run_with(const struct run_options *run_options, struct output_file *t
     struct run_options run = *run_options;
     /* The strategy the run runs, written down as such in the repro, the reports and
      * their replay commands: a portfolio's arm, the run's length for a steps=K not
-     * given (a probe run at seed 0 under random). */
-    if (!run.replay && run_strategy_resolve(&run) != 0) {
-        fprintf(stderr, "detsim: the probe run that measures the run's length failed\n");
+     * given. */
+    if (!run.replay && resolve_strategy(&run, settings->time_limit_s) != 0)
         return EXIT_INTERNAL;
-    }
     struct output_file repro_file = {.path = settings->repro_path};
     struct output_reports reports = {{.path = settings->report_path},
                                      {.path = settings->chrome_path}};
