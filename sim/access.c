@@ -7,6 +7,7 @@
 
 #include "model/world.h"
 #include "sched_int.h"
+#include "util/assert.h"
 
 static const char *const kind_names[SCHED_OBJECT_KIND_COUNT] = {
     [SCHED_OBJECT_NONE] = "none", [SCHED_OBJECT_CHAN] = "chan",   [SCHED_OBJECT_PORT] = "port",
@@ -142,24 +143,95 @@ static void resolve_close(const struct world *w, uint32_t pid, uint64_t h, struc
     }
 }
 
-/* Resolves t's pending call into a (pid and op set, the rest zero). */
-static void resolve(const struct sched *s, const struct task *t, struct sched_access *a)
+/* Processes, signals and groups: returns 1 when c is one of them (a filled). */
+static int resolve_process(const struct task *t, const struct sched_call *c,
+                           struct sched_access *a)
 {
-    const struct world *w = s->world;
-    const struct sched_call *c = &t->call;
-    a->op = c->op;
-    if (c->op == TRACE_OP_EXIT) {
+    switch (c->op) {
+    case TRACE_OP_SPAWN:
+        a->touches = SCHED_TOUCH_PROC_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
+        return 1;
+    case TRACE_OP_WAIT: /* reaping frees the child's slot and its heap */
+        a->kind = SCHED_OBJECT_PROC;
+        a->id = c->a;
+        a->touches = SCHED_TOUCH_PROC_TABLE | SCHED_TOUCH_HEAP;
+        return 1;
+    case TRACE_OP_KILL:
+        if (c->a == t->pid) { /* to itself: acted on in its own step */
+            a->kind = SCHED_OBJECT_NONE;
+        } else if (c->b == SIG_KILL) {
+            a->kind = SCHED_OBJECT_WORLD; /* the target's teardown */
+        } else { /* another signal, or sig 0 (which only asks) */
+            a->kind = SCHED_OBJECT_PROC;
+            a->id = c->a;
+        }
+        return 1;
+    case TRACE_OP_GROUP_CREATE:
+        a->kind = SCHED_OBJECT_GROUP;
+        return 1;
+    case TRACE_OP_GROUP_KILL:
+    case TRACE_OP_GROUP_DROP:
+    case TRACE_OP_GROUP_SHUTDOWN:
         a->kind = SCHED_OBJECT_WORLD;
-        return;
+        return 1;
+    default:
+        return 0;
     }
-    if (!w) /* a scheduler without models: nothing is shared but the task's calls */
-        return;
-    const struct proc *p = proc_get(w, t->pid);
-    if (p && p->signals_pending) { /* delivered when it resumes: a handler, or its end */
-        a->kind = SCHED_OBJECT_WORLD;
-        return;
-    }
+}
+
+/* Channels, pipes and ports: returns 1 when c is one of them (a filled). */
+static int resolve_ipc(const struct world *w, const struct task *t, const struct sched_call *c,
+                       struct sched_access *a)
+{
     uint32_t endpoint;
+    switch (c->op) {
+    case TRACE_OP_CHAN_CREATE:
+    case TRACE_OP_PIPE:
+        a->touches = SCHED_TOUCH_CHAN_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
+        return 1;
+    case TRACE_OP_CHAN_SEND:
+        on_channel(w, t->pid, c->a, a);
+        if (c->b > w->inline_msg_bytes)
+            a->touches = SCHED_TOUCH_HEAP;
+        return 1;
+    case TRACE_OP_CHAN_RECV:
+        if (channel_of(w, t->pid, c->a, &endpoint)) {
+            on_channel(w, t->pid, c->a, a);
+            inbox_touches(w, chan_endpoint(w, endpoint), 1, a);
+        }
+        return 1;
+    case TRACE_OP_WRITE:
+    case TRACE_OP_READ:
+    case TRACE_OP_FD_FROM_HANDLE:
+        on_channel(w, t->pid, c->a, a);
+        return 1;
+    case TRACE_OP_CLOSE:
+        resolve_close(w, t->pid, c->a, a);
+        return 1;
+    case TRACE_OP_CLOSERANGE:
+        a->touches = SCHED_TOUCH_CHANNELS | SCHED_TOUCH_CHAN_TABLE | SCHED_TOUCH_PORT_TABLE |
+                     SCHED_TOUCH_HEAP;
+        return 1;
+    case TRACE_OP_PORT_CREATE:
+        a->touches = SCHED_TOUCH_PORT_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
+        return 1;
+    case TRACE_OP_PORT_BIND:
+    case TRACE_OP_PORT_UNBIND:
+    case TRACE_OP_PORT_WAIT: {
+        const struct handle *handle = handle_of(w, t->pid, c->a);
+        a->kind = SCHED_OBJECT_PORT; /* conflicts with every channel and port anyway */
+        a->id = handle && handle->kind == HANDLE_PORT ? (uint64_t)handle->object + 1 : 0;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Mutexes, semaphores and the heap (a filled; nothing for any other call). */
+static void resolve_sync(const struct world *w, const struct sched_call *c,
+                         struct sched_access *a)
+{
     switch (c->op) {
     case TRACE_OP_MUTEX_CREATE:
     case TRACE_OP_SEM_CREATE:
@@ -175,71 +247,6 @@ static void resolve(const struct sched *s, const struct task *t, struct sched_ac
         a->kind = SCHED_OBJECT_SEM;
         a->id = c->a;
         break;
-    case TRACE_OP_SPAWN:
-        a->touches = SCHED_TOUCH_PROC_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
-        break;
-    case TRACE_OP_WAIT: /* reaping frees the child's slot and its heap */
-        a->kind = SCHED_OBJECT_PROC;
-        a->id = c->a;
-        a->touches = SCHED_TOUCH_PROC_TABLE | SCHED_TOUCH_HEAP;
-        break;
-    case TRACE_OP_KILL:
-        if (c->a == t->pid || c->b == 0) { /* to itself, or only asks */
-            a->kind = c->a == t->pid ? SCHED_OBJECT_NONE : SCHED_OBJECT_PROC;
-            a->id = c->a == t->pid ? 0 : c->a;
-        } else if (c->b == SIG_KILL) {
-            a->kind = SCHED_OBJECT_WORLD; /* the target's teardown */
-        } else {
-            a->kind = SCHED_OBJECT_PROC;
-            a->id = c->a;
-        }
-        break;
-    case TRACE_OP_GROUP_CREATE:
-        a->kind = SCHED_OBJECT_GROUP;
-        break;
-    case TRACE_OP_GROUP_KILL:
-    case TRACE_OP_GROUP_DROP:
-    case TRACE_OP_GROUP_SHUTDOWN:
-        a->kind = SCHED_OBJECT_WORLD;
-        break;
-    case TRACE_OP_CHAN_CREATE:
-    case TRACE_OP_PIPE:
-        a->touches = SCHED_TOUCH_CHAN_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
-        break;
-    case TRACE_OP_CHAN_SEND:
-        on_channel(w, t->pid, c->a, a);
-        if (c->b > w->inline_msg_bytes)
-            a->touches = SCHED_TOUCH_HEAP;
-        break;
-    case TRACE_OP_CHAN_RECV:
-        if (channel_of(w, t->pid, c->a, &endpoint)) {
-            on_channel(w, t->pid, c->a, a);
-            inbox_touches(w, chan_endpoint(w, endpoint), 1, a);
-        }
-        break;
-    case TRACE_OP_WRITE:
-    case TRACE_OP_READ:
-    case TRACE_OP_FD_FROM_HANDLE:
-        on_channel(w, t->pid, c->a, a);
-        break;
-    case TRACE_OP_CLOSE:
-        resolve_close(w, t->pid, c->a, a);
-        break;
-    case TRACE_OP_CLOSERANGE:
-        a->touches = SCHED_TOUCH_CHANNELS | SCHED_TOUCH_CHAN_TABLE | SCHED_TOUCH_PORT_TABLE |
-                     SCHED_TOUCH_HEAP;
-        break;
-    case TRACE_OP_PORT_CREATE:
-        a->touches = SCHED_TOUCH_PORT_TABLE | SCHED_TOUCH_HEAP | SCHED_TOUCH_IDS;
-        break;
-    case TRACE_OP_PORT_BIND:
-    case TRACE_OP_PORT_UNBIND:
-    case TRACE_OP_PORT_WAIT: {
-        const struct handle *handle = handle_of(w, t->pid, c->a);
-        a->kind = SCHED_OBJECT_PORT; /* conflicts with every channel and port anyway */
-        a->id = handle && handle->kind == HANDLE_PORT ? (uint64_t)handle->object + 1 : 0;
-        break;
-    }
     case TRACE_OP_ALLOC:
         /* Past the heap's room, the OOM policy may kill the caller: its end. */
         a->kind = w->heap.policy != HEAP_OOM_HALT &&
@@ -254,6 +261,28 @@ static void resolve(const struct sched *s, const struct task *t, struct sched_ac
     default: /* start, yield, sleep, now, signal dispositions, cloexec, subreaper */
         break;
     }
+}
+
+/* Resolves t's pending call into a (pid set, the rest zero). */
+static void resolve(const struct sched *s, const struct task *t, struct sched_access *a)
+{
+    const struct world *w = s->world;
+    const struct sched_call *c = &t->call;
+    ASSERT(a->pid == t->pid && a->kind == SCHED_OBJECT_NONE);
+    a->op = c->op;
+    if (c->op == TRACE_OP_EXIT) {
+        a->kind = SCHED_OBJECT_WORLD;
+        return;
+    }
+    if (!w) /* a scheduler without models: nothing is shared but the task's calls */
+        return;
+    const struct proc *p = proc_get(w, t->pid);
+    if (p && p->signals_pending) { /* delivered when it resumes: a handler, or its end */
+        a->kind = SCHED_OBJECT_WORLD;
+        return;
+    }
+    if (!resolve_process(t, c, a) && !resolve_ipc(w, t, c, a))
+        resolve_sync(w, c, a);
 }
 
 int sched_task_access(const struct sched *s, uint32_t pid, struct sched_access *out)
