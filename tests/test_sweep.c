@@ -593,7 +593,7 @@ Test(sweep, records_name_their_strategy_and_swarm_draw, .timeout = 120)
         if (r.seed != 2 && r.seed != 9)
             continue;
         /* the replay command, run: the same hash (its --fault values are quoted) */
-        char command[2048];
+        char command[4096];
         snprintf(command, sizeof command, "build/%s --quiet 2>/dev/null | grep -q 'hash=0x%016llx'",
                  r.replay, (unsigned long long)r.hash);
         cr_assert_eq(system(command), 0, "seed %llu: %s", (unsigned long long)r.seed, command);
