@@ -13,7 +13,7 @@
 #include "sim/run.h"
 #include "util/progname.h"
 
-static const char run_help[] =
+static const char run_help_head[] =
     "usage: detsim run SCENARIO [options]\n"
     "\n"
     "Runs one seed of SCENARIO and prints a readable result: on a hang, the hang report;\n"
@@ -21,13 +21,31 @@ static const char run_help[] =
     "The same seed, strategy and config give the same trace and hash every time.\n"
     "\n"
     "options:\n"
-    "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n"
+    "  --seed N              64-bit seed, decimal or 0x hex (default 0)\n";
+
+/* The rest, in strings of their own: C99 promises only 4095 bytes for one. */
+static const char run_help_strategy[] =
     "  --strategy S          random: uniform choice among ready tasks (the default);\n"
     "                        rr: round robin, no randomness;\n"
-    "                        pct[:depth=D[,steps=K]]: PCT, D-1 priority change points\n"
-    "                        drawn from steps 1..K (defaults D=3, K=1000);\n"
+    "                        pct[:depth=D,steps=K]: PCT, D-1 priority change points\n"
+    "                        drawn from steps 1..K (default D=3); a task that yields\n"
+    "                        goes below those that did not;\n"
+    "                        pos: partial order sampling: fresh random priorities for\n"
+    "                        the steps that conflict with the one that ran;\n"
+    "                        delay[:bound=B,steps=K]: the task that ran runs on, else\n"
+    "                        the longest waiting, but B choices (drawn in 1..K) are\n"
+    "                        passed over (default B=2);\n"
+    "                        preempt[:bound=B,steps=K]: the task that ran runs on, but\n"
+    "                        at B steps drawn in 1..K another preempts it (default B=2);\n"
+    "                        portfolio: seed mod 8 picks random, pos, pct:depth=1,\n"
+    "                        random, pct:depth=2, pos, pct:depth=3, random;\n"
+    "                        without steps=K, K is the run's length: the most steps of\n"
+    "                        probe runs at seeds 0..2 under random; the repro file and\n"
+    "                        the reports name the strategy as it ran, with its K;\n"
     "                        replay:FILE: the schedule recorded in repro FILE, under\n"
-    "                        this command's config (try a fix on the failing schedule)\n"
+    "                        this command's config (try a fix on the failing schedule)\n";
+
+static const char run_help[] =
     "  --variant NAME        a scenario's named preset of config keys (its buggy\n"
     "                        configuration or one of its fixes; 'detsim list' shows\n"
     "                        them), applied before any --set\n"
@@ -81,6 +99,8 @@ static void print_keys(const struct config *config)
  * no scenario is named. */
 static void print_help(const struct scenario *scenario, const struct config *config)
 {
+    fputs(run_help_head, stdout);
+    fputs(run_help_strategy, stdout);
     fputs(run_help, stdout);
     if (scenario) {
         char name[64];
@@ -330,6 +350,38 @@ static void expect_declared(const struct parsed_option *options, int option_coun
     settings->expect_declared = 1;
 }
 
+/* Makes run->strategy concrete (run_strategy_resolve), with the probe runs that
+ * measure the run's length in children, as the run itself: a scenario that crashes
+ * or spins is a probe that counts for nothing. Returns 0, or -1 after one line on
+ * stderr (interrupted). */
+static int resolve_strategy(struct run_options *run, double time_limit_s)
+{
+    struct sched_strategy *s = &run->strategy;
+    run_strategy_for_seed(s, run->seed, 0, s);
+    if (run->backend == RUN_BACKEND_LINUX || s->pct_steps ||
+        (s->kind != SCHED_PCT && s->kind != SCHED_DELAY && s->kind != SCHED_PREEMPT))
+        return 0;
+    struct run_options probe = *run;
+    probe.strategy = SCHED_STRATEGY_DEFAULT;
+    probe.record_choices = 0;
+    probe.trace_out = NULL;
+    probe.observer = NULL;
+    s->pct_steps = 1;
+    for (probe.seed = 0; probe.seed < RUN_PROBE_SEEDS; probe.seed++) {
+        struct run_result result;
+        struct isolate_loss loss;
+        int rc = isolate_run(&probe, time_limit_s, NULL, NULL, &result, NULL, &loss);
+        if (rc == 0 && result.steps > s->pct_steps)
+            s->pct_steps = result.steps;
+        run_result_free(&result);
+        if (rc == -EINTR) {
+            fprintf(stderr, "detsim: interrupted while measuring the run's length\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Runs run_options with settings' outputs, in a child, and prints the result; a
  * crash or a timeout also gets its replay command and its repro file. Returns the
  * exit status. */
@@ -338,6 +390,11 @@ static int run_with(const struct run_options *run_options, struct output_file *t
 {
     int quiet = settings->quiet;
     struct run_options run = *run_options;
+    /* The strategy the run runs, written down as such in the repro, the reports and
+     * their replay commands: a portfolio's arm, the run's length for a steps=K not
+     * given. */
+    if (!run.replay && resolve_strategy(&run, settings->time_limit_s) != 0)
+        return EXIT_INTERNAL;
     struct output_file repro_file = {.path = settings->repro_path};
     struct output_reports reports = {{.path = settings->report_path},
                                      {.path = settings->chrome_path}};

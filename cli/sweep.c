@@ -38,7 +38,17 @@ static const char sweep_help[] =
     "  --count N             the seeds 0..N-1\n"
     "  --jobs J              workers at a time (default: the number of cores)\n"
     "  --shard K/N           only the K-th of N deterministic slices of the seeds\n"
-    "  --strategy S          as for run: random, rr, pct[:depth=D[,steps=K]]\n"
+    "  --strategy S          as for run (random, rr, pct, pos, delay, preempt); the\n"
+    "                        default is portfolio: seed mod 8 picks random, pos,\n"
+    "                        pct:depth=1, random, pct:depth=2, pos, pct:depth=3,\n"
+    "                        random; each record and replay command names the\n"
+    "                        strategy its seed ran (with K, the run's length, measured\n"
+    "                        by probe runs of seeds 0..2 under random)\n"
+    "  --swarm               swarm testing: each seed also arms faults drawn from the\n"
+    "                        seed itself (each failpoint with probability 1/2, at p =\n"
+    "                        0.001, 0.01, 0.05 or 0.2; each slot table with 1/4, free\n"
+    "                        0..7, after 0, 10, 100 or 1000); the record and its\n"
+    "                        replay command (--fault ...) say what it drew\n"
     "  --variant NAME|all    the scenario's variant NAME ('detsim list' shows them), or\n"
     "                        every variant in turn over the same seeds, with a table\n"
     "  --set KEY=VALUE       a config key for every seed (repeatable); VALUE may be a\n"
@@ -170,7 +180,7 @@ static int read_option(const char *key, const char *value, struct sweep_run *s,
     if (strcmp(key, "strategy") == 0) {
         if (run_parse_strategy(value, &s->run.strategy, reason, sizeof reason) != 0)
             return options_usage_error("%s", reason);
-        append_prefix(o, " --strategy %s", value);
+        /* each record's replay command names the strategy its seed ran */
     } else if (strcmp(key, "set") == 0) {
         if (!plan_is_value_list(value))
             append_prefix(o, " --set %s", value);
@@ -197,6 +207,8 @@ static int read_option(const char *key, const char *value, struct sweep_run *s,
         o->quiet = 1;
     } else if (strcmp(key, "report") == 0) {
         s->report = 1;
+    } else if (strcmp(key, "swarm") == 0) {
+        s->swarm = 1;
     } else if (strcmp(key, "fail-nth") == 0) {
         o->fail_nth = value;
     } else if (strcmp(key, "persistent") == 0) {
@@ -211,6 +223,7 @@ static int read_options(const struct parsed_option *options, int option_count,
                         struct sweep_run *s, struct sweep_options *o)
 {
     s->run.strategy = SCHED_STRATEGY_DEFAULT;
+    s->run.strategy.kind = SCHED_PORTFOLIO; /* a sweep's default: every seed its arm */
     s->expect = SCHED_OUTCOME_PASS;
     s->time_limit_s = 60;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -221,6 +234,8 @@ static int read_options(const struct parsed_option *options, int option_count,
     for (int i = 0; i < option_count; i++)
         if (read_option(options[i].name, options[i].value, s, o) != 0)
             return EXIT_USAGE;
+    if (s->swarm && o->fail_nth)
+        return options_usage_error("--swarm draws faults per seed; --fail-nth runs one seed");
     if (o->prefix_length >= sizeof o->base_prefix)
         return options_usage_error("the replay command would be too long: fewer --set, --fault "
                                    "or --strategy options");
@@ -384,6 +399,8 @@ static void fill_header(const struct sweep_run *s, const struct plan *plan,
     for (uint32_t i = 0; i < s->run.fault_count && n < sizeof h->faults; i++)
         n += (size_t)snprintf(h->faults + n, sizeof h->faults - n, "%s'%s'", n ? " " : "",
                               s->run.faults[i].text);
+    if (s->swarm && n < sizeof h->faults) /* each seed's own draw comes on top */
+        snprintf(h->faults + n, sizeof h->faults - n, "%sswarm", n ? " " : "");
 }
 
 /* What reading a results file to resume it needs. */
@@ -727,7 +744,7 @@ int cli_sweep(int argc, char **argv)
 {
     static const struct option_spec specs[] = {
         {"help", 0},  {"seeds", 1}, {"count", 1},  {"jobs", 1},   {"shard", 1},
-        {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0},
+        {"strategy", 1}, {"set", 1}, {"expect", 1}, {"json", 1}, {"resume", 0}, {"swarm", 0},
         {"junit", 1}, {"time-limit", 1}, {"quiet", 0}, {"fault", 1},  {"fail-nth", 1},
         {"persistent", 0}, {"seed", 1}, {"variant", 1}, {"report", 0}, {0}};
     struct parsed_option options[256];

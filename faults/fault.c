@@ -317,3 +317,26 @@ uint32_t fault_plan_take_pending(struct fault_plan *plan, struct fault_fired *ou
     plan->pending_count -= n;
     return n;
 }
+
+uint32_t fault_swarm_draw(uint64_t seed, struct fault_spec *specs, uint32_t max)
+{
+    static const char *const probabilities[] = {"0.001", "0.01", "0.05", "0.2"};
+    static const uint32_t afters[] = {0, 10, 100, 1000};
+    uint64_t state = seed ^ 0x5377a9b1c3d2e4f7ULL; /* not the run's stream: another one */
+    uint32_t n = 0;
+    for (uint32_t id = 0; id < FAULT_POINT_COUNT && n < max; id++) {
+        uint64_t draw = choice_splitmix64(&state);
+        const struct fault_point *point = &fault_points[id];
+        char text[FAULT_SPEC_TEXT_MAX], error[160];
+        if (!point->is_slots && (draw & 1))
+            snprintf(text, sizeof text, "%s:p=%s", point->name, probabilities[(draw >> 1) % 4]);
+        else if (point->is_slots && (draw & 3) == 0)
+            snprintf(text, sizeof text, "%s:free=%u,after=%u", point->name,
+                     (unsigned)((draw >> 2) % 8), (unsigned)afters[(draw >> 5) % 4]);
+        else
+            continue;
+        if (fault_spec_parse(text, &specs[n], error, sizeof error) == 0)
+            n++; /* (a build without libfiu refuses failpoints: only slots remain) */
+    }
+    return n;
+}

@@ -57,6 +57,15 @@ struct fault_spec {
 int fault_spec_parse(const char *text, struct fault_spec *spec, char *error,
                      size_t error_bytes);
 
+/* Swarm testing (Groce et al., ISSTA 2012): the faults seed arms, drawn from the
+ * seed alone (a stream of its own: the run's choice stream is untouched), so that
+ * each seed tries a different subset. Each failpoint is armed with probability 1/2,
+ * with p one of 0.001, 0.01, 0.05, 0.2; each slot table with probability 1/4, with
+ * free 0..7 and after one of 0, 10, 100, 1000. Writes the specs (each as
+ * fault_spec_parse makes it from its text: "model/chan/send:p=0.05") to specs
+ * (room for max) and returns how many. Pure: the same seed, the same specs. */
+uint32_t fault_swarm_draw(uint64_t seed, struct fault_spec *specs, uint32_t max);
+
 /* Whether spec applies to failpoint id. */
 int fault_spec_matches(const struct fault_spec *spec, enum fault_point_id id);
 

@@ -53,6 +53,14 @@ void sweep_write_json(FILE *out, const struct sweep_record *r)
     write_string(out, r->signature_text);
     fputs(",\"replay\":", out);
     write_string(out, r->replay);
+    if (r->strategy[0]) {
+        fputs(",\"strategy\":", out);
+        write_string(out, r->strategy);
+    }
+    if (r->swarm[0]) {
+        fputs(",\"swarm\":", out);
+        write_string(out, r->swarm);
+    }
     if (r->reproduces)
         fputs(",\"reproduces\":true", out);
     fputs(",\"fired\":{", out);
@@ -153,6 +161,10 @@ int sweep_parse_json(const char *line, struct sweep_record *r)
     /* optional: written only when set */
     if (field(line, "config", r->config, sizeof r->config) != 0)
         r->config[0] = '\0';
+    if (field(line, "strategy", r->strategy, sizeof r->strategy) != 0)
+        r->strategy[0] = '\0';
+    if (field(line, "swarm", r->swarm, sizeof r->swarm) != 0)
+        r->swarm[0] = '\0';
     r->reproduces = field(line, "reproduces", value, sizeof value) == 0 &&
                     strcmp(value, "true") == 0;
     return parse_fired(line, r->fired);

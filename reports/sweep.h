@@ -32,7 +32,10 @@ struct sweep_record {
     uint64_t hash;
     uint64_t signature;
     char signature_text[160]; /* the report's first line, numbers as '#' */
-    char replay[512];         /* the command that replays this seed */
+    char replay[2048];        /* the command that replays this seed */
+    char strategy[64];        /* the strategy the seed ran ("": the header's) */
+    char swarm[1024];         /* --swarm: the fault specs the seed drew, space-separated
+                                 ("": none, or no --swarm) */
     uint64_t fired[FAULT_POINT_COUNT]; /* injected faults that fired, by failpoint */
 };
 

@@ -22,6 +22,19 @@
 static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint64_t seed,
                         const char *outcome, const char *report)
 {
+    struct run_options run;
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
+    run_format_strategy(&run.strategy, r->strategy);
+    size_t n = 0, m = 0;
+    char swarm_args[1024] = "";
+    r->swarm[0] = '\0';
+    for (uint32_t i = s->run.fault_count; s->swarm && i < run.fault_count; i++) {
+        n += (size_t)snprintf(r->swarm + n, n < sizeof r->swarm ? sizeof r->swarm - n : 0,
+                              "%s%s", n ? " " : "", run.faults[i].text);
+        m += (size_t)snprintf(swarm_args + m, m < sizeof swarm_args ? sizeof swarm_args - m : 0,
+                              " --fault '%s'", run.faults[i].text);
+    }
     char name[64];
     snprintf(r->scenario, sizeof r->scenario, "%s", scenario_name(s->run.scenario, name));
     r->seed = seed;
@@ -35,7 +48,58 @@ static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint6
     if (!s->expect_given && s->plan.declared != SCHED_OUTCOME_PASS)
         r->expected = r->reproduces || strcmp(outcome, "pass") == 0;
     sweep_signature(r, outcome, report);
-    snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64, s->plan.replay_prefix, seed);
+    /* The strategy the seed ran, whatever the sweep was given (random needs none). */
+    char strategy[80] = "";
+    if (run.strategy.kind != SCHED_RANDOM)
+        snprintf(strategy, sizeof strategy, " --strategy %s", r->strategy);
+    snprintf(r->replay, sizeof r->replay, "%s --seed %" PRIu64 "%s%s", s->plan.replay_prefix,
+             seed, strategy, swarm_args);
+}
+
+void sweep_run_options_for(const struct sweep_run *s, uint64_t seed, struct run_options *run,
+                           struct fault_spec faults[FAULT_SPECS_MAX])
+{
+    *run = s->run;
+    run->seed = seed;
+    if (s->swarm) {
+        uint32_t given = s->run.fault_count;
+        ASSERT(given <= FAULT_SPECS_MAX);
+        memcpy(faults, s->run.faults, given * sizeof faults[0]);
+        run->fault_count = given + fault_swarm_draw(seed, faults + given, FAULT_SPECS_MAX - given);
+        run->faults = run->fault_count ? faults : NULL;
+    }
+    struct sched_strategy *st = &run->strategy;
+    if (st->kind == SCHED_PORTFOLIO || st->pct_steps == 0) {
+        uint64_t steps = st->pct_steps ? st->pct_steps : s->probe_steps;
+        run_strategy_for_seed(&s->run.strategy, seed, steps, st);
+    }
+}
+
+/* Measures the running configuration's length, as run_strategy_resolve does (the
+ * longest of the probe runs), in children, when its strategy needs it. Returns 0, or -errno with s->error set. */
+static int probe(struct sweep_run *s)
+{
+    const struct sched_strategy *st = &s->run.strategy;
+    if (s->run.backend == RUN_BACKEND_LINUX || st->pct_steps ||
+        (st->kind != SCHED_PORTFOLIO && st->kind != SCHED_PCT && st->kind != SCHED_DELAY &&
+         st->kind != SCHED_PREEMPT))
+        return 0;
+    struct run_options run = s->run;
+    run.strategy = SCHED_STRATEGY_DEFAULT;
+    s->probe_steps = 1;
+    for (run.seed = 0; run.seed < RUN_PROBE_SEEDS; run.seed++) {
+        struct run_result result;
+        struct isolate_loss loss;
+        int rc = isolate_run(&run, s->time_limit_s, NULL, NULL, &result, NULL, &loss);
+        if (rc == 0 && result.steps > s->probe_steps)
+            s->probe_steps = result.steps;
+        run_result_free(&result);
+        if (rc == -EINTR) {
+            snprintf(s->error, sizeof s->error, "interrupted by signal %d", isolate_caught());
+            return rc;
+        }
+    }
+    return 0; /* a probe that failed counts for nothing */
 }
 
 /* Fills r from seed's result. */
@@ -132,8 +196,9 @@ static int pool_seed_at(void *context, long index, uint64_t *seed)
 static int pool_run_seed(void *context, uint64_t seed, struct sweep_record *record)
 {
     const struct sweep_run *s = context;
-    struct run_options run = s->run;
-    run.seed = seed;
+    struct run_options run;
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
     struct run_result result;
     int rc = run_scenario(&run, &result);
     if (rc == 0)
@@ -172,7 +237,10 @@ int sweep_run_seeds(struct sweep_run *s, long todo,
     struct pool pool = {s->jobs, s->time_limit_s, seeds_count(&s->seeds), pool_seed_at,
                         pool_run_seed, pool_add, pool_lose, progress, todo, s};
     s->error[0] = '\0';
-    int rc = pool_run(&pool);
+    int rc = probe(s);
+    if (rc != 0)
+        return rc;
+    rc = pool_run(&pool);
     if (rc == -EINTR)
         snprintf(s->error, sizeof s->error, "interrupted by signal %d", isolate_caught());
     else if (rc == -ENOMEM && !s->error[0])
@@ -185,8 +253,11 @@ int sweep_run_seeds(struct sweep_run *s, long todo,
 int sweep_run_one(struct sweep_run *s, uint64_t seed, struct sweep_record *record,
                   struct fail_nth_run *nth)
 {
-    struct run_options run = s->run;
-    run.seed = seed;
+    if (s->probe_steps == 0 && probe(s) != 0)
+        return -EINTR;
+    struct run_options run;
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, seed, &run, faults);
     struct run_result result;
     struct isolate_loss loss;
     ASSERT(run.fault_count > 0);
@@ -232,8 +303,9 @@ static int rerun_work(void *context, const struct run_options *options,
 static int write_group_repro(struct sweep_run *s, const struct tally_group *g, const char *path)
 {
     int need_repro = access(path, F_OK) != 0;
-    struct run_options run = s->run;
-    run.seed = g->first.seed;
+    struct run_options run;
+    struct fault_spec faults[FAULT_SPECS_MAX];
+    sweep_run_options_for(s, g->first.seed, &run, faults);
     run.record_choices = 1;
     struct run_result result = {0};
     struct isolate_loss loss;

@@ -35,6 +35,10 @@ struct sweep_run {
     unsigned jobs;           /* workers at a time */
     int report;              /* an HTML page beside each group's repro */
     struct seeds seeds;      /* the seeds of this sweep (or shard) */
+    int swarm;               /* --swarm: each seed arms the faults it draws
+                                (fault_swarm_draw) beside s->faults */
+    uint64_t probe_steps;    /* the running configuration's length (a probe run at seed 0
+                                under random), for strategies that need it; 0: unknown */
     const struct seeds_set *done; /* (configuration, seed) the results file has; may be NULL */
     struct tally tally;      /* every result so far, added up */
     int json_fd;             /* the results file (appended to), -1 for none */
@@ -55,6 +59,13 @@ int sweep_run_write_header(struct sweep_run *s, const struct sweep_header *heade
  * complete line) and to the JUnit report. Returns 0, or -errno with the reason in
  * s->error. */
 int sweep_run_add(struct sweep_run *s, const struct sweep_record *record, int want_repro);
+
+/* The options seed runs with: s->run with the seed, the strategy it names made
+ * concrete (the portfolio's arm for seed, steps from s->probe_steps) and, with
+ * s->swarm, the faults the seed draws after s->faults, in faults (the caller's,
+ * room for FAULT_SPECS_MAX; run->faults points there then). */
+void sweep_run_options_for(const struct sweep_run *s, uint64_t seed, struct run_options *run,
+                           struct fault_spec faults[FAULT_SPECS_MAX]);
 
 /* Runs the seeds of s->seeds that s->done does not have under the running
  * configuration, in forked workers, and adds a record for each (todo: how many that

@@ -47,77 +47,202 @@ int run_config_init(struct config *config, const struct scenario *scenario)
     return 0;
 }
 
+/* The strategies by name, and the parameters each takes. */
+static const struct {
+    const char *name;
+    enum sched_strategy_kind kind;
+    const char *parameters; /* the keys it takes, for messages; "" for none */
+} strategy_names[] = {
+    {"random", SCHED_RANDOM, ""},       {"rr", SCHED_RR, ""},
+    {"pct", SCHED_PCT, "depth, steps"}, {"pos", SCHED_POS, ""},
+    {"delay", SCHED_DELAY, "bound, steps"}, {"preempt", SCHED_PREEMPT, "bound, steps"},
+    {"portfolio", SCHED_PORTFOLIO, ""},
+};
+#define STRATEGY_COUNT (sizeof strategy_names / sizeof strategy_names[0])
+#define STRATEGY_EXPECTED                                                                 \
+    "expected random, rr, pct[:depth=D,steps=K], pos, delay[:bound=B,steps=K], "         \
+    "preempt[:bound=B,steps=K] or portfolio"
+
+/* Applies one "key=value" of text (a strategy of kind) to s. Returns 0, or -EINVAL
+ * with the reason in error. */
+static int strategy_parameter(const char *text, char *part, struct sched_strategy *s,
+                              const char *parameters, char *error, size_t error_bytes)
+{
+    uint64_t value;
+    char *equals = strchr(part, '=');
+    if (!equals || config_parse_u64(equals + 1, &value) != 0) {
+        snprintf(error, error_bytes, "bad strategy '%s': '%s' should be KEY=NUMBER (%s)", text,
+                 part, parameters);
+        return -EINVAL;
+    }
+    *equals = '\0';
+    int bounded = s->kind == SCHED_DELAY || s->kind == SCHED_PREEMPT;
+    if (strcmp(part, "depth") == 0 && s->kind == SCHED_PCT) {
+        if (value < 1 || value > SCHED_PCT_DEPTH_MAX) {
+            snprintf(error, error_bytes, "bad strategy '%s': depth must be between 1 and %d",
+                     text, SCHED_PCT_DEPTH_MAX);
+            return -EINVAL;
+        }
+        s->pct_depth = (uint32_t)value;
+    } else if (strcmp(part, "bound") == 0 && bounded) {
+        if (value > SCHED_PCT_DEPTH_MAX - 1) {
+            snprintf(error, error_bytes, "bad strategy '%s': bound must be between 0 and %d",
+                     text, SCHED_PCT_DEPTH_MAX - 1);
+            return -EINVAL;
+        }
+        s->bound = (uint32_t)value;
+    } else if (strcmp(part, "steps") == 0 && (bounded || s->kind == SCHED_PCT)) {
+        if (value < 1) {
+            snprintf(error, error_bytes, "bad strategy '%s': steps must be >= 1", text);
+            return -EINVAL;
+        }
+        s->pct_steps = value;
+    } else {
+        snprintf(error, error_bytes, "bad strategy '%s': unknown parameter '%s'%s%s%s", text,
+                 part, parameters[0] ? " (" : " (it takes none", parameters,
+                 parameters[0] ? ")" : ")");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
                        size_t error_bytes)
 {
     struct sched_strategy s = SCHED_STRATEGY_DEFAULT;
-    if (strcmp(text, "random") == 0 || strcmp(text, "rr") == 0) {
-        s.kind = text[0] == 'r' && text[1] == 'r' ? SCHED_RR : SCHED_RANDOM;
-        *strategy = s;
-        return 0;
+    size_t name_length = strcspn(text, ":");
+    size_t i = 0;
+    while (i < STRATEGY_COUNT && (strlen(strategy_names[i].name) != name_length ||
+                                  strncmp(text, strategy_names[i].name, name_length) != 0))
+        i++;
+    if (i == STRATEGY_COUNT) {
+        snprintf(error, error_bytes, "bad strategy '%.60s': " STRATEGY_EXPECTED, text);
+        return -EINVAL;
     }
-    if (strncmp(text, "pct", 3) != 0 || (text[3] != '\0' && text[3] != ':'))
-        goto bad;
-    s.kind = SCHED_PCT;
-    if (text[3] == ':') {
+    s.kind = strategy_names[i].kind;
+    if (text[name_length] == ':') {
         char parameters[128];
-        if (strlen(text + 4) >= sizeof parameters) {
+        if (strlen(text + name_length + 1) >= sizeof parameters) {
             snprintf(error, error_bytes, "bad strategy: '%.40s...' is too long", text);
             return -EINVAL;
         }
-        snprintf(parameters, sizeof parameters, "%s", text + 4);
+        snprintf(parameters, sizeof parameters, "%s", text + name_length + 1);
+        if (!parameters[0] || parameters[strlen(parameters) - 1] == ',') {
+            snprintf(error, error_bytes, "bad strategy '%s': a parameter is missing", text);
+            return -EINVAL;
+        }
         char *save = NULL;
         for (char *part = strtok_r(parameters, ",", &save); part;
-             part = strtok_r(NULL, ",", &save)) {
-            uint64_t value;
-            char *equals = strchr(part, '=');
-            if (!equals || config_parse_u64(equals + 1, &value) != 0) {
-                snprintf(error, error_bytes,
-                         "bad strategy '%s': '%s' should be depth=D or steps=K", text, part);
+             part = strtok_r(NULL, ",", &save))
+            if (strategy_parameter(text, part, &s, strategy_names[i].parameters, error,
+                                   error_bytes) != 0)
                 return -EINVAL;
-            }
-            *equals = '\0';
-            if (strcmp(part, "depth") == 0) {
-                if (value < 1 || value > SCHED_PCT_DEPTH_MAX) {
-                    snprintf(error, error_bytes,
-                             "bad strategy '%s': depth must be between 1 and %d", text,
-                             SCHED_PCT_DEPTH_MAX);
-                    return -EINVAL;
-                }
-                s.pct_depth = (uint32_t)value;
-            } else if (strcmp(part, "steps") == 0) {
-                if (value < 1) {
-                    snprintf(error, error_bytes, "bad strategy '%s': steps must be >= 1", text);
-                    return -EINVAL;
-                }
-                s.pct_steps = value;
-            } else {
-                snprintf(error, error_bytes,
-                         "bad strategy '%s': unknown pct parameter '%s' (depth, steps)", text,
-                         part);
-                return -EINVAL;
-            }
-        }
     }
     *strategy = s;
     return 0;
-bad:
-    snprintf(error, error_bytes,
-             "bad strategy '%s': expected random, rr or pct[:depth=D[,steps=K]]", text);
-    return -EINVAL;
 }
 
 const char *run_format_strategy(const struct sched_strategy *strategy, char buf[64])
 {
-    switch (strategy->kind) {
-    case SCHED_RANDOM: snprintf(buf, 64, "random"); break;
-    case SCHED_RR: snprintf(buf, 64, "rr"); break;
-    case SCHED_PCT:
-        snprintf(buf, 64, "pct:depth=%" PRIu32 ",steps=%" PRIu64, strategy->pct_depth,
-                 strategy->pct_steps);
-        break;
-    }
+    const char *name = "?";
+    for (size_t i = 0; i < STRATEGY_COUNT; i++)
+        if (strategy_names[i].kind == strategy->kind)
+            name = strategy_names[i].name;
+    size_t n = (size_t)snprintf(buf, 64, "%s", name);
+    if (strategy->kind == SCHED_PCT)
+        n += (size_t)snprintf(buf + n, 64 - n, ":depth=%" PRIu32, strategy->pct_depth);
+    else if (strategy->kind == SCHED_DELAY || strategy->kind == SCHED_PREEMPT)
+        n += (size_t)snprintf(buf + n, 64 - n, ":bound=%" PRIu32, strategy->bound);
+    if (strategy->pct_steps && (strategy->kind == SCHED_PCT || strategy->kind == SCHED_DELAY ||
+                                strategy->kind == SCHED_PREEMPT))
+        snprintf(buf + n, 64 - n, ",steps=%" PRIu64, strategy->pct_steps);
     return buf;
+}
+
+/* The portfolio's arms, by seed modulo their count: random three times in eight
+ * (the best on bugs that need a preemption at one exact step: signal-lost-wakeup),
+ * POS twice, PCT at depths 1, 2 and 3 once each (the best on bugs of one or two
+ * ordering constraints: lock-order). Seed 0 is random, as a plain run. */
+#define ARM(kind, depth) {kind, depth, 0, SCHED_BOUND_DEFAULT}
+static const struct sched_strategy portfolio_arms[] = {
+    ARM(SCHED_RANDOM, 3), ARM(SCHED_POS, 3), ARM(SCHED_PCT, 1), ARM(SCHED_RANDOM, 3),
+    ARM(SCHED_PCT, 2),    ARM(SCHED_POS, 3), ARM(SCHED_PCT, 3), ARM(SCHED_RANDOM, 3),
+};
+#undef ARM
+#define PORTFOLIO_ARMS (sizeof portfolio_arms / sizeof portfolio_arms[0])
+
+/* The run's length: the longest of the probe runs, options as they are at seeds
+ * 0..RUN_PROBE_SEEDS-1 under random, with no trace, recording or observer (the
+ * longest: a failing run ends early). Cached by scenario, config and faults. */
+static int probe_steps(const struct run_options *options, uint64_t *steps)
+{
+    static struct {
+        const struct scenario *scenario;
+        struct config config;
+        uint64_t faults;
+        uint32_t fault_count;
+        uint64_t steps;
+        int valid;
+    } cache;
+    const struct config *c = &options->config;
+    uint64_t faults = 0xcbf29ce484222325ULL; /* FNV-1a over the specs' texts */
+    for (uint32_t i = 0; i < options->fault_count; i++)
+        for (const char *p = options->faults[i].text; *p; p++)
+            faults = (faults ^ (unsigned char)*p) * 0x100000001b3ULL;
+    if (cache.valid && cache.scenario == options->scenario && cache.faults == faults &&
+        cache.fault_count == options->fault_count && cache.config.count == c->count &&
+        memcmp(cache.config.keys, c->keys, c->count * sizeof c->keys[0]) == 0 &&
+        memcmp(cache.config.values, c->values, c->count * sizeof c->values[0]) == 0) {
+        *steps = cache.steps;
+        return 0;
+    }
+    struct run_options probe = *options;
+    probe.strategy = SCHED_STRATEGY_DEFAULT;
+    probe.replay = NULL;
+    probe.replay_count = 0;
+    probe.record_choices = 0;
+    probe.trace_out = NULL;
+    probe.observer = NULL;
+    *steps = 1;
+    for (probe.seed = 0; probe.seed < RUN_PROBE_SEEDS; probe.seed++) {
+        struct run_result result;
+        int rc = run_scenario(&probe, &result);
+        if (rc == 0 && result.steps > *steps)
+            *steps = result.steps;
+        run_result_free(&result);
+        if (rc != 0)
+            return rc;
+    }
+    cache.scenario = options->scenario;
+    cache.config = options->config;
+    cache.faults = faults;
+    cache.fault_count = options->fault_count;
+    cache.steps = *steps;
+    cache.valid = 1;
+    return 0;
+}
+
+void run_strategy_for_seed(const struct sched_strategy *given, uint64_t seed, uint64_t steps,
+                           struct sched_strategy *out)
+{
+    *out = given->kind == SCHED_PORTFOLIO ? portfolio_arms[seed % PORTFOLIO_ARMS] : *given;
+    int measured = out->kind == SCHED_PCT || out->kind == SCHED_DELAY || out->kind == SCHED_PREEMPT;
+    if (measured && out->pct_steps == 0)
+        out->pct_steps = steps;
+    else if (!measured)
+        out->pct_steps = 0; /* written as nothing: pos, random and rr take no steps */
+}
+
+int run_strategy_resolve(struct run_options *options)
+{
+    struct sched_strategy *s = &options->strategy;
+    if (options->backend == RUN_BACKEND_LINUX)
+        return 0;
+    run_strategy_for_seed(s, options->seed, 0, s);
+    int measured = s->kind == SCHED_PCT || s->kind == SCHED_DELAY || s->kind == SCHED_PREEMPT;
+    if (measured && s->pct_steps == 0)
+        return probe_steps(options, &s->pct_steps);
+    return 0;
 }
 
 /* Arms the run's fault plan: libfiu failpoints through the plan, slot faults in the
@@ -244,6 +369,8 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
         .step_ns = config_get(&options->config, "step_time"),
         .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
         .config = &options->config,
+        .track_access = options->track_access,
+        .exit_step = options->exit_step,
     };
     int rc = world_create(&p->world, &options->config);
     if (rc != 0)
@@ -335,13 +462,19 @@ static void run_release(struct run_parts *p)
     world_destroy(&p->world);
 }
 
-int run_scenario(const struct run_options *options, struct run_result *result)
+int run_scenario(const struct run_options *given, struct run_result *result)
 {
-    if (options->backend == RUN_BACKEND_LINUX)
-        return linux_run(options, result);
+    if (given->backend == RUN_BACKEND_LINUX)
+        return linux_run(given, result);
     *result = (struct run_result){0};
+    struct run_options resolved = *given;
+    const struct run_options *options = &resolved;
+    int rc = run_strategy_resolve(&resolved);
+    result->strategy = resolved.strategy;
+    if (rc != 0)
+        return rc;
     struct run_parts parts = {0};
-    int rc = run_prepare(options, &parts);
+    rc = run_prepare(options, &parts);
     if (rc == 0) {
         result->outcome = sched_run(parts.sched, &result->report);
         fault_plan_disarm(&parts.plan);

@@ -62,10 +62,13 @@ struct run_options {
     const struct fault_spec *faults; /* --fault specs, borrowed; NULL when none */
     uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
     const struct run_observer *observer; /* NULL: none (the usual case, and free) */
+    uint8_t track_access; /* sched_options.track_access: sched_last_access (access.h) */
+    uint8_t exit_step;    /* sched_options.exit_step: a task's return is a step of its own */
 };
 
 struct run_result {
     enum sched_outcome outcome;
+    struct sched_strategy strategy; /* the strategy the run ran (run_strategy_resolve's) */
     uint64_t steps;
     uint64_t vtime_ns;
     uint64_t hash;
@@ -91,13 +94,33 @@ struct run_result {
  * malformed). */
 int run_config_init(struct config *config, const struct scenario *scenario);
 
-/* Parses "random", "rr", "pct", "pct:depth=D", "pct:depth=D,steps=K". Returns 0, or
- * -EINVAL with a reason in error. */
+/* Parses a strategy: "random", "rr", "pct[:depth=D,steps=K]", "pos",
+ * "delay[:bound=B,steps=K]", "preempt[:bound=B,steps=K]", "portfolio" (parameters
+ * in any order, each optional). Returns 0, or -EINVAL with a one-line reason in
+ * error (strategy unchanged). */
 int run_parse_strategy(const char *text, struct sched_strategy *strategy, char *error,
                        size_t error_bytes);
 
 /* Writes the strategy in the form run_parse_strategy reads. buf needs 64 bytes. */
 const char *run_format_strategy(const struct sched_strategy *strategy, char buf[64]);
+
+/* The probe runs that measure a run's length: seeds 0..RUN_PROBE_SEEDS-1. */
+#define RUN_PROBE_SEEDS 3
+
+/* Makes options->strategy one a scheduler runs: a portfolio becomes its arm for
+ * options->seed (seed modulo 8: random, pos, pct:depth=1, random, pct:depth=2, pos,
+ * pct:depth=3, random),
+ * and steps=0 of pct, delay and preempt (none given) the run's length: the steps of
+ * a probe run of the same scenario and config at seed 0 under random (measured once
+ * per process and config). Returns 0, or the probe's error (-ENOMEM). run_scenario
+ * does it too; a caller that writes the strategy down (a repro, a replay command)
+ * calls it first. */
+int run_strategy_resolve(struct run_options *options);
+
+/* The strategy seed runs under given (the portfolio's arm for it), with steps in
+ * place of a steps=0 (none given). Pure: no probe. */
+void run_strategy_for_seed(const struct sched_strategy *given, uint64_t seed, uint64_t steps,
+                           struct sched_strategy *out);
 
 /* Runs once, with options->faults armed from the end of the boot to the end of the
  * run (fault specs come from fault_spec_parse). Returns 0 and fills result, or

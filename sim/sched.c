@@ -62,36 +62,55 @@ static int grow32(void *array_pointer, uint32_t *capacity, uint32_t count, size_
     return rc;
 }
 
+/* PCT's initial priorities sit at SCHED_PRIORITY_BASE and above; a task that yields
+ * goes below every one of them (and above PCT's change-point priorities 1..d-1). */
+#define SCHED_PRIORITY_BASE (1ULL << 40)
+#define SCHED_PRIORITY_RANGE (1ULL << 20)
+
+/* The steps where PCT lowers a priority (d - 1 of them), or where delay and preempt
+ * may delay or preempt (bound of them): drawn up front from [1, k] as PCT's paper
+ * does. */
+static void draw_points(struct sched *s)
+{
+    const struct sched_strategy *st = &s->options.strategy;
+    uint32_t count = st->kind == SCHED_PCT ? (st->pct_depth > 1 ? st->pct_depth - 1 : 0)
+                     : st->kind == SCHED_DELAY || st->kind == SCHED_PREEMPT ? st->bound
+                                                                            : 0;
+    if (count > SCHED_PCT_DEPTH_MAX - 1)
+        count = SCHED_PCT_DEPTH_MAX - 1;
+    uint64_t steps = st->pct_steps ? st->pct_steps : 1000; /* 0 only when run.c did not
+                                                              resolve it: the old default */
+    s->pct_change_count = count;
+    for (uint32_t i = 0; i < count; i++)
+        s->pct_change_points[i] = 1 + choice_draw(s->choices, CHOICE_PCT_CHANGE, steps);
+}
+
 int sched_create(struct sched **out, const struct sched_options *options,
                  struct choice_stream *choices, struct trace *trace)
 {
     struct sched *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    /* Each strategy's queue keeps what its pick needs: random the k-th, PCT the top,
-     * rr only the first, which every queue has at hand. */
-    unsigned keeps = options->strategy.kind == SCHED_RANDOM ? READYQ_COUNTS
-                     : options->strategy.kind == SCHED_PCT  ? READYQ_TOPS
-                                                            : 0;
+    enum sched_strategy_kind kind = options->strategy.kind;
+    ASSERT(kind != SCHED_PORTFOLIO); /* run.c resolves it by seed */
+    /* Each strategy's queue keeps what its pick needs: random and preempt the k-th,
+     * PCT and POS the top, rr and delay only the first, which every queue has. */
+    unsigned keeps = kind == SCHED_RANDOM || kind == SCHED_PREEMPT ? READYQ_COUNTS
+                     : kind == SCHED_PCT || kind == SCHED_POS      ? READYQ_TOPS
+                                                                   : 0;
     if (readyq_init(&s->ready, keeps) != 0) {
         free(s);
         return -ENOMEM;
     }
     idarray_init(&s->tasks, sizeof(struct task));
     s->options = *options;
+    if (kind == SCHED_POS)
+        s->options.track_access = 1; /* POS re-prioritises by the step that ran */
     s->choices = choices;
     s->trace = trace;
+    s->yield_floor = SCHED_PRIORITY_BASE;
     coro_init_thread(&s->main_coro);
-    if (options->strategy.kind == SCHED_PCT) {
-        /* d - 1 change points, drawn up front from [1, k] as the paper does. */
-        uint32_t depth = options->strategy.pct_depth;
-        uint64_t steps = options->strategy.pct_steps ? options->strategy.pct_steps : 1;
-        s->pct_change_count = depth > 1 ? depth - 1 : 0;
-        if (s->pct_change_count > SCHED_PCT_DEPTH_MAX - 1)
-            s->pct_change_count = SCHED_PCT_DEPTH_MAX - 1;
-        for (uint32_t i = 0; i < s->pct_change_count; i++)
-            s->pct_change_points[i] = 1 + choice_draw(choices, CHOICE_PCT_CHANGE, steps);
-    }
+    draw_points(s);
     *out = s;
     return 0;
 }
@@ -166,27 +185,95 @@ static void ready_append(struct sched *s, struct task *t)
     t->state = TASK_READY;
 }
 
-/* A task that ran or waited goes back to the ready queue. */
+/* A fresh random priority, for POS's events. */
+static uint64_t fresh_priority(struct sched *s)
+{
+    return SCHED_PRIORITY_BASE + choice_draw(s->choices, CHOICE_PCT_PRIORITY, SCHED_PRIORITY_RANGE);
+}
+
+/* A task that ran or waited goes back to the ready queue. Under POS its next step
+ * is a new event, with a fresh priority; under PCT a task that yielded says it has
+ * nothing to do for now (a spin or a linger loop): it goes below every task that did
+ * not, as CHESS's fair scheduler demotes a yielding thread. */
 static void ready_push(struct sched *s, struct task *t)
 {
     ASSERT(t->state == TASK_RUNNING || t->state == TASK_BLOCKED); /* not queued twice */
+    enum sched_strategy_kind kind = s->options.strategy.kind;
+    if (kind == SCHED_POS)
+        t->ready.priority = fresh_priority(s);
+    else if (kind == SCHED_PCT && t->state == TASK_RUNNING && t->call.op == TRACE_OP_YIELD &&
+             t->ready.priority >= SCHED_PCT_DEPTH_MAX)
+        t->ready.priority = --s->yield_floor;
     ready_append(s, t);
 }
 
+/* Whether step is one of the drawn points (delay, preempt). */
+static int at_point(const struct sched *s, uint64_t step)
+{
+    for (uint32_t i = 0; i < s->pct_change_count; i++)
+        if (s->pct_change_points[i] == step)
+            return 1;
+    return 0;
+}
+
+/* The ready task that ran last, or NULL; NULL too when its step ended in sys_yield:
+ * a yield hands over (a switch that is no preemption, as in CHESS). */
+static struct readyq_node *last_ready(struct sched *s)
+{
+    struct task *t = sched_task(s, s->last_pid);
+    return t && t->state == TASK_READY && t->call.op != TRACE_OP_YIELD ? &t->ready : NULL;
+}
+
+/* Delay-bounded: the deterministic choice is the task that ran last, while it can
+ * run, else the one that waited longest; at a delay point it is passed over once,
+ * for the next in arrival order. */
+static struct readyq_node *pick_delay(struct sched *s)
+{
+    struct readyq *q = &s->ready;
+    struct readyq_node *base = last_ready(s);
+    if (!base)
+        base = readyq_first(q);
+    if (!at_point(s, s->step + 1))
+        return base;
+    struct readyq_node *next = readyq_next(q, base);
+    return next ? next : readyq_first(q) != base ? readyq_first(q) : base;
+}
+
+/* Preemption-bounded: the task that ran last runs on while it can, but at a
+ * preemption point, where another ready task (drawn) takes over; when it cannot,
+ * the next is drawn among all (no preemption: it blocked or ended). */
+static struct readyq_node *pick_preempt(struct sched *s)
+{
+    struct readyq *q = &s->ready;
+    struct readyq_node *current = last_ready(s);
+    if (!current)
+        return readyq_nth(q, (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count));
+    if (!at_point(s, s->step + 1))
+        return current;
+    uint32_t k = (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count - 1);
+    struct readyq_node *other = readyq_nth(q, k);
+    return other != current ? other : readyq_nth(q, k + 1);
+}
+
 /* Takes the strategy's pick out of the ready queue: random the k-th in arrival
- * order, k drawn from the stream; rr the first; PCT the top priority, the earliest
- * among equals. */
+ * order, k drawn from the stream; rr the first; PCT and POS the top priority, the
+ * earliest among equals; delay and preempt as above. */
 static struct task *ready_take_pick(struct sched *s)
 {
     struct readyq *q = &s->ready;
     ASSERT(q->count > 0);
     struct readyq_node *pick;
+    enum sched_strategy_kind kind = s->options.strategy.kind;
     if (q->count == 1)
         pick = readyq_first(q); /* no choice to make: nothing is drawn, whatever the strategy */
-    else if (s->options.strategy.kind == SCHED_RANDOM)
+    else if (kind == SCHED_RANDOM)
         pick = readyq_nth(q, (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count));
-    else if (s->options.strategy.kind == SCHED_PCT)
+    else if (kind == SCHED_PCT || kind == SCHED_POS)
         pick = readyq_top(q);
+    else if (kind == SCHED_DELAY)
+        pick = pick_delay(s);
+    else if (kind == SCHED_PREEMPT)
+        pick = pick_preempt(s);
     else
         pick = readyq_first(q);
     readyq_remove(q, pick);
@@ -301,6 +388,8 @@ static void task_entry(void *arg)
     struct task *t = arg;
     sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, WAITQ_WAKE_NONE);
     t->fn(t->arg);
+    if (sched_active->options.exit_step) /* the end is a step of its own, as sys_exit's */
+        sched_point_call(TRACE_OP_EXIT, 0, 0);
     sched_exit_current(0);
 }
 
@@ -326,9 +415,10 @@ int sched_spawn(struct sched *s, uint32_t pid, const char *name, void (*fn)(void
     s->task_count = pid;
     if (!t->daemon)
         s->live_count++;
-    if (s->options.strategy.kind == SCHED_PCT) {
-        /* Initial priorities sit above every change-point priority (1..d-1). */
-        t->ready.priority = 64 + choice_draw(s->choices, CHOICE_PCT_PRIORITY, 1u << 20);
+    if (s->options.strategy.kind == SCHED_PCT || s->options.strategy.kind == SCHED_POS) {
+        /* Initial priorities sit above every change-point priority (1..d-1) and every
+         * yielder's. */
+        t->ready.priority = fresh_priority(s);
     }
     ready_append(s, t);
     return 0;
@@ -507,6 +597,22 @@ uint32_t sched_object_add(struct sched *s, void *object)
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
+/* POS: the ready tasks whose next step conflicts with the one that ran get fresh
+ * priorities (the task that ran got one as it went back to the queue). */
+static void pos_after_step(struct sched *s, struct task *t)
+{
+    struct readyq *q = &s->ready;
+    ASSERT(s->last_access_valid);
+    for (struct readyq_node *n = q->count ? readyq_first(q) : NULL; n; n = readyq_next(q, n)) {
+        struct task *u = sched_task_of(n);
+        struct sched_access next;
+        if (u == t || sched_task_access(s, u->pid, &next) != 0)
+            continue;
+        if (sched_access_conflict(&s->last_access, &next))
+            readyq_set_priority(q, n, fresh_priority(s));
+    }
+}
+
 static void pct_after_step(struct sched *s, struct task *t)
 {
     ASSERT(s->pct_change_count < SCHED_PCT_DEPTH_MAX);
@@ -568,6 +674,10 @@ static int over_budget(struct sched *s, struct text *report)
 static void step(struct sched *s)
 {
     struct task *t = ready_take_pick(s);
+    if (s->options.track_access) {
+        sched_task_access(s, t->pid, &s->last_access);
+        s->last_access_valid = 1;
+    }
     s->step++;
     s->vtime_ns += s->options.step_ns;
     s->current = t;
@@ -575,10 +685,16 @@ static void step(struct sched *s)
     coro_switch(&s->main_coro, &t->coro);
     s->current = NULL;
     ASSERT(t->state != TASK_RUNNING); /* it yielded, blocked, stopped or exited */
-    if (t->state == TASK_EXITED)
+    if (t->state == TASK_EXITED) {
         coro_release(&t->coro);
-    if (s->pct_change_count)
+        if (s->options.track_access) /* its teardown touched what it held */
+            s->last_access.kind = SCHED_OBJECT_WORLD;
+    }
+    s->last_pid = t->pid;
+    if (s->options.strategy.kind == SCHED_PCT && s->pct_change_count)
         pct_after_step(s, t);
+    else if (s->options.strategy.kind == SCHED_POS && !s->stopping)
+        pos_after_step(s, t);
     if (s->hooks.after_step && !s->stopping)
         s->hooks.after_step(s);
     if (s->out_of_memory && !s->stopping) {

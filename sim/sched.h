@@ -26,25 +26,35 @@
 enum sched_strategy_kind {
     SCHED_RANDOM, /* uniform choice among ready tasks at every step */
     SCHED_RR,     /* round robin: always the task that has waited longest */
-    SCHED_PCT     /* probabilistic concurrency testing, Burckhardt et al. 2010 */
+    SCHED_PCT,    /* probabilistic concurrency testing, Burckhardt et al. 2010 */
+    SCHED_POS,    /* partial order sampling, Yuan, Yang and Gu 2018 */
+    SCHED_DELAY,  /* delay-bounded sampling (Emmi, Qadeer, Rakamaric 2011) */
+    SCHED_PREEMPT, /* preemption-bounded sampling (Musuvathi, Qadeer 2007) */
+    SCHED_PORTFOLIO /* a choice among the others by seed: run.c resolves it before a run */
 };
 
 struct sched_strategy {
     enum sched_strategy_kind kind;
     uint32_t pct_depth;  /* d: d-1 priority change points */
-    uint64_t pct_steps;  /* k: change points are drawn from steps [1, k] */
+    uint64_t pct_steps;  /* k: change points (PCT), delays and preemptions are drawn from
+                            steps [1, k]; 0: the run's length, which run.c resolves
+                            before a run (never 0 in a scheduler) */
+    uint32_t bound;      /* delay, preempt: at most this many delays or preemptions */
 };
 
 /* PCT's bounds and defaults: depth 1..SCHED_PCT_DEPTH_MAX, so at most
- * SCHED_PCT_DEPTH_MAX - 1 change points. */
+ * SCHED_PCT_DEPTH_MAX - 1 change points. The bound of delay and preempt: at most
+ * SCHED_PCT_DEPTH_MAX - 1 too (the same table of points). */
 #define SCHED_PCT_DEPTH_MAX 17
 #define SCHED_PCT_DEPTH_DEFAULT 3
-#define SCHED_PCT_STEPS_DEFAULT 1000
+#define SCHED_PCT_STEPS_DEFAULT 0 /* the run's length */
+#define SCHED_BOUND_DEFAULT 2
 
 /* What a run gets without --strategy: random, with PCT's defaults kept for a later
  * "pct" without parameters. */
 #define SCHED_STRATEGY_DEFAULT                                                           \
-    ((struct sched_strategy){SCHED_RANDOM, SCHED_PCT_DEPTH_DEFAULT, SCHED_PCT_STEPS_DEFAULT})
+    ((struct sched_strategy){SCHED_RANDOM, SCHED_PCT_DEPTH_DEFAULT, SCHED_PCT_STEPS_DEFAULT, \
+                             SCHED_BOUND_DEFAULT})
 
 enum sched_outcome {
     SCHED_OUTCOME_PASS,
@@ -70,6 +80,9 @@ struct sched_options {
     uint64_t step_ns;     /* virtual time one step costs */
     size_t stack_bytes;   /* per task */
     const struct config *config; /* what sys_param reads; borrowed */
+    uint8_t track_access; /* resolve each picked task's access (sched_last_access) */
+    uint8_t exit_step;    /* a return from a task's function is a scheduling point of
+                             its own, as sys_exit is (access.h); changes traces */
 };
 
 struct sched;

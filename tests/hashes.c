@@ -1,5 +1,5 @@
 /* hashes — prints "scenario strategy seed outcome steps hash" for the first N seeds
- * of every scenario, under random and pct scheduling. `make determinism` builds it
+ * of every scenario, under random, pct, pos and preempt scheduling. `make determinism` builds it
  * with several compilers and optimisation levels, and runs it under Valgrind, and
  * compares the outputs: the same seed must give the same hash everywhere. */
 #include <inttypes.h>
@@ -16,11 +16,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: hashes [SEEDS]\n");
         return 2;
     }
-    static const char *const strategies[] = {"random", "pct:depth=3,steps=200"};
+    static const char *const strategies[] = {"random", "pct:depth=3,steps=200", "pos",
+                                             "preempt:bound=2,steps=200"};
+    const int strategy_count = (int)(sizeof strategies / sizeof strategies[0]);
     const struct scenario *const *list;
     size_t count = scenario_list(&list);
     for (size_t i = 0; i < count; i++)
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < strategy_count; s++)
             for (uint64_t seed = 0; seed < seeds; seed++) {
                 struct run_options options = {.scenario = list[i], .seed = seed};
                 char error[128], name[64];

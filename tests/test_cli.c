@@ -52,7 +52,7 @@ Test(cli, bad_usage_gets_exit_2_and_one_clear_line)
     expect_usage_error("unknown unit 'h'", "run lock-order --max-vtime 2h");
     expect_usage_error("bad value for max_steps", "run lock-order --max-steps -5");
     expect_usage_error("bad strategy 'fifo'", "run lock-order --strategy fifo");
-    expect_usage_error("unknown pct parameter 'width'", "run lock-order --strategy pct:width=2");
+    expect_usage_error("unknown parameter 'width'", "run lock-order --strategy pct:width=2");
     expect_usage_error("depth must be between 1 and 17", "run lock-order --strategy pct:depth=0");
     expect_usage_error("bad --trace-format 'xml'", "run lock-order --trace-format xml");
     expect_usage_error("bad --expect 'fine'", "run lock-order --expect fine");

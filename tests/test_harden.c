@@ -348,7 +348,7 @@ Test(harden, resume_refuses_other_settings_and_names_the_difference, .timeout = 
               r->err);
     r = shell("$DETSIM sweep ipc-workload --count 20 --json r.jsonl --resume --quiet "
               "--strategy rr");
-    cr_assert(strstr(r->err, "strategy random in r.jsonl, rr in this sweep"), "%s", r->err);
+    cr_assert(strstr(r->err, "strategy portfolio in r.jsonl, rr in this sweep"), "%s", r->err);
     r = shell("$DETSIM sweep ipc-workload --count 20 --json r.jsonl --resume --quiet "
               "--set infallible=false --jobs 1");
     cr_assert_eq(r->status, 0, "a default given explicitly is the same sweep: %s", r->err);
@@ -516,8 +516,9 @@ Test(harden, a_timed_out_seed_costs_one_seed_not_a_batch, .timeout = 120)
     snprintf(log, sizeof log, "%s/runs.log", work_dir);
     setenv("DETSIM_TEST_LOG", log, 1);
     unlink(log);
+    /* random: no probe runs (the portfolio's PCT measures K first) to count */
     const char *args[] = {"test-c-noted", "--count", "40", "--jobs", "1", "--time-limit", "1",
-                          "--quiet", NULL};
+                          "--quiet", "--strategy", "random", NULL};
     run_in_process(&r, cli_sweep, args);
     cr_assert(strstr(r.out, "  timeout"), "%s %s", r.out, r.err);
     struct cli_result *c = shell("wc -l < runs.log; sort runs.log | uniq -d | wc -l");
@@ -691,7 +692,7 @@ Test(harden, a_refused_fork_is_named_and_the_pool_goes_on_without_it, .timeout =
                              "unavailable"), "%s", r->err);
     /* a replacement that cannot start, after a seed timed out */
     r = shell("LD_PRELOAD=%s DETSIM_FAIL=fork:2+ $DETSIM sweep ping-pong --count 4 --jobs 1 "
-              "--set rounds=100000000 --set max_steps=100000000000 --time-limit 1 "
+              "--strategy random --set rounds=100000000 --set max_steps=100000000000 --time-limit 1 "
               "--json t.jsonl --quiet; echo status $?; tail -n +2 t.jsonl | grep -c timeout",
               lib);
     cr_assert(strstr(r->out, "  timeout        1\n"), "the seed that ran: %s", r->out);

@@ -558,3 +558,55 @@ Test(sweep_files, junit_and_resume_know_the_configurations, .timeout = 60)
     cr_assert(strstr(c.out, "reproduces") || strstr(c.out, "not in this shard"), "%s", c.out);
     cr_assert_eq(c.status, 0, "%s", c.out);
 }
+
+/* Each record names the strategy its seed ran, and its replay command runs that
+ * strategy (a portfolio's arm, with its K) and, under --swarm, the faults the seed
+ * drew: run as given, it gives the record's hash. */
+Test(sweep, records_name_their_strategy_and_swarm_draw, .timeout = 120)
+{
+    char path[] = "/tmp/detsim-sweep-swarm-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    unlink(path); /* a new results file */
+    static struct captured c;
+    const char *args[] = {"lock-order", "--count", "16", "--jobs", "2", "--quiet", "--swarm",
+                          "--json", path, NULL};
+    run_sweep(&c, args);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s%s", c.out, c.err);
+    static char line[8192];
+    uint32_t records = 0, pct = 0, swarmed = 0;
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert(strstr(line, "\"strategy\":\"portfolio\"") && strstr(line, "swarm"), "%s", line);
+    while (fgets(line, sizeof line, f)) {
+        struct sweep_record r;
+        cr_assert_eq(sweep_parse_json(line, &r), 0, "%s", line);
+        records++;
+        cr_assert(r.strategy[0], "seed %llu: a strategy", (unsigned long long)r.seed);
+        if (strncmp(r.strategy, "pct:", 4) == 0) {
+            pct++;
+            cr_assert(strstr(r.strategy, ",steps="), "seed %llu: K written: %s",
+                      (unsigned long long)r.seed, r.strategy);
+            cr_assert(strstr(r.replay, r.strategy), "seed %llu: %s", (unsigned long long)r.seed,
+                      r.replay);
+        }
+        if (r.swarm[0]) {
+            swarmed++;
+            cr_assert(strstr(r.replay, "--fault '"), "seed %llu: %s", (unsigned long long)r.seed,
+                      r.replay);
+        }
+        if (r.seed != 2 && r.seed != 9)
+            continue;
+        /* the replay command, run: the same hash (its --fault values are quoted) */
+        char command[4096];
+        snprintf(command, sizeof command, "build/%s --quiet 2>/dev/null | grep -q 'hash=0x%016llx'",
+                 r.replay, (unsigned long long)r.hash);
+        cr_assert_eq(system(command), 0, "seed %llu: %s", (unsigned long long)r.seed, command);
+    }
+    fclose(f);
+    unlink(path);
+    cr_assert_eq(records, 16);
+    cr_assert_eq(pct, 6, "seeds 2, 4, 6, 10, 12, 14 run pct");
+    cr_assert_gt(swarmed, 8, "most seeds draw faults");
+}

@@ -13,6 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         run_format_strategy(&strategy, formatted);
         FUZZ_CHECK(run_parse_strategy(formatted, &again, error, sizeof error) == 0);
         FUZZ_CHECK(again.kind == strategy.kind);
+        FUZZ_CHECK(again.pct_depth == strategy.pct_depth);
+        FUZZ_CHECK(again.pct_steps == strategy.pct_steps);
+        FUZZ_CHECK(again.bound == strategy.bound);
     }
     free(text);
     return 0;
