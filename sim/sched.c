@@ -173,6 +173,30 @@ static void ready_push(struct sched *s, struct task *t)
     ready_append(s, t);
 }
 
+/* Shows the explorer the decision about to be drawn: the ready pids in arrival
+ * order, and the task of the last step when it is one of them. */
+static void show_decision(struct sched *s)
+{
+    struct readyq *q = &s->ready;
+    if (grow32(&s->decision_pids, &s->decision_capacity, q->count, sizeof(uint32_t)) != 0 ||
+        s->decision_capacity < q->count) {
+        s->out_of_memory = 1; /* the explorer cannot be shown it: no outcome */
+        return;
+    }
+    struct sched_decision d = {s->decision_pids, q->count, 0, 0};
+    uint32_t i = 0;
+    for (struct readyq_node *n = readyq_first(q); n; n = readyq_next(q, n)) {
+        uint32_t pid = sched_task_of(n)->pid;
+        s->decision_pids[i++] = pid;
+        if (pid == s->previous_pid) {
+            d.previous = pid;
+            d.previous_yielded = s->previous_yielded;
+        }
+    }
+    ASSERT(i == q->count);
+    s->options.on_decision(s->options.decision_context, &d);
+}
+
 /* Takes the strategy's pick out of the ready queue: random the k-th in arrival
  * order, k drawn from the stream; rr the first; PCT the top priority, the earliest
  * among equals. */
@@ -183,8 +207,11 @@ static struct task *ready_take_pick(struct sched *s)
     struct readyq_node *pick;
     if (q->count == 1)
         pick = readyq_first(q); /* no choice to make: nothing is drawn, whatever the strategy */
-    else if (s->options.strategy.kind == SCHED_RANDOM)
+    else if (s->options.strategy.kind == SCHED_RANDOM) {
+        if (s->options.on_decision)
+            show_decision(s);
         pick = readyq_nth(q, (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count));
+    }
     else if (s->options.strategy.kind == SCHED_PCT)
         pick = readyq_top(q);
     else
@@ -420,6 +447,12 @@ void sched_point(void)
         s->hooks.on_resume(t->pid);
 }
 
+void sched_point_yield(void)
+{
+    sched_active->current->yielding = 1;
+    sched_point();
+}
+
 static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
                              uint64_t timeout_ns, int interruptible);
 
@@ -575,6 +608,9 @@ static void step(struct sched *s)
     coro_switch(&s->main_coro, &t->coro);
     s->current = NULL;
     ASSERT(t->state != TASK_RUNNING); /* it yielded, blocked, stopped or exited */
+    s->previous_pid = t->pid;
+    s->previous_yielded = t->yielding;
+    t->yielding = 0;
     if (t->state == TASK_EXITED)
         coro_release(&t->coro);
     if (s->pct_change_count)
@@ -631,6 +667,7 @@ void sched_destroy(struct sched *s)
     readyq_free(&s->ready);
     free(s->timers);
     free(s->objects);
+    free(s->decision_pids);
     text_free(&s->stop_message);
     free(s);
 }

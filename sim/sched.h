@@ -63,6 +63,16 @@ const char *sched_outcome_name(enum sched_outcome outcome);
 /* Returns the outcome named name, or -1. */
 int sched_outcome_parse(const char *name);
 
+/* One scheduling decision as a systematic explorer sees it (detsim explore): the
+ * ready tasks in arrival order, index i being the value i of the CHOICE_SCHED draw
+ * that follows, and the task that ran the step before, when it is among them. */
+struct sched_decision {
+    const uint32_t *pids; /* count of them, in arrival order */
+    uint32_t count;       /* at least 2: a lone ready task is no decision */
+    uint32_t previous;    /* the task that ran the last step, if ready; else 0 */
+    uint8_t previous_yielded; /* previous is ready because it called sys_yield */
+};
+
 struct sched_options {
     struct sched_strategy strategy;
     uint64_t max_steps;
@@ -70,6 +80,10 @@ struct sched_options {
     uint64_t step_ns;     /* virtual time one step costs */
     size_t stack_bytes;   /* per task */
     const struct config *config; /* what sys_param reads; borrowed */
+    /* Shown each decision of the random strategy just before its draw (NULL: none);
+     * it only reads, so a run is the same with or without it. */
+    void (*on_decision)(void *context, const struct sched_decision *decision);
+    void *decision_context;
 };
 
 struct sched;
@@ -167,6 +181,10 @@ void sched_wait_graph_free(struct sched_wait_graph *graph);
 void sched_destroy(struct sched *s);
 
 /* ---- for the sys_* layer; valid only inside a running task ---------------------- */
+
+/* The current task yields of its own will (sys_yield): a scheduling point that an
+ * explorer may leave without counting a preemption. */
+void sched_point_yield(void);
 
 /* Wakes the longest waiter (returns its pid) or nobody (returns 0). */
 uint32_t waitq_wake_one(struct waitq *wq, enum waitq_wake reason);

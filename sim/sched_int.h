@@ -38,6 +38,7 @@ struct task {
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
     uint8_t detached;           /* a background job: never keeps a run alive */
     uint8_t cycle_color;        /* hang.c's search for a wait-for cycle */
+    uint8_t yielding;           /* at a sys_yield's scheduling point (sched_point_yield) */
     uint32_t mutexes_held;      /* sys.c's: a holder that dies stays named in reports */
 };
 
@@ -72,6 +73,10 @@ struct sched {
 
     uint64_t step;
     uint64_t vtime_ns;
+    uint32_t previous_pid;      /* the task of the last step (for on_decision) */
+    uint8_t previous_yielded;   /* it ended the step in sys_yield */
+    uint32_t *decision_pids;    /* on_decision's scratch: the ready pids */
+    uint32_t decision_capacity;
     uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1];
     uint32_t pct_change_count;
 

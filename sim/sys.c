@@ -75,7 +75,7 @@ static void semaphore_describe(const struct waitq *wq, struct text *out)
 void sys_yield(void)
 {
     SYS_ON_LINUX_VOID(linux_sys_yield());
-    sched_point();
+    sched_point_yield();
     sched_emit(TRACE_OP_YIELD, 0, 0, 0, WAITQ_WAKE_NONE);
 }
 
