@@ -1,0 +1,99 @@
+/* explore — systematic, depth-first exploration of a scenario's choice tree.
+ *
+ * Every decision of a run is a draw from the choice stream (util/choice.h): which
+ * ready task runs next, whether a failpoint's hit fires, a scenario knob. The
+ * explorer decides each draw itself (sim/run.h's run_chooser): a run follows a
+ * prefix of decisions, then the default at every later one (the task that ran last
+ * goes on, a fault does not fire, a knob is 0), and its decisions come back. The
+ * next run takes the deepest decision with an alternative left and follows it, and
+ * so on until no alternative is left within the bound: the bounded space is then
+ * exhausted, and every schedule in it was run.
+ *
+ * The bound (CHESS's, Musuvathi and Qadeer 2007; Emmi, Qadeer and Rakamarić 2011):
+ *   preemptions  choosing another task while the one that ran the last step could go
+ *                on costs 1; after a block, an exit or a sys_yield every choice is free
+ *   delays       the deterministic scheduler's order is: the task that ran last (unless
+ *                it blocked, exited or yielded), then the ready tasks in arrival
+ *                order; taking the k-th of that order costs k
+ * and at most faults_max fires of the armed failpoints along a run (each hit that
+ * draws is a decision: fire or not). Knob draws take every value, at no cost.
+ *
+ * Sleep sets (Godefroid 1996) prune interleavings that differ only in the order of
+ * independent steps. The step of a task is what it does from a pick to its next
+ * scheduling point; two steps are independent when they touch no model object in
+ * common (sim/access.h) and neither reads or sets the clock. Memory the scenario
+ * shares outside the models is not seen: explore_options.reduce = 0 turns pruning
+ * off for a scenario that does.
+ *
+ * Runs are made in a forked worker (one at a time), so a scenario that crashes or
+ * loops in C costs one run, never the explorer: the run ends as a crash (or a
+ * timeout past the per-run wall-clock limit) with its decisions up to then, and a
+ * fresh worker takes the next. The budget is runs or CPU time (the worker's and
+ * the explorer's), never wall-clock time. */
+#ifndef DETSIM_EXPLORE_H
+#define DETSIM_EXPLORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/run.h"
+
+enum explore_bound_kind {
+    EXPLORE_PREEMPTIONS,
+    EXPLORE_DELAYS,
+};
+
+struct explore;
+
+struct explore_options {
+    struct run_options run;        /* scenario, config, fault specs (its strategy is ignored) */
+    enum explore_bound_kind bound_kind;
+    uint32_t bound;                /* the most preemptions or delays along a run */
+    uint32_t faults_max;           /* the most fault fires along a run */
+    uint64_t executions_max;       /* 0: no limit */
+    uint64_t cpu_ns_max;           /* 0: no limit */
+    int reduce;                    /* prune with sleep sets */
+    double run_time_limit_s;       /* wall-clock limit of one run (a C loop), 0: none */
+    /* Called after each run (NULL: none): the explorer as it stands. */
+    void (*progress)(void *context, const struct explore *e);
+    void *context;
+};
+
+/* One distinct failure: the first run that failed with its signature. */
+struct explore_failure {
+    uint64_t signature;            /* as sweeps group failures */
+    uint64_t count;                /* runs that failed with it */
+    uint64_t first_execution;      /* 1-based */
+    struct run_result result;      /* the first run's, its choices included */
+};
+
+struct explore {
+    uint64_t executions;           /* runs made */
+    uint64_t pruned;               /* alternatives a sleep set skipped */
+    uint64_t depth_max;            /* the most decisions in one run */
+    uint64_t cpu_ns;               /* the explorer's and its workers' CPU time */
+    uint64_t workers_started;
+    int exhausted;                 /* every schedule within the bound was run */
+    int interrupted;               /* a signal was caught (reports/isolate.h) */
+    int out_of_budget;             /* executions_max or cpu_ns_max was reached */
+    int nondeterministic;          /* a prefix replayed differently: the tree is not fixed */
+    struct explore_failure *failures;
+    uint32_t failure_count;
+    uint32_t failure_capacity;
+    struct explore_state *state;   /* the search's own (explore.c) */
+};
+
+/* Explores options->run's scenario within the bounds, until the space is
+ * exhausted, the budget is spent, a signal is caught (isolate_catch_signals) or
+ * the scenario proves nondeterministic. Fills e (zeroed first). Returns 0 (e says
+ * how it ended), -ENOMEM, or -errno when no worker could be started (fork, pipe,
+ * mmap). Call explore_free either way. */
+int explore_run(struct explore *e, const struct explore_options *options);
+
+/* The run_options that replay failure f (strategy random, its choices): for
+ * repro_write_stream. */
+struct run_options explore_failure_options(const struct explore_options *options);
+
+void explore_free(struct explore *e);
+
+#endif
