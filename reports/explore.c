@@ -380,6 +380,8 @@ static int run_once(struct explore *e, const struct explore_options *o)
         st->worker.cpu_ns = 0;
         lost_run(rc, wstatus, o->run_time_limit_s, &result);
     }
+    e->last_hash = result.hash;
+    e->last_outcome = result.outcome;
     int absorbed = absorb_run(e, o);
     if (result.outcome != SCHED_OUTCOME_PASS && absorbed != -EILSEQ &&
         note_failure(e, &result) != 0)

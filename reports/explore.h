@@ -73,6 +73,8 @@ struct explore {
     uint64_t depth_max;            /* the most decisions in one run */
     uint64_t cpu_ns;               /* the explorer's and its workers' CPU time */
     uint64_t workers_started;
+    uint64_t last_hash;            /* the last run's trace hash (for progress) */
+    enum sched_outcome last_outcome;
     int exhausted;                 /* every schedule within the bound was run */
     int interrupted;               /* a signal was caught (reports/isolate.h) */
     int out_of_budget;             /* executions_max or cpu_ns_max was reached */

@@ -85,9 +85,12 @@ static void on_decision(void *context, const struct sched_decision *d)
     r->pending_previous = EXPLORE_NONE;
     for (uint32_t i = 0; i < d->count; i++) {
         page->pids[page->pid_count + i] = d->pids[i];
-        if (d->previous && d->pids[i] == d->previous && !d->previous_yielded)
+        if (d->previous && d->pids[i] == d->previous)
             r->pending_previous = i;
     }
+    /* After a sys_yield the task that waited longest is the one that goes on. */
+    if (r->pending_previous != EXPLORE_NONE && d->previous_yielded)
+        r->pending_previous = 0;
     page->pid_count += d->count;
     r->pending_count = d->count;
 }
