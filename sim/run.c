@@ -251,6 +251,8 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
         .config = &options->config,
         .on_decision = options->chooser ? options->chooser->decision : NULL,
         .decision_context = options->chooser ? options->chooser->context : NULL,
+        .track_access = options->track_access,
+        .exit_step = options->exit_step,
     };
     int rc = world_create(&p->world, &options->config);
     if (rc != 0)

@@ -74,6 +74,8 @@ struct run_options {
     uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
     const struct run_observer *observer; /* NULL: none (the usual case, and free) */
     const struct run_chooser *chooser;   /* NULL: the seed or replay decides */
+    uint8_t track_access; /* sched_options.track_access: sched_last_access (access.h) */
+    uint8_t exit_step;    /* sched_options.exit_step: a task's return is a step of its own */
 };
 
 struct run_result {

@@ -328,6 +328,8 @@ static void task_entry(void *arg)
     struct task *t = arg;
     sched_emit(TRACE_OP_START, 0, t->parent_pid, 0, WAITQ_WAKE_NONE);
     t->fn(t->arg);
+    if (sched_active->options.exit_step) /* the end is a step of its own, as sys_exit's */
+        sched_point_call(TRACE_OP_EXIT, 0, 0);
     sched_exit_current(0);
 }
 
@@ -445,12 +447,6 @@ void sched_point(void)
     coro_switch(&t->coro, &s->main_coro);
     if (s->hooks.on_resume)
         s->hooks.on_resume(t->pid);
-}
-
-void sched_point_yield(void)
-{
-    sched_active->current->yielding = 1;
-    sched_point();
 }
 
 static enum waitq_wake block(struct waitq *wq, enum trace_op op, int64_t arg,
@@ -601,6 +597,10 @@ static int over_budget(struct sched *s, struct text *report)
 static void step(struct sched *s)
 {
     struct task *t = ready_take_pick(s);
+    if (s->options.track_access) {
+        sched_task_access(s, t->pid, &s->last_access);
+        s->last_access_valid = 1;
+    }
     s->step++;
     s->vtime_ns += s->options.step_ns;
     s->current = t;
@@ -609,10 +609,12 @@ static void step(struct sched *s)
     s->current = NULL;
     ASSERT(t->state != TASK_RUNNING); /* it yielded, blocked, stopped or exited */
     s->previous_pid = t->pid;
-    s->previous_yielded = t->yielding;
-    t->yielding = 0;
-    if (t->state == TASK_EXITED)
+    s->previous_yielded = t->state == TASK_READY && t->call.op == TRACE_OP_YIELD;
+    if (t->state == TASK_EXITED) {
         coro_release(&t->coro);
+        if (s->options.track_access) /* its teardown touched what it held */
+            s->last_access.kind = SCHED_OBJECT_WORLD;
+    }
     if (s->pct_change_count)
         pct_after_step(s, t);
     if (s->hooks.after_step && !s->stopping)

@@ -70,7 +70,7 @@ struct sched_decision {
     const uint32_t *pids; /* count of them, in arrival order */
     uint32_t count;       /* at least 2: a lone ready task is no decision */
     uint32_t previous;    /* the task that ran the last step, if ready; else 0 */
-    uint8_t previous_yielded; /* previous is ready because it called sys_yield */
+    uint8_t previous_yielded; /* previous is ready at a sys_yield */
 };
 
 struct sched_options {
@@ -84,6 +84,9 @@ struct sched_options {
      * it only reads, so a run is the same with or without it. */
     void (*on_decision)(void *context, const struct sched_decision *decision);
     void *decision_context;
+    uint8_t track_access; /* resolve each picked task's access (sched_last_access) */
+    uint8_t exit_step;    /* a return from a task's function is a scheduling point of
+                             its own, as sys_exit is (access.h); changes traces */
 };
 
 struct sched;
@@ -181,10 +184,6 @@ void sched_wait_graph_free(struct sched_wait_graph *graph);
 void sched_destroy(struct sched *s);
 
 /* ---- for the sys_* layer; valid only inside a running task ---------------------- */
-
-/* The current task yields of its own will (sys_yield): a scheduling point that an
- * explorer may leave without counting a preemption. */
-void sched_point_yield(void);
 
 /* Wakes the longest waiter (returns its pid) or nobody (returns 0). */
 uint32_t waitq_wake_one(struct waitq *wq, enum waitq_wake reason);

@@ -2,10 +2,19 @@
 #ifndef DETSIM_SCHED_INT_H
 #define DETSIM_SCHED_INT_H
 
+#include "access.h"
 #include "coro.h"
 #include "readyq.h"
 #include "sched.h"
 #include "util/idarray.h"
+
+/* The sys_* call a task is in or about to make (noted at its scheduling point), for
+ * access.c to resolve: op 0 before the task's first call. */
+struct sched_call {
+    enum trace_op op;
+    uint64_t a; /* the handle, pid, or bytes the call is about */
+    uint64_t b; /* a second argument: bytes sent, the signal */
+};
 
 enum task_state {
     TASK_READY,   /* in the ready queue */
@@ -24,6 +33,7 @@ struct task {
     void *arg;
     int exit_status;
     struct readyq_node ready;   /* its place in the ready queue; PCT's priority */
+    struct sched_call call;     /* its pending call */
     /* while blocked */
     struct waitq *waiting_on;   /* NULL for a plain sleep */
     enum trace_op blocked_op;   /* the call it is blocked in */
@@ -38,7 +48,6 @@ struct task {
     uint8_t daemon;             /* init: never counted as hung, never keeps a run alive */
     uint8_t detached;           /* a background job: never keeps a run alive */
     uint8_t cycle_color;        /* hang.c's search for a wait-for cycle */
-    uint8_t yielding;           /* at a sys_yield's scheduling point (sched_point_yield) */
     uint32_t mutexes_held;      /* sys.c's: a holder that dies stays named in reports */
 };
 
@@ -80,6 +89,9 @@ struct sched {
     uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1];
     uint32_t pct_change_count;
 
+    struct sched_access last_access; /* the step that ran last (track_access) */
+    uint8_t last_access_valid;
+
     int stopping; /* a check failed or an internal error: end the run */
     uint8_t model_call_open; /* inside sys_model_begin/end: brackets never nest */
     enum sched_outcome stop_outcome;
@@ -94,6 +106,17 @@ extern struct sched *sched_active;
 
 /* Scheduling point for the current task: back to the ready queue, run others. */
 void sched_point(void);
+
+/* The scheduling point at the start of a sys_* call: notes the call (op and its
+ * arguments, what access.c resolves), then sched_point. */
+static inline void sched_point_call(enum trace_op op, uint64_t a, uint64_t b)
+{
+    struct task *t = sched_active->current;
+    t->call.op = op;
+    t->call.a = a;
+    t->call.b = b;
+    sched_point();
+}
 
 /* Parks the current task on wq (NULL: no queue, just a timer), in call op(arg), with
  * a deadline after timeout_ns (0: none). Returns the wake reason. */

@@ -75,14 +75,14 @@ static void semaphore_describe(const struct waitq *wq, struct text *out)
 void sys_yield(void)
 {
     SYS_ON_LINUX_VOID(linux_sys_yield());
-    sched_point_yield();
+    sched_point_call(TRACE_OP_YIELD, 0, 0);
     sched_emit(TRACE_OP_YIELD, 0, 0, 0, WAITQ_WAKE_NONE);
 }
 
 int sys_sleep(uint64_t ns)
 {
     SYS_ON_LINUX(linux_sys_sleep(ns));
-    sched_point();
+    sched_point_call(TRACE_OP_SLEEP, ns, 0);
     enum waitq_wake wake = WAITQ_WAKE_NONE;
     if (ns > 0)
         wake = sched_block(NULL, TRACE_OP_SLEEP, (int64_t)ns, ns);
@@ -94,7 +94,7 @@ int sys_sleep(uint64_t ns)
 uint64_t sys_now(void)
 {
     SYS_ON_LINUX(linux_sys_now());
-    sched_point();
+    sched_point_call(TRACE_OP_NOW, 0, 0);
     uint64_t now = sched_active->vtime_ns;
     sched_emit(TRACE_OP_NOW, 0, 0, (int64_t)now, WAITQ_WAKE_NONE);
     return now;
@@ -108,7 +108,7 @@ uint32_t sys_getpid(void)
 
 static int object_create(enum object_kind kind, const char *name, uint64_t initial)
 {
-    sched_point();
+    sched_point_call(kind == OBJECT_MUTEX ? TRACE_OP_MUTEX_CREATE : TRACE_OP_SEM_CREATE, 0, 0);
     struct sched *s = sched_active;
     struct sys_object *o = calloc(1, sizeof *o);
     uint32_t handle = o ? sched_object_add(s, o) : 0;
@@ -140,7 +140,7 @@ int sys_mutex_create(const char *name)
 int sys_mutex_lock_timeout(uint32_t mutex, uint64_t timeout_ns)
 {
     SYS_ON_LINUX(linux_sys_mutex_lock_timeout(mutex, timeout_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_MUTEX_LOCK, mutex, timeout_ns);
     struct sched *s = sched_active;
     struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
     uint32_t self = s->current->pid;
@@ -190,7 +190,7 @@ int sys_mutex_lock(uint32_t mutex)
 int sys_mutex_unlock(uint32_t mutex)
 {
     SYS_ON_LINUX(linux_sys_mutex_unlock(mutex));
-    sched_point();
+    sched_point_call(TRACE_OP_MUTEX_UNLOCK, mutex, 0);
     struct sched *s = sched_active;
     struct sys_object *o = object_get(mutex, OBJECT_MUTEX);
     int result = 0;
@@ -216,7 +216,7 @@ int sys_sem_create(const char *name, uint64_t initial)
 int sys_sem_wait_timeout(uint32_t sem, uint64_t timeout_ns)
 {
     SYS_ON_LINUX(linux_sys_sem_wait_timeout(sem, timeout_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_SEM_WAIT, sem, timeout_ns);
     struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
     uint64_t deadline = timeout_ns ? s->vtime_ns + timeout_ns : 0;
@@ -254,7 +254,7 @@ int sys_sem_wait(uint32_t sem)
 int sys_sem_post(uint32_t sem)
 {
     SYS_ON_LINUX(linux_sys_sem_post(sem));
-    sched_point();
+    sched_point_call(TRACE_OP_SEM_POST, sem, 0);
     struct sched *s = sched_active;
     struct sys_object *o = object_get(sem, OBJECT_SEMAPHORE);
     if (!o) {

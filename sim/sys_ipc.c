@@ -20,7 +20,7 @@ static uint64_t endpoint_object(uint32_t handle)
 int sys_chan_create(uint32_t ends[2])
 {
     SYS_ON_LINUX(linux_sys_chan_create(ends));
-    sched_point();
+    sched_point_call(TRACE_OP_CHAN_CREATE, 0, 0);
     uint32_t got[2] = {0, 0};
     int rc = chan_create(sys_model_begin(), sys_getpid(), got);
     sys_model_end();
@@ -51,7 +51,7 @@ int sys_chan_send(uint32_t handle, uint64_t bytes, const uint32_t *handles, uint
                   int flags)
 {
     SYS_ON_LINUX(linux_sys_chan_send(handle, bytes, handles, count, flags));
-    sched_point();
+    sched_point_call(TRACE_OP_CHAN_SEND, handle, bytes);
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct send_call call = {handle, bytes, handles, count, flags & SYS_NONBLOCK};
@@ -76,7 +76,7 @@ static int recv_call(struct world *w, uint32_t pid, void *context)
 int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_t timeout_ns)
 {
     SYS_ON_LINUX(linux_sys_chan_recv(handle, out, flags, timeout_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_CHAN_RECV, handle, 0);
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct chan_received ignored;
@@ -95,7 +95,7 @@ int sys_chan_recv(uint32_t handle, struct chan_received *out, int flags, uint64_
 int sys_pipe(uint32_t ends[2])
 {
     SYS_ON_LINUX(linux_sys_pipe(ends));
-    sched_point();
+    sched_point_call(TRACE_OP_PIPE, 0, 0);
     uint32_t got[2] = {0, 0};
     int rc = chan_create_pipe(sys_model_begin(), sys_getpid(), got);
     sys_model_end();
@@ -123,7 +123,7 @@ static int write_call(struct world *w, uint32_t pid, void *context)
 int64_t sys_write(uint32_t handle, uint64_t bytes, int flags)
 {
     SYS_ON_LINUX(linux_sys_write(handle, bytes, flags));
-    sched_point();
+    sched_point_call(TRACE_OP_WRITE, handle, bytes);
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct pipe_call call = {handle, bytes, 0, flags & SYS_NONBLOCK};
@@ -146,7 +146,7 @@ static int read_call(struct world *w, uint32_t pid, void *context)
 int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
 {
     SYS_ON_LINUX(linux_sys_read(handle, max_bytes, flags));
-    sched_point();
+    sched_point_call(TRACE_OP_READ, handle, max_bytes);
     enum waitq_wake wake;
     uint64_t object = endpoint_object(handle);
     struct pipe_call call = {handle, max_bytes, 0, flags & SYS_NONBLOCK};
@@ -160,7 +160,7 @@ int64_t sys_read(uint32_t handle, uint64_t max_bytes, int flags)
 int sys_fd_from_handle(uint32_t handle)
 {
     SYS_ON_LINUX(linux_sys_fd_from_handle(handle));
-    sched_point();
+    sched_point_call(TRACE_OP_FD_FROM_HANDLE, handle, 0);
     int rc = chan_fd_from_handle(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
     sched_emit(TRACE_OP_FD_FROM_HANDLE, endpoint_object(handle), handle, rc, WAITQ_WAKE_NONE);
@@ -170,7 +170,7 @@ int sys_fd_from_handle(uint32_t handle)
 int sys_port_create(void)
 {
     SYS_ON_LINUX(linux_sys_port_create());
-    sched_point();
+    sched_point_call(TRACE_OP_PORT_CREATE, 0, 0);
     int rc = port_create(sys_model_begin(), sys_getpid());
     sys_model_end();
     sched_emit(TRACE_OP_PORT_CREATE, 0, 0, rc, WAITQ_WAKE_NONE);
@@ -180,7 +180,7 @@ int sys_port_create(void)
 int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
 {
     SYS_ON_LINUX(linux_sys_port_bind(port, endpoint, key));
-    sched_point();
+    sched_point_call(TRACE_OP_PORT_BIND, port, endpoint);
     int rc = port_bind(sys_model_begin(), sys_getpid(), port, endpoint, key);
     sys_model_end();
     sched_emit(TRACE_OP_PORT_BIND, endpoint_object(endpoint), (int64_t)key, rc, WAITQ_WAKE_NONE);
@@ -190,7 +190,7 @@ int sys_port_bind(uint32_t port, uint32_t endpoint, uint64_t key)
 int sys_port_unbind(uint32_t port, uint32_t endpoint)
 {
     SYS_ON_LINUX(linux_sys_port_unbind(port, endpoint));
-    sched_point();
+    sched_point_call(TRACE_OP_PORT_UNBIND, port, endpoint);
     int rc = port_unbind(sys_model_begin(), sys_getpid(), port, endpoint);
     sys_model_end();
     sched_emit(TRACE_OP_PORT_UNBIND, endpoint_object(endpoint), port, rc, WAITQ_WAKE_NONE);
@@ -212,7 +212,7 @@ static int port_wait_call(struct world *w, uint32_t pid, void *context)
 int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t timeout_ns)
 {
     SYS_ON_LINUX(linux_sys_port_wait(port, out, flags, timeout_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_PORT_WAIT, port, 0);
     enum waitq_wake wake;
     struct port_event ignored;
     if (!out)
@@ -228,7 +228,7 @@ int sys_port_wait(uint32_t port, struct port_event *out, int flags, uint64_t tim
 int64_t sys_try_alloc(uint64_t bytes)
 {
     SYS_ON_LINUX(linux_sys_try_alloc(bytes));
-    sched_point();
+    sched_point_call(TRACE_OP_TRY_ALLOC, bytes, 0);
     struct world *w = sys_model_begin();
     int64_t rc = heap_try_alloc(&w->heap, bytes, "user", sys_getpid(), w->step, 1);
     sys_model_end();
@@ -239,7 +239,7 @@ int64_t sys_try_alloc(uint64_t bytes)
 int64_t sys_alloc(uint64_t bytes)
 {
     SYS_ON_LINUX(linux_sys_alloc(bytes));
-    sched_point();
+    sched_point_call(TRACE_OP_ALLOC, bytes, 0);
     struct sched *s = sched_active;
     struct world *w = s->world;
     uint32_t pid = sys_getpid();
@@ -275,7 +275,7 @@ int64_t sys_alloc(uint64_t bytes)
 int sys_free(uint32_t block)
 {
     SYS_ON_LINUX(linux_sys_free(block));
-    sched_point();
+    sched_point_call(TRACE_OP_FREE, block, 0);
     struct world *w = sys_model_begin();
     int rc = -EINVAL;
     /* Only the caller's own sys_alloc blocks: kernel objects are not the user's. */

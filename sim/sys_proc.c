@@ -15,7 +15,7 @@ int sys_spawn_with(const char *name, void (*fn)(void *), void *arg,
                    const struct sys_spawn_options *options)
 {
     SYS_ON_LINUX(linux_sys_spawn_with(name, fn, arg, options));
-    sched_point();
+    sched_point_call(TRACE_OP_SPAWN, 0, 0);
     struct sched *s = sched_active;
     struct world *w = s->world;
     static const struct sys_spawn_options fork_all = {SPAWN_FORK, NULL, 0, 0};
@@ -46,7 +46,7 @@ void sys_exit(int status)
 {
     if (__builtin_expect(sys_on_linux != 0, 0))
         linux_sys_exit(status);
-    sched_point();
+    sched_point_call(TRACE_OP_EXIT, (uint64_t)status, 0);
     sched_exit_current(SYS_W_EXITCODE(status));
 }
 
@@ -64,7 +64,7 @@ static int wait_call(struct world *w, uint32_t caller, void *context)
 int sys_wait_timeout(uint32_t pid, int *status, uint64_t timeout_ns)
 {
     SYS_ON_LINUX(linux_sys_wait_timeout(pid, status, timeout_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_WAIT, pid, timeout_ns);
     int ignored;
     struct wait_call call = {pid, status ? status : &ignored};
     enum waitq_wake wake;
@@ -103,7 +103,7 @@ static int deliver(uint32_t pid, uint32_t sig)
 int sys_kill(uint32_t pid, uint32_t sig)
 {
     SYS_ON_LINUX(linux_sys_kill(pid, sig));
-    sched_point();
+    sched_point_call(TRACE_OP_KILL, pid, sig);
     int rc = deliver(pid, sig);
     sched_emit(TRACE_OP_KILL, 0, (int64_t)((uint64_t)pid << 8 | sig), rc, WAITQ_WAKE_NONE);
     sys_signals_deliver(); /* kill(getpid(), sig): the handler runs before kill returns */
@@ -113,7 +113,7 @@ int sys_kill(uint32_t pid, uint32_t sig)
 int sys_signal_catch(uint32_t sig, int action)
 {
     SYS_ON_LINUX(linux_sys_signal_catch(sig, action));
-    sched_point();
+    sched_point_call(TRACE_OP_SIGNAL_CATCH, sig, (uint64_t)action);
     int rc = proc_signal_catch(sys_model_begin(), sys_getpid(), sig, action);
     sys_model_end();
     sched_emit(TRACE_OP_SIGNAL_CATCH, 0, sig, rc, WAITQ_WAKE_NONE);
@@ -123,7 +123,7 @@ int sys_signal_catch(uint32_t sig, int action)
 int sys_signal_wakeup_fd(int32_t handle)
 {
     SYS_ON_LINUX(linux_sys_signal_wakeup_fd(handle));
-    sched_point();
+    sched_point_call(TRACE_OP_SIGNAL_WAKEUP, (uint64_t)(int64_t)handle, 0);
     int rc = proc_signal_wakeup(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
     sched_emit(TRACE_OP_SIGNAL_WAKEUP, 0, handle, rc, WAITQ_WAKE_NONE);
@@ -142,7 +142,7 @@ uint32_t sys_signal_pending(void)
 int sys_set_subreaper(int on)
 {
     SYS_ON_LINUX(linux_sys_set_subreaper(on));
-    sched_point();
+    sched_point_call(TRACE_OP_SUBREAPER, (uint64_t)on, 0);
     int rc = proc_set_subreaper(sys_model_begin(), sys_getpid(), on);
     sys_model_end();
     sched_emit(TRACE_OP_SUBREAPER, 0, on, rc, WAITQ_WAKE_NONE);
@@ -166,7 +166,7 @@ int sys_detach(void)
 uint32_t sys_group_create(void)
 {
     SYS_ON_LINUX(linux_sys_group_create());
-    sched_point();
+    sched_point_call(TRACE_OP_GROUP_CREATE, 0, 0);
     uint32_t group = proc_group_create(sys_model_begin(), sys_getpid());
     sys_model_end();
     sched_emit(TRACE_OP_GROUP_CREATE, 0, 0, group, WAITQ_WAKE_NONE);
@@ -219,7 +219,7 @@ static int signal_all(uint32_t group, uint32_t sig, int descendants)
 int sys_group_kill(uint32_t group, uint32_t sig)
 {
     SYS_ON_LINUX(linux_sys_group_kill(group, sig));
-    sched_point();
+    sched_point_call(TRACE_OP_GROUP_KILL, group, sig);
     int rc = group == 0 ? -EINVAL : signal_all(group, sig, 0);
     sched_emit(TRACE_OP_GROUP_KILL, 0, (int64_t)((uint64_t)group << 8 | sig), rc,
                WAITQ_WAKE_NONE);
@@ -230,7 +230,7 @@ int sys_group_kill(uint32_t group, uint32_t sig)
 int sys_group_drop(uint32_t group)
 {
     SYS_ON_LINUX(linux_sys_group_drop(group));
-    sched_point();
+    sched_point_call(TRACE_OP_GROUP_DROP, group, 0);
     int rc = group == 0 ? -EINVAL : signal_all(group, SIG_KILL, 1);
     sched_emit(TRACE_OP_GROUP_DROP, 0, group, rc, WAITQ_WAKE_NONE);
     sys_signals_deliver(); /* the caller may be a member */
@@ -240,7 +240,7 @@ int sys_group_drop(uint32_t group)
 int sys_group_shutdown(uint32_t group, uint64_t grace_ns)
 {
     SYS_ON_LINUX(linux_sys_group_shutdown(group, grace_ns));
-    sched_point();
+    sched_point_call(TRACE_OP_GROUP_SHUTDOWN, group, grace_ns);
     struct world *w = sys_world();
     uint32_t self = sys_getpid();
     int members = signal_all(group, SIG_INT, 0);
@@ -291,7 +291,7 @@ uint32_t sys_handle_count(void)
 int sys_close(uint32_t handle)
 {
     SYS_ON_LINUX(linux_sys_close(handle));
-    sched_point();
+    sched_point_call(TRACE_OP_CLOSE, handle, 0);
     int rc = proc_close_handle(sys_model_begin(), sys_getpid(), handle);
     sys_model_end();
     sched_emit(TRACE_OP_CLOSE, 0, handle, rc, WAITQ_WAKE_NONE);
@@ -301,7 +301,7 @@ int sys_close(uint32_t handle)
 int sys_closerange(uint32_t low, uint32_t high)
 {
     SYS_ON_LINUX(linux_sys_closerange(low, high));
-    sched_point();
+    sched_point_call(TRACE_OP_CLOSERANGE, low, high);
     int rc = proc_closerange(sys_model_begin(), sys_getpid(), low, high);
     sys_model_end();
     sched_emit(TRACE_OP_CLOSERANGE, 0, (int64_t)((uint64_t)low << 32 | high), rc,
@@ -312,7 +312,7 @@ int sys_closerange(uint32_t low, uint32_t high)
 int sys_set_cloexec(uint32_t handle, int on)
 {
     SYS_ON_LINUX(linux_sys_set_cloexec(handle, on));
-    sched_point();
+    sched_point_call(TRACE_OP_SET_CLOEXEC, handle, (uint64_t)on);
     int rc = proc_set_cloexec(sys_model_begin(), sys_getpid(), handle, on);
     sys_model_end();
     sched_emit(TRACE_OP_SET_CLOEXEC, 0, handle, rc, WAITQ_WAKE_NONE);
