@@ -43,6 +43,7 @@ struct node {
     uint32_t cost_before;    /* preemptions or delays spent before this decision */
     uint32_t fires_before;   /* faults fired before */
     uint32_t *pids;          /* sched: the ready tasks (owned) */
+    struct sched_access *accesses; /* sched: their pending calls (owned) */
     uint32_t pid_count;
     struct explore_access chosen; /* sched: the current choice's step */
     struct entries sleep;    /* asleep here */
@@ -84,21 +85,17 @@ static int entries_has(const struct entries *set, uint32_t pid)
 static void node_free(struct node *n)
 {
     free(n->pids);
+    free(n->accesses);
     free(n->sleep.items);
     free(n->done.items);
     memset(n, 0, sizeof *n);
 }
 
-/* Two steps commute: neither is global and they touch no object in common. */
+/* Two steps commute: neither did more than its call, and the calls do not
+ * conflict (sim/access.h). */
 static int independent(const struct explore_access *a, const struct explore_access *b)
 {
-    if (a->global || b->global)
-        return 0;
-    for (uint8_t i = 0; i < a->count; i++)
-        for (uint8_t j = 0; j < b->count; j++)
-            if (a->objects[i] == b->objects[j])
-                return 0;
-    return 1;
+    return !a->global && !b->global && !sched_access_conflict(&a->pending, &b->pending);
 }
 
 static uint64_t node_value(const struct node *n)
@@ -113,6 +110,15 @@ static uint32_t node_pid(const struct node *n)
     uint64_t index = node_value(n);
     ASSERT(index < n->pid_count);
     return n->pids[index];
+}
+
+/* Sets n's chosen step from its current choice's pending call, widened when the
+ * run says the step did more (global). */
+static void node_choose(struct node *n, uint8_t global)
+{
+    uint64_t index = node_value(n);
+    ASSERT(index < n->pid_count && n->accesses);
+    n->chosen = (struct explore_access){global, n->accesses[index]};
 }
 
 /* The sleep set of the node after n: what sleeps at n or was done there, and is
@@ -168,11 +174,14 @@ static int node_make(const struct explore_options *o, struct explore_state *st, 
     }
     if (d->kind == CHOICE_SCHED && d->pid_count == d->range) {
         n->pids = malloc(d->pid_count * sizeof *n->pids);
-        if (!n->pids)
+        n->accesses = malloc(d->pid_count * sizeof *n->accesses);
+        if (!n->pids || !n->accesses)
             return -ENOMEM;
         memcpy(n->pids, st->page->pids + d->pid_first, d->pid_count * sizeof *n->pids);
+        memcpy(n->accesses, st->page->accesses + d->pid_first,
+               d->pid_count * sizeof *n->accesses);
         n->pid_count = d->pid_count;
-        n->chosen = d->access;
+        node_choose(n, d->global);
     } else if (d->kind == CHOICE_SCHED) {
         n->kind = CHOICE_PCT_PRIORITY; /* no ready list recorded: not branched */
     }
@@ -198,7 +207,7 @@ static int absorb_run(struct explore *e, const struct explore_options *o)
             d->value != node_value(n))
             return -EILSEQ;
         if (n->kind == CHOICE_SCHED)
-            n->chosen = d->access; /* the step changed when a decision inside it did */
+            node_choose(n, d->global); /* the step changed when a decision inside it did */
     }
     if (count > e->depth_max)
         e->depth_max = count;

@@ -8,19 +8,19 @@
 #include <sys/types.h>
 
 #include "explore.h"
+#include "sim/access.h"
 
 #define EXPLORE_DECISIONS_MAX (1u << 18) /* a run with more is not branched past them */
-#define EXPLORE_PIDS_MAX (1u << 22)      /* ready pids over a run's decisions */
-#define EXPLORE_ACCESS_MAX 6             /* objects a step may touch before it is global */
+#define EXPLORE_PIDS_MAX (1u << 20)      /* ready tasks over a run's decisions */
 #define EXPLORE_REPORT_MAX (1u << 20)
 #define EXPLORE_NONE UINT32_MAX
 
-/* What one step touched: the model objects of its events, or everything. */
+/* What one step touches: its task's pending call, resolved by sim/access.h when
+ * the step was picked, widened to everything when the step did more than the call
+ * says: it drew a fault or a knob, or its task ended. */
 struct explore_access {
-    uint8_t global; /* it read or set the clock, spawned, drew a fault or a knob, or
-                       touched more than EXPLORE_ACCESS_MAX objects */
-    uint8_t count;
-    uint64_t objects[EXPLORE_ACCESS_MAX];
+    uint8_t global;
+    struct sched_access pending;
 };
 
 /* One decision of a run, as the worker recorded it. */
@@ -31,7 +31,7 @@ struct explore_decision {
     uint32_t previous;   /* sched: index of the task that could go on, EXPLORE_NONE */
     uint32_t pid_first;  /* sched: its ready pids, at page->pids + pid_first */
     uint32_t pid_count;
-    struct explore_access access; /* sched: the chosen task's step */
+    uint8_t global;      /* sched: the chosen step did more than its call (explore_access) */
 };
 
 /* The page shared with the worker (MAP_SHARED): the prefix the parent writes, the
@@ -46,6 +46,7 @@ struct explore_page {
     volatile uint32_t mismatch;  /* a prefix value was out of its draw's range */
     struct explore_decision decisions[EXPLORE_DECISIONS_MAX];
     uint32_t pids[EXPLORE_PIDS_MAX];
+    struct sched_access accesses[EXPLORE_PIDS_MAX]; /* of each ready task, beside pids */
 };
 
 /* How a run in the worker ended. */

@@ -82,6 +82,8 @@ static void on_decision(void *context, const struct sched_decision *d)
         return;
     }
     r->pending_first = (uint32_t)page->pid_count;
+    uint32_t resolved = sched_ready_accesses(d->sched, page->accesses + page->pid_count, d->count);
+    ASSERT(resolved == d->count);
     r->pending_previous = EXPLORE_NONE;
     for (uint32_t i = 0; i < d->count; i++) {
         page->pids[page->pid_count + i] = d->pids[i];
@@ -99,7 +101,7 @@ static void on_decision(void *context, const struct sched_decision *d)
 static void step_global(struct worker_run *r)
 {
     if (r->step_decision >= 0)
-        r->page->decisions[r->step_decision].access.global = 1;
+        r->page->decisions[r->step_decision].global = 1;
 }
 
 static uint64_t on_draw(void *context, enum choice_kind kind, uint64_t range)
@@ -124,7 +126,7 @@ static uint64_t on_draw(void *context, enum choice_kind kind, uint64_t range)
         return value;
     }
     struct explore_decision *d = &page->decisions[page->decision_count];
-    *d = (struct explore_decision){range, value, (uint32_t)kind, previous, 0, 0, {0}};
+    *d = (struct explore_decision){range, value, (uint32_t)kind, previous, 0, 0, 0};
     if (kind == CHOICE_SCHED && r->pending_count == range) {
         d->pid_first = r->pending_first;
         d->pid_count = r->pending_count;
@@ -135,30 +137,14 @@ static uint64_t on_draw(void *context, enum choice_kind kind, uint64_t range)
     return value;
 }
 
-/* Adds what event e touched to the running step's access. */
+/* Widens the running step to everything when its task ends in it: what it held
+ * goes, which its pending call did not say. */
 static void on_event(void *context, const struct trace_event *e, const struct run_view *view)
 {
     (void)view;
     struct worker_run *r = context;
-    if (r->step_decision < 0)
-        return;
-    struct explore_access *a = &r->page->decisions[r->step_decision].access;
-    if (a->global)
-        return;
-    if (e->object == 0) {
-        /* No object: the clock, a process's life, a signal. Only these are private. */
-        if (e->op != TRACE_OP_YIELD && e->op != TRACE_OP_LOG && e->op != TRACE_OP_START &&
-            e->op != TRACE_OP_CHECK_FAILED)
-            a->global = 1;
-        return;
-    }
-    for (uint8_t i = 0; i < a->count; i++)
-        if (a->objects[i] == e->object)
-            return;
-    if (a->count == EXPLORE_ACCESS_MAX)
-        a->global = 1;
-    else
-        a->objects[a->count++] = e->object;
+    if (e->op == TRACE_OP_EXIT || e->op == TRACE_OP_KILLED)
+        step_global(r);
 }
 
 static uint64_t cpu_ns_now(void)

@@ -183,7 +183,7 @@ static void show_decision(struct sched *s)
         s->out_of_memory = 1; /* the explorer cannot be shown it: no outcome */
         return;
     }
-    struct sched_decision d = {s->decision_pids, q->count, 0, 0};
+    struct sched_decision d = {s, s->decision_pids, q->count, 0, 0};
     uint32_t i = 0;
     for (struct readyq_node *n = readyq_first(q); n; n = readyq_next(q, n)) {
         uint32_t pid = sched_task_of(n)->pid;

@@ -63,10 +63,13 @@ const char *sched_outcome_name(enum sched_outcome outcome);
 /* Returns the outcome named name, or -1. */
 int sched_outcome_parse(const char *name);
 
+struct sched;
+
 /* One scheduling decision as a systematic explorer sees it (detsim explore): the
  * ready tasks in arrival order, index i being the value i of the CHOICE_SCHED draw
  * that follows, and the task that ran the step before, when it is among them. */
 struct sched_decision {
+    const struct sched *sched; /* for sched_ready_accesses (access.h) */
     const uint32_t *pids; /* count of them, in arrival order */
     uint32_t count;       /* at least 2: a lone ready task is no decision */
     uint32_t previous;    /* the task that ran the last step, if ready; else 0 */
