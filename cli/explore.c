@@ -18,7 +18,7 @@
 static const char explore_help[] =
     "usage: detsim explore SCENARIO [--variant V] [--set KEY=VALUE]...\n"
     "                      [--preemptions K | --delays K] [--faults F] [--fault SPEC]...\n"
-    "                      [--budget N|DURATION] [--no-reduction] [--repro-dir DIR]\n"
+    "                      [--knobs N] [--budget N|DURATION] [--no-reduction] [--repro-dir DIR]\n"
     "                      [--time-limit SECONDS] [--quiet]\n"
     "\n"
     "Runs every schedule of the scenario within a bound, depth first over its choice\n"
@@ -33,6 +33,8 @@ static const char explore_help[] =
     "                   scheduler would run next costs one each\n"
     "  --faults F       at most F fault fires per run (default 0); the failpoints are\n"
     "                   those of --fault, or every model/ failpoint\n"
+    "  --knobs N        at most N scenario knobs (sys_choose) drawn other than 0 per\n"
+    "                   run (default: every value of every knob)\n"
     "  --budget N|DUR   stop after N runs, or after DUR of CPU time (e.g. 30s); the\n"
     "                   default is no limit\n"
     "  --no-reduction   run equivalent interleavings too (for a scenario that shares\n"
@@ -105,6 +107,11 @@ static int apply_option(const struct parsed_option *option, struct explore_setti
             return options_usage_error("bad --faults '%s': expected a whole number from 0 to "
                                        "1000", value);
         s->explore.faults_max = (uint32_t)number;
+    } else if (strcmp(name, "knobs") == 0) {
+        if (config_parse_u64(value, &number) != 0 || number > 1000)
+            return options_usage_error("bad --knobs '%s': expected a whole number from 0 to "
+                                       "1000", value);
+        s->explore.knobs_max = (uint32_t)number;
     } else if (strcmp(name, "fault") == 0) {
         if (s->fault_count == FAULT_SPECS_MAX)
             return options_usage_error("too many --fault options (at most %d)", FAULT_SPECS_MAX);
@@ -191,8 +198,11 @@ static void describe_bound(const struct explore_options *o, char *out, size_t by
     const char *kind = o->bound_kind == EXPLORE_DELAYS
                            ? plural(o->bound, "delay", "delays")
                            : plural(o->bound, "preemption", "preemptions");
-    snprintf(out, bytes, "\xe2\x89\xa4 %" PRIu32 " %s and \xe2\x89\xa4 %" PRIu32 " %s", o->bound,
-             kind, o->faults_max, plural(o->faults_max, "fault", "faults"));
+    int n = snprintf(out, bytes, "\xe2\x89\xa4 %" PRIu32 " %s and \xe2\x89\xa4 %" PRIu32 " %s",
+                     o->bound, kind, o->faults_max, plural(o->faults_max, "fault", "faults"));
+    if (o->knobs_max != UINT32_MAX && n > 0 && (size_t)n < bytes)
+        snprintf(out + n, bytes - (size_t)n, " (\xe2\x89\xa4 %" PRIu32 " %s other than 0)",
+                 o->knobs_max, plural(o->knobs_max, "knob", "knobs"));
 }
 
 /* Writes failure i's repro file. Returns 0 or EXIT_INTERNAL after one line. */
@@ -259,7 +269,7 @@ static int read_settings(int argc, char **argv, struct explore_settings *s)
         {"help", 0},   {"variant", 1},     {"set", 1},       {"preemptions", 1},
         {"delays", 1}, {"faults", 1},      {"fault", 1},     {"budget", 1},
         {"quiet", 0},  {"no-reduction", 0}, {"repro-dir", 1}, {"time-limit", 1},
-        {0}};
+        {"knobs", 1},  {0}};
     struct parsed_option options[256];
     const char *positionals[1];
     int option_count, positional_count;
@@ -289,6 +299,7 @@ int cli_explore(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.explore.bound = 2;
     s.explore.reduce = 1;
+    s.explore.knobs_max = UINT32_MAX;
     s.explore.run_time_limit_s = OUTPUT_TIME_LIMIT_DEFAULT_S;
     s.repro_dir = "reports/out/explore";
     int status = read_settings(argc, argv, &s);

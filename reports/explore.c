@@ -42,6 +42,7 @@ struct node {
     uint32_t previous;       /* sched: the task that could go on, EXPLORE_NONE */
     uint32_t cost_before;    /* preemptions or delays spent before this decision */
     uint32_t fires_before;   /* faults fired before */
+    uint32_t knobs_before;   /* knob draws other than 0 before */
     uint32_t *pids;          /* sched: the ready tasks (owned) */
     struct sched_access *accesses; /* sched: their pending calls (owned) */
     uint32_t pid_count;
@@ -169,6 +170,7 @@ static int node_make(const struct explore_options *o, struct explore_state *st, 
                          explore_cost_at(o->bound_kind, before->kind, before->previous,
                                          before->position);
         n->fires_before = before->fires_before + explore_fires_at(before->kind, before->position);
+        n->knobs_before = before->knobs_before + explore_knobs_at(before->kind, before->position);
         if (o->reduce && sleep_after(before, &n->sleep) != 0)
             return -ENOMEM;
     }
@@ -234,6 +236,8 @@ static int allowed(const struct explore_options *o, const struct node *n, uint64
     if (n->cost_before + explore_cost_at(o->bound_kind, n->kind, n->previous, p) > o->bound)
         return 0;
     if (n->fires_before + explore_fires_at(n->kind, p) > o->faults_max)
+        return 0;
+    if (n->knobs_before + explore_knobs_at(n->kind, p) > o->knobs_max)
         return 0;
     if (o->reduce && n->kind == CHOICE_SCHED) {
         uint32_t pid = n->pids[explore_value_at(n->kind, n->range, n->previous, p)];

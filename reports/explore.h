@@ -16,7 +16,8 @@
  *                it blocked, exited or yielded), then the ready tasks in arrival
  *                order; taking the k-th of that order costs k
  * and at most faults_max fires of the armed failpoints along a run (each hit that
- * draws is a decision: fire or not). Knob draws take every value, at no cost.
+ * draws is a decision: fire or not), and at most knobs_max knob draws (sys_choose)
+ * other than 0.
  *
  * Sleep sets (Godefroid 1996) prune interleavings that differ only in the order of
  * independent steps. The step of a task is what it does from a pick to its next
@@ -50,6 +51,8 @@ struct explore_options {
     enum explore_bound_kind bound_kind;
     uint32_t bound;                /* the most preemptions or delays along a run */
     uint32_t faults_max;           /* the most fault fires along a run */
+    uint32_t knobs_max;            /* the most knob draws other than 0 along a run
+                                      (UINT32_MAX: every value of every knob) */
     uint64_t executions_max;       /* 0: no limit */
     uint64_t cpu_ns_max;           /* 0: no limit */
     int reduce;                    /* prune with sleep sets */

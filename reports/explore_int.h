@@ -76,6 +76,7 @@ uint64_t explore_positions(uint32_t kind, uint64_t range);
 uint32_t explore_cost_at(enum explore_bound_kind bound, uint32_t kind, uint32_t previous,
                          uint64_t position);
 uint32_t explore_fires_at(uint32_t kind, uint64_t position);
+uint32_t explore_knobs_at(uint32_t kind, uint64_t position);
 
 /* Starts a worker for run over page (shared). Returns 0 or -errno. */
 int explore_worker_start(struct explore_worker *w, struct explore_page *page,

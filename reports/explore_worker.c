@@ -60,6 +60,11 @@ uint32_t explore_fires_at(uint32_t kind, uint64_t position)
     return kind == CHOICE_FAULT && position == 1;
 }
 
+uint32_t explore_knobs_at(uint32_t kind, uint64_t position)
+{
+    return kind == CHOICE_KNOB && position > 0;
+}
+
 /* ---- in the worker -------------------------------------------------------------------- */
 
 /* One run's chooser and observer. */

@@ -80,6 +80,14 @@ SCENARIO(test_explore_alloc, "test: two fallible allocations, checked", NULL)
     sys_free((uint32_t)second);
 }
 
+/* Two knobs of three values each. */
+SCENARIO(test_explore_knobs, "test: two knobs of three values", NULL)
+{
+    uint64_t first = sys_choose(3);
+    uint64_t second = sys_choose(3);
+    sys_check(first < 3 && second < 3, "knobs in range");
+}
+
 /* ---- the engine ------------------------------------------------------------------------ */
 
 static struct explore_options options_of(const char *scenario, const char *variant)
@@ -97,6 +105,7 @@ static struct explore_options options_of(const char *scenario, const char *varia
     }
     o.bound = 2;
     o.reduce = 1;
+    o.knobs_max = UINT32_MAX;
     o.run_time_limit_s = 60;
     return o;
 }
@@ -249,6 +258,25 @@ Test(explore, bounds_order_the_search)
               (unsigned long long)runs[2]);
 }
 
+/* Every value of every knob, or at most K of them other than 0. */
+Test(explore, knobs_take_every_value_within_their_bound)
+{
+    static const uint32_t bounds[] = {UINT32_MAX, 2, 1, 0};
+    static const uint64_t want[] = {9, 9, 5, 1};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        struct explore_options o = options_of("test-explore-knobs", NULL);
+        o.bound_kind = EXPLORE_DELAYS;
+        o.bound = 0;
+        o.knobs_max = bounds[i];
+        struct explore e;
+        explore_ok(&e, &o, "knobs");
+        cr_assert(e.exhausted && e.failure_count == 0);
+        cr_assert_eq(e.executions, want[i], "knobs %u: %llu runs, want %llu", bounds[i],
+                     (unsigned long long)e.executions, (unsigned long long)want[i]);
+        explore_free(&e);
+    }
+}
+
 Test(explore, the_budget_stops_it_unexhausted)
 {
     struct explore_options o = options_of("lock-order", "fixed");
@@ -332,6 +360,7 @@ Test(explore, bad_input_is_one_line_and_exit_2)
     expect_usage_error("bad --delays '-1'", "lock-order --delays -1");
     expect_usage_error("one of --preemptions and --delays", "lock-order --preemptions 1 --delays 1");
     expect_usage_error("bad --faults 'x'", "lock-order --faults x");
+    expect_usage_error("bad --knobs '1001'", "lock-order --knobs 1001");
     expect_usage_error("bad --budget '0'", "lock-order --budget 0");
     expect_usage_error("bad --budget '10 minutes'", "lock-order --budget '10 minutes'");
     expect_usage_error("unknown config key 'nope'", "lock-order --set nope=1");
