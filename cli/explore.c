@@ -238,6 +238,11 @@ static int print_summary(const struct explore_settings *s, const struct explore 
     else if (e->exhausted)
         printf("exhausted: all %" PRIu64 " schedules with %s, %" PRIu32 " %s\n", e->executions,
                bound, e->failure_count, plural(e->failure_count, "failure", "failures"));
+    else if (!e->interrupted && !e->out_of_budget)
+        printf("not exhausted: runs too long to branch past their first %u decisions, after "
+               "%" PRIu64 " schedules with %s, %" PRIu32 " %s\n", EXPLORE_DECISIONS_MAX,
+               e->executions, bound, e->failure_count,
+               plural(e->failure_count, "failure", "failures"));
     else
         printf("not exhausted: %s after %" PRIu64 " schedules with %s, %" PRIu32 " %s\n",
                e->interrupted ? "interrupted" : "out of budget", e->executions, bound,

@@ -213,6 +213,7 @@ static int absorb_run(struct explore *e, const struct explore_options *o)
     }
     if (count > e->depth_max)
         e->depth_max = count;
+    e->truncated |= page->truncated != 0;
     if (grow_nodes(st, count) != 0)
         return -ENOMEM;
     for (uint64_t at = st->depth; at < count; at++) {
@@ -432,7 +433,7 @@ static int search(struct explore *e, const struct explore_options *o)
         if (rc < 0)
             return rc;
         if (rc == 0) {
-            e->exhausted = 1;
+            e->exhausted = !e->truncated;
             return 0;
         }
         if (out_of_budget(e, o)) {

@@ -39,6 +39,8 @@
 
 #include "sim/run.h"
 
+#define EXPLORE_DECISIONS_MAX (1u << 18) /* a run with more is not branched past them */
+
 enum explore_bound_kind {
     EXPLORE_PREEMPTIONS,
     EXPLORE_DELAYS,
@@ -78,10 +80,13 @@ struct explore {
     uint64_t workers_started;
     uint64_t last_hash;            /* the last run's trace hash (for progress) */
     enum sched_outcome last_outcome;
-    int exhausted;                 /* every schedule within the bound was run */
+    int exhausted;                 /* every schedule within the bound was run (never with
+                                      truncated) */
     int interrupted;               /* a signal was caught (reports/isolate.h) */
     int out_of_budget;             /* executions_max or cpu_ns_max was reached */
     int nondeterministic;          /* a prefix replayed differently: the tree is not fixed */
+    int truncated;                 /* a run had more decisions than the explorer keeps: the
+                                      tree past them was not branched, so not exhausted */
     struct explore_failure *failures;
     uint32_t failure_count;
     uint32_t failure_capacity;

@@ -10,7 +10,6 @@
 #include "explore.h"
 #include "sim/access.h"
 
-#define EXPLORE_DECISIONS_MAX (1u << 18) /* a run with more is not branched past them */
 #define EXPLORE_PIDS_MAX (1u << 20)      /* ready tasks over a run's decisions */
 #define EXPLORE_REPORT_MAX (1u << 20)
 #define EXPLORE_NONE UINT32_MAX
