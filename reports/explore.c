@@ -374,8 +374,8 @@ static int run_once(struct explore *e, const struct explore_options *o)
     struct run_result result = {0};
     int wstatus = 0;
     int rc = explore_worker_run(&st->worker, o->run_time_limit_s, &end, &result.report, &wstatus);
-    if (rc == -EINTR) {
-        text_free(&result.report);
+    if (rc != 0 && rc != -EPIPE && rc != -ETIMEDOUT) {
+        text_free(&result.report); /* a signal caught, or the explorer's own error */
         return rc;
     }
     e->executions++;

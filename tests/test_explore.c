@@ -398,3 +398,20 @@ Test(explore, the_budget_and_sigint_leave_a_summary)
     cr_assert(strstr(r->out, "not exhausted: interrupted after "), "%s", r->out);
     cr_assert(strstr(r->out, "status=130"), "ends as SIGINT would: %s", r->out);
 }
+
+/* A run that spins in C is stopped at its wall-clock limit: a timeout failure. */
+Test(explore, a_run_that_spins_is_a_timeout)
+{
+    struct explore_options o = options_of("test-c-loop", NULL); /* tests/test_harden.c */
+    o.bound_kind = EXPLORE_DELAYS;
+    o.bound = 0;
+    o.run_time_limit_s = 1;
+    struct explore e;
+    explore_ok(&e, &o, "spin");
+    cr_assert(e.exhausted);
+    cr_assert_eq(e.executions, 1);
+    cr_assert_eq(e.failure_count, 1);
+    cr_assert_eq(e.failures[0].result.outcome, SCHED_OUTCOME_TIMEOUT, "%s",
+                 text_str(&e.failures[0].result.report));
+    explore_free(&e);
+}
