@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faults/fault.h"
 #include "reports/explore.h"
+#include "reports/explore_int.h"
 #include "sim/repro.h"
 #include "sim/sys.h"
 
@@ -137,6 +139,37 @@ Test(explore, fixed_variants_are_exhausted_without_failure_and_buggy_ones_fail)
         cr_assert_str_eq(sched_outcome_name(e.failures[0].result.outcome), want, "%s buggy",
                          cases[i][0]);
         explore_free(&e);
+    }
+}
+
+/* The order of a decision's alternatives: the task that could go on first, then
+ * the others in arrival order; what each costs under either bound. */
+Test(explore, alternatives_come_in_the_deterministic_schedulers_order)
+{
+    static const uint64_t with_previous[] = {2, 0, 1, 3};
+    for (uint64_t p = 0; p < 4; p++) {
+        cr_assert_eq(explore_value_at(CHOICE_SCHED, 4, 2, p), with_previous[p], "position %llu",
+                     (unsigned long long)p);
+        cr_assert_eq(explore_value_at(CHOICE_SCHED, 4, EXPLORE_NONE, p), p);
+        cr_assert_eq(explore_cost_at(EXPLORE_PREEMPTIONS, CHOICE_SCHED, 2, p), p > 0);
+        cr_assert_eq(explore_cost_at(EXPLORE_PREEMPTIONS, CHOICE_SCHED, EXPLORE_NONE, p), 0,
+                     "after a block every choice is free");
+        cr_assert_eq(explore_cost_at(EXPLORE_DELAYS, CHOICE_SCHED, 2, p), p);
+        cr_assert_eq(explore_cost_at(EXPLORE_DELAYS, CHOICE_SCHED, EXPLORE_NONE, p), p);
+    }
+    cr_assert_eq(explore_positions(CHOICE_SCHED, 4), 4);
+    /* a fault: not firing, then firing for any probability above 0 */
+    cr_assert_eq(explore_positions(CHOICE_FAULT, FAULT_PPM_ONE), 2);
+    cr_assert_eq(explore_value_at(CHOICE_FAULT, FAULT_PPM_ONE, EXPLORE_NONE, 0), 0);
+    cr_assert_geq(explore_value_at(CHOICE_FAULT, FAULT_PPM_ONE, EXPLORE_NONE, 1),
+                  FAULT_PPM_ONE - 1, "fires at p = 1 ppm");
+    cr_assert(explore_fires_at(CHOICE_FAULT, 1) && !explore_fires_at(CHOICE_FAULT, 0));
+    cr_assert_eq(explore_cost_at(EXPLORE_DELAYS, CHOICE_FAULT, EXPLORE_NONE, 1), 0);
+    /* a knob: every value, 0 the default */
+    cr_assert_eq(explore_positions(CHOICE_KNOB, 5), 5);
+    for (uint64_t p = 0; p < 5; p++) {
+        cr_assert_eq(explore_value_at(CHOICE_KNOB, 5, EXPLORE_NONE, p), p);
+        cr_assert_eq(explore_knobs_at(CHOICE_KNOB, p), p > 0);
     }
 }
 
