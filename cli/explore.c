@@ -172,18 +172,23 @@ static int apply_options(const struct parsed_option *options, int count,
     return 0;
 }
 
-/* The progress line, on a terminal only, at most five times a second. */
+/* The progress line, on a terminal only, at most five times a second: a bar of
+ * the estimated share covered (explore_progress), the runs and the failures. */
 static void show_progress(void *context, const struct explore *e)
 {
     static double shown;
-    (void)context;
+    const struct explore_options *o = context;
     double now = isolate_wall_seconds();
     if (now - shown < 0.2)
         return;
     shown = now;
-    fprintf(stderr, "\rexplore: %" PRIu64 " runs, %" PRIu64 " pruned, %" PRIu32
-            " failures, %.1fs CPU   ", e->executions, e->pruned, e->failure_count,
-            (double)e->cpu_ns / 1e9);
+    double share = explore_progress(e, o);
+    char bar[21];
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < (int)(share * 20) ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "\rexplore [%s] ~%3.0f%%  %" PRIu64 " runs, %" PRIu32 " failures, %.1fs CPU ",
+            bar, share * 100, e->executions, e->failure_count, (double)e->cpu_ns / 1e9);
     fflush(stderr);
 }
 
@@ -310,13 +315,15 @@ int cli_explore(int argc, char **argv)
     int status = read_settings(argc, argv, &s);
     if (status != 0)
         return status < 0 ? EXIT_EXPECTED : status;
-    if (!s.quiet && isatty(STDERR_FILENO))
+    if (!s.quiet && isatty(STDERR_FILENO)) {
         s.explore.progress = show_progress;
+        s.explore.context = &s.explore;
+    }
     isolate_catch_signals();
     struct explore e;
     int rc = explore_run(&e, &s.explore);
     if (s.explore.progress)
-        fprintf(stderr, "\r%60s\r", "");
+        fprintf(stderr, "\r%78s\r", "");
     if (rc != 0) {
         fprintf(stderr, "detsim: internal error: %s\n",
                 rc == -EIO ? "a run's harness failed" : strerror(-rc));

@@ -282,6 +282,31 @@ static int backtrack(struct explore *e, const struct explore_options *o)
     return 0;
 }
 
+double explore_progress(const struct explore *e, const struct explore_options *o)
+{
+    const struct explore_state *st = e->state;
+    if (e->exhausted)
+        return 1;
+    double share = 1, done = 0;
+    for (uint64_t i = 0; st && i < st->depth && share > 1e-9; i++) {
+        const struct node *n = &st->nodes[i];
+        uint64_t positions = explore_positions(n->kind, n->range), within = 0, before = 0;
+        for (uint64_t p = 0; p < positions && p < 64; p++) {
+            int asleep;
+            if (!allowed(o, n, p, &asleep))
+                continue;
+            within++;
+            before += p < n->position;
+        }
+        if (within > 1) {
+            done += share * (double)before / (double)within;
+            share /= (double)within;
+        }
+    }
+    ASSERT(done >= 0 && done <= 1);
+    return done;
+}
+
 static uint64_t self_cpu_ns(void)
 {
     struct timespec ts;

@@ -100,6 +100,12 @@ struct explore {
  * mmap). Call explore_free either way. */
 int explore_run(struct explore *e, const struct explore_options *options);
 
+/* An estimate of the share of the bounded space run so far, in [0, 1]: each
+ * decision on the current path counts the alternatives before its current one
+ * among those within the bound, weighted by the share of the tree below it (as if
+ * the tree were balanced). For a progress bar only. */
+double explore_progress(const struct explore *e, const struct explore_options *options);
+
 /* The run_options that replay failure f (strategy random, its choices): for
  * repro_write_stream. */
 struct run_options explore_failure_options(const struct explore_options *options);

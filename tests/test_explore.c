@@ -128,6 +128,7 @@ Test(explore, fixed_variants_are_exhausted_without_failure_and_buggy_ones_fail)
         struct explore e;
         explore_ok(&e, &o, cases[i][0]);
         cr_assert(e.exhausted, "%s fixed: exhausted", cases[i][0]);
+        cr_assert_eq(explore_progress(&e, &o), 1.0);
         cr_assert_eq(e.failure_count, 0, "%s fixed: %u failures", cases[i][0], e.failure_count);
         cr_assert_gt(e.executions, 10, "%s fixed: more than one schedule", cases[i][0]);
         explore_free(&e);
@@ -318,6 +319,8 @@ Test(explore, the_budget_stops_it_unexhausted)
     explore_ok(&e, &o, "lock-order budget");
     cr_assert_eq(e.executions, 7);
     cr_assert(!e.exhausted && e.out_of_budget);
+    double share = explore_progress(&e, &o);
+    cr_assert(share > 0 && share < 1, "7 runs of more: %f", share);
     explore_free(&e);
 }
 
