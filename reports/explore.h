@@ -10,11 +10,12 @@
  * exhausted, and every schedule in it was run.
  *
  * The bound (CHESS's, Musuvathi and Qadeer 2007; Emmi, Qadeer and Rakamarić 2011):
- *   preemptions  choosing another task while the one that ran the last step could go
- *                on costs 1; after a block, an exit or a sys_yield every choice is free
- *   delays       the deterministic scheduler's order is: the task that ran last (unless
- *                it blocked, exited or yielded), then the ready tasks in arrival
- *                order; taking the k-th of that order costs k
+ *   preemptions  choosing another task than the one that goes on costs 1: the task
+ *                that ran the last step, or after its sys_yield the task that waited
+ *                longest; after a block or an exit every choice is free
+ *   delays       the deterministic scheduler's order is: the one that goes on (as
+ *                above; after a block or an exit, none), then the ready tasks in
+ *                arrival order; taking the k-th of that order costs k
  * and at most faults_max fires of the armed failpoints along a run (each hit that
  * draws is a decision: fire or not), and at most knobs_max knob draws (sys_choose)
  * other than 0.
@@ -22,9 +23,10 @@
  * Sleep sets (Godefroid 1996) prune interleavings that differ only in the order of
  * independent steps. The step of a task is what it does from a pick to its next
  * scheduling point; two steps are independent when they touch no model object in
- * common (sim/access.h) and neither reads or sets the clock. Memory the scenario
- * shares outside the models is not seen: explore_options.reduce = 0 turns pruning
- * off for a scenario that does.
+ * common (sim/access.h's relation over their pending calls) and neither drew a
+ * fault or a knob or ended its task. Memory the scenario shares outside the models,
+ * and virtual time, are not seen: explore_options.reduce = 0 turns pruning off for
+ * a scenario that communicates through them.
  *
  * Runs are made in a forked worker (one at a time), so a scenario that crashes or
  * loops in C costs one run, never the explorer: the run ends as a crash (or a
