@@ -41,4 +41,9 @@ int cli_shrink(int argc, char **argv);
  * real processes, variant by variant; 1 when a variant's sides disagree. */
 int cli_differential(int argc, char **argv);
 
+/* detsim explore SCENARIO [options]: every schedule within a bound, depth first
+ * (it forks a worker: call it where one may be forked); 1 when a failure is found
+ * or the space is not exhausted within the budget. */
+int cli_explore(int argc, char **argv);
+
 #endif

@@ -32,6 +32,7 @@ static const char main_help_commands[] =
     "  sweep SCENARIO       run many seeds in forked workers; group failures by signature\n"
     "  merge FILE...        combine the --json results of several sweeps\n"
     "  shrink FILE          reduce a repro to the smallest run that fails the same way\n"
+    "  explore SCENARIO     run every schedule within a bound of preemptions and faults\n"
     "  differential SCENARIO  a portable scenario in simulation and on real processes,\n"
     "                       compared variant by variant\n"
     "\n";
@@ -50,7 +51,7 @@ int detsim_main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return options_usage_error("missing command (commands: list, run, replay, sweep, merge, shrink, "
-                           "faults, differential; see 'detsim --help')");
+                           "faults, differential, explore; see 'detsim --help')");
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
@@ -82,9 +83,11 @@ int detsim_main(int argc, char **argv)
         status = cli_shrink(argc - 2, argv + 2);
     else if (strcmp(command, "differential") == 0)
         status = cli_differential(argc - 2, argv + 2);
+    else if (strcmp(command, "explore") == 0)
+        status = cli_explore(argc - 2, argv + 2);
     else
         status = options_usage_error("unknown command '%s' (commands: list, run, replay, sweep, merge, "
-                             "shrink, faults, differential; see 'detsim --help')",
+                             "shrink, faults, differential, explore; see 'detsim --help')",
                              command);
     coro_pool_drain();
     /* What was printed must have reached stdout: a full disk is an error. */

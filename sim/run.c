@@ -343,6 +343,7 @@ struct run_parts {
     struct fault_plan plan;
     struct fault_spec fault_specs[FAULT_SPECS_MAX]; /* the plan's: options' and heap_fail_nth */
     struct observation observation;
+    struct choice_source source; /* options->chooser's draw, for the stream */
 };
 
 /* Sets up p for options: the choice stream, the trace, the world, the scheduler
@@ -353,7 +354,11 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
 {
     ASSERT(options->scenario && options->scenario->main);
     ASSERT(options->fault_count == 0 || options->faults);
-    if (options->replay)
+    ASSERT(!options->chooser || options->strategy.kind == SCHED_RANDOM);
+    if (options->chooser) {
+        p->source = (struct choice_source){options->chooser->draw, options->chooser->context};
+        choice_init_source(&p->choices, &p->source);
+    } else if (options->replay)
         choice_init_replay(&p->choices, options->replay, options->replay_count);
     else
         choice_init_seed(&p->choices, options->seed);
@@ -369,6 +374,8 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
         .step_ns = config_get(&options->config, "step_time"),
         .stack_bytes = (size_t)config_get(&options->config, "stack_bytes"),
         .config = &options->config,
+        .on_decision = options->chooser ? options->chooser->decision : NULL,
+        .decision_context = options->chooser ? options->chooser->context : NULL,
         .track_access = options->track_access,
         .exit_step = options->exit_step,
     };

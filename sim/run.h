@@ -42,6 +42,17 @@ struct run_observer {
     const struct run_observer *next;
 };
 
+/* Decides every choice of a run from outside, for a systematic explorer (detsim
+ * explore, reports/explore.h): draw answers each draw in place of the seed, and
+ * decision (may be NULL) is shown the ready tasks just before each scheduling draw.
+ * The strategy must be random (every scheduling decision is then a draw); the run
+ * still records its choices when asked, so it replays without the chooser. */
+struct run_chooser {
+    uint64_t (*draw)(void *context, enum choice_kind kind, uint64_t range);
+    void (*decision)(void *context, const struct sched_decision *decision);
+    void *context;
+};
+
 /* Where a run's processes live. */
 enum run_backend {
     RUN_BACKEND_SIM,  /* coroutines over the models (the default) */
@@ -62,6 +73,7 @@ struct run_options {
     const struct fault_spec *faults; /* --fault specs, borrowed; NULL when none */
     uint32_t fault_count;            /* at most FAULT_SPECS_MAX */
     const struct run_observer *observer; /* NULL: none (the usual case, and free) */
+    const struct run_chooser *chooser;   /* NULL: the seed or replay decides */
     uint8_t track_access; /* sched_options.track_access: sched_last_access (access.h) */
     uint8_t exit_step;    /* sched_options.exit_step: a task's return is a step of its own */
 };

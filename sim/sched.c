@@ -255,6 +255,30 @@ static struct readyq_node *pick_preempt(struct sched *s)
     return other != current ? other : readyq_nth(q, k + 1);
 }
 
+/* Shows the explorer the decision about to be drawn: the ready pids in arrival
+ * order, and the task of the last step when it is one of them. */
+static void show_decision(struct sched *s)
+{
+    struct readyq *q = &s->ready;
+    if (grow32(&s->decision_pids, &s->decision_capacity, q->count, sizeof(uint32_t)) != 0 ||
+        s->decision_capacity < q->count) {
+        s->out_of_memory = 1; /* the explorer cannot be shown it: no outcome */
+        return;
+    }
+    struct sched_decision d = {s, s->decision_pids, q->count, 0, 0};
+    uint32_t i = 0;
+    for (struct readyq_node *n = readyq_first(q); n; n = readyq_next(q, n)) {
+        const struct task *t = sched_task_of(n);
+        s->decision_pids[i++] = t->pid;
+        if (t->pid == s->last_pid) {
+            d.previous = t->pid;
+            d.previous_yielded = t->call.op == TRACE_OP_YIELD;
+        }
+    }
+    ASSERT(i == q->count);
+    s->options.on_decision(s->options.decision_context, &d);
+}
+
 /* Takes the strategy's pick out of the ready queue: random the k-th in arrival
  * order, k drawn from the stream; rr the first; PCT and POS the top priority, the
  * earliest among equals; delay and preempt as above. */
@@ -266,9 +290,11 @@ static struct task *ready_take_pick(struct sched *s)
     enum sched_strategy_kind kind = s->options.strategy.kind;
     if (q->count == 1)
         pick = readyq_first(q); /* no choice to make: nothing is drawn, whatever the strategy */
-    else if (kind == SCHED_RANDOM)
+    else if (kind == SCHED_RANDOM) {
+        if (s->options.on_decision)
+            show_decision(s);
         pick = readyq_nth(q, (uint32_t)choice_draw(s->choices, CHOICE_SCHED, q->count));
-    else if (kind == SCHED_PCT || kind == SCHED_POS)
+    } else if (kind == SCHED_PCT || kind == SCHED_POS)
         pick = readyq_top(q);
     else if (kind == SCHED_DELAY)
         pick = pick_delay(s);
@@ -747,6 +773,7 @@ void sched_destroy(struct sched *s)
     readyq_free(&s->ready);
     free(s->timers);
     free(s->objects);
+    free(s->decision_pids);
     text_free(&s->stop_message);
     free(s);
 }

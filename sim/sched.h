@@ -73,6 +73,19 @@ const char *sched_outcome_name(enum sched_outcome outcome);
 /* Returns the outcome named name, or -1. */
 int sched_outcome_parse(const char *name);
 
+struct sched;
+
+/* One scheduling decision as a systematic explorer sees it (detsim explore): the
+ * ready tasks in arrival order, index i being the value i of the CHOICE_SCHED draw
+ * that follows, and the task that ran the step before, when it is among them. */
+struct sched_decision {
+    const struct sched *sched; /* for sched_ready_accesses (access.h) */
+    const uint32_t *pids; /* count of them, in arrival order */
+    uint32_t count;       /* at least 2: a lone ready task is no decision */
+    uint32_t previous;    /* the task that ran the last step, if ready; else 0 */
+    uint8_t previous_yielded; /* previous is ready at a sys_yield */
+};
+
 struct sched_options {
     struct sched_strategy strategy;
     uint64_t max_steps;
@@ -80,6 +93,10 @@ struct sched_options {
     uint64_t step_ns;     /* virtual time one step costs */
     size_t stack_bytes;   /* per task */
     const struct config *config; /* what sys_param reads; borrowed */
+    /* Shown each decision of the random strategy just before its draw (NULL: none);
+     * it only reads, so a run is the same with or without it. */
+    void (*on_decision)(void *context, const struct sched_decision *decision);
+    void *decision_context;
     uint8_t track_access; /* resolve each picked task's access (sched_last_access) */
     uint8_t exit_step;    /* a return from a task's function is a scheduling point of
                              its own, as sys_exit is (access.h); changes traces */

@@ -82,6 +82,8 @@ struct sched {
 
     uint64_t step;
     uint64_t vtime_ns;
+    uint32_t *decision_pids;    /* on_decision's scratch: the ready pids */
+    uint32_t decision_capacity;
     uint64_t pct_change_points[SCHED_PCT_DEPTH_MAX - 1]; /* PCT's change points, or the
                                                             delays or preemptions' steps */
     uint32_t pct_change_count;

@@ -48,6 +48,13 @@ void choice_init_replay(struct choice_stream *cs, const struct choice_record *re
     cs->replay_count = count;
 }
 
+void choice_init_source(struct choice_stream *cs, const struct choice_source *source)
+{
+    ASSERT(source && source->draw);
+    *cs = (struct choice_stream){0};
+    cs->source = source;
+}
+
 void choice_record_start(struct choice_stream *cs)
 {
     cs->recording = 1;
@@ -87,7 +94,10 @@ uint64_t choice_draw(struct choice_stream *cs, enum choice_kind kind, uint64_t r
     if (range == 1)
         return 0;
     uint64_t value;
-    if (cs->replay) {
+    if (cs->source) {
+        value = cs->source->draw(cs->source->context, kind, range);
+        ASSERT(value < range); /* a source that answers out of range is a bug */
+    } else if (cs->replay) {
         if (cs->replay_position < cs->replay_count) {
             const struct choice_record *r = &cs->replay[cs->replay_position++];
             if (r->kind != kind || r->range != range)

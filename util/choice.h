@@ -26,8 +26,17 @@ struct choice_record {
     enum choice_kind kind;
 };
 
+/* A source of values other than the seed or a recording: a systematic explorer
+ * (detsim explore) that decides every draw itself. draw returns a value in
+ * [0, range), range >= 2. */
+struct choice_source {
+    uint64_t (*draw)(void *context, enum choice_kind kind, uint64_t range);
+    void *context;
+};
+
 struct choice_stream {
     uint64_t state[4]; /* xoshiro256** */
+    const struct choice_source *source; /* NULL: the PRNG or the replay decides */
     /* Replay source; NULL when drawing from the PRNG. */
     const struct choice_record *replay;
     size_t replay_count;
@@ -57,6 +66,10 @@ void choice_init_seed(struct choice_stream *cs, uint64_t seed);
  * a draw past the end returns 0 and counts an overrun. */
 void choice_init_replay(struct choice_stream *cs, const struct choice_record *records,
                         size_t count);
+
+/* Makes cs draw every value from source (borrowed; must outlive cs's use). Draws
+ * are counted and recorded as any others, so the recording replays the run. */
+void choice_init_source(struct choice_stream *cs, const struct choice_source *source);
 
 /* Turns recording on: every later draw with range > 1 is appended to the log. */
 void choice_record_start(struct choice_stream *cs);
