@@ -74,7 +74,7 @@ static void run_sweep(struct captured *c, const char *const *args)
     unlink(err_path);
 }
 
-Test(sweep, crashing_seeds_are_recorded_and_the_others_complete, .timeout = 60)
+Test(sweep, crashing_seeds_are_recorded_and_the_others_complete)
 {
     static struct captured c;
     const char *args[] = {"test-crashy", "--count", "40", "--jobs", "2", "--quiet", NULL};
@@ -87,7 +87,7 @@ Test(sweep, crashing_seeds_are_recorded_and_the_others_complete, .timeout = 60)
     cr_assert(strstr(c.out, "replay: detsim run test-crashy --seed "), "%s", c.out);
 }
 
-Test(sweep, a_seed_past_its_time_limit_is_a_timeout, .timeout = 60)
+Test(sweep, a_seed_past_its_time_limit_is_a_timeout)
 {
     static struct captured c;
     const char *args[] = {"test-stuck", "--count", "8", "--jobs", "2", "--time-limit", "1",
@@ -128,7 +128,7 @@ static void cleanup_work(void)
 
 TestSuite(sweep_files, .init = setup_work, .fini = cleanup_work);
 
-Test(sweep_files, an_interrupted_sweep_resumes_to_the_same_results, .timeout = 120)
+Test(sweep_files, an_interrupted_sweep_resumes_to_the_same_results)
 {
     static struct captured whole, resumed;
     char full[128], part[128];
@@ -151,7 +151,7 @@ Test(sweep_files, an_interrupted_sweep_resumes_to_the_same_results, .timeout = 1
     cr_assert_str_eq(strchr(whole.out, '\n'), strchr(resumed.out, '\n'));
 }
 
-Test(sweep_files, shards_through_gnu_parallel_merge_to_the_unsharded_result, .timeout = 120)
+Test(sweep_files, shards_through_gnu_parallel_merge_to_the_unsharded_result)
 {
     const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
     char cwd[512], command[2048];
@@ -173,7 +173,7 @@ Test(sweep_files, shards_through_gnu_parallel_merge_to_the_unsharded_result, .ti
     cr_assert_eq(status, 0, "the merged shards equal the unsharded sweep");
 }
 
-Test(sweep_files, junit_lists_every_seed_and_each_failure, .timeout = 60)
+Test(sweep_files, junit_lists_every_seed_and_each_failure)
 {
     static struct captured c;
     char junit[128];
@@ -198,7 +198,7 @@ Test(sweep_files, junit_lists_every_seed_and_each_failure, .timeout = 60)
     cr_assert_leq(close_cases, open_cases);
 }
 
-Test(sweep, bad_input_exits_2, .timeout = 60)
+Test(sweep, bad_input_exits_2)
 {
     static struct captured c;
     const char *cases[][8] = {
@@ -220,7 +220,7 @@ Test(sweep, bad_input_exits_2, .timeout = 60)
     }
 }
 
-Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .timeout = 120)
+Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results)
 {
     const char *bin = getenv("DETSIM_BIN") ? getenv("DETSIM_BIN") : "build/detsim";
     char cwd[512], command[2048];
@@ -237,7 +237,7 @@ Test(sweep_files, a_sweep_killed_with_sigkill_resumes_to_the_same_results, .time
     cr_assert_eq(system(command), 0, "resumed after SIGKILL = uninterrupted");
 }
 
-Test(sweep, fail_nth_terminates_and_reports_every_n, .timeout = 120)
+Test(sweep, fail_nth_terminates_and_reports_every_n)
 {
     static struct captured c;
     const char *args[] = {"ipc-workload", "--fail-nth", "model/heap/alloc", "--set", "check=true",
@@ -255,7 +255,7 @@ Test(sweep, fail_nth_terminates_and_reports_every_n, .timeout = 120)
     cr_assert_eq(reported, hits + 1, "one line per N, and the last one not reached");
 }
 
-Test(sweep, fail_nth_groups_the_runs_a_failure_breaks, .timeout = 120)
+Test(sweep, fail_nth_groups_the_runs_a_failure_breaks)
 {
     static struct captured c;
     /* infallible allocations under oom_policy=halt: a failed one halts the system */
@@ -270,7 +270,7 @@ Test(sweep, fail_nth_groups_the_runs_a_failure_breaks, .timeout = 120)
               "the replay command carries the fault: %s", c.out);
 }
 
-Test(sweep, faults_armed_in_every_seed, .timeout = 120)
+Test(sweep, faults_armed_in_every_seed)
 {
     static struct captured c;
     const char *args[] = {"ipc-workload", "--count", "30", "--fault", "model/chan/send:p=0.3",
@@ -309,7 +309,7 @@ SCENARIO_WITH_VARIANTS(test_variants, "test: fails when a draw is below fail_bel
     sys_check(draw >= sys_param("fail_below"), "drew %llu", (unsigned long long)draw);
 }
 
-Test(sweep, variant_all_holds_every_variant_to_its_declaration, .timeout = 60)
+Test(sweep, variant_all_holds_every_variant_to_its_declaration)
 {
     static struct captured c;
     const char *args[] = {"test-variants", "--variant", "all", "--count", "40", "--quiet", NULL};
@@ -341,7 +341,7 @@ Test(sweep, variant_all_holds_every_variant_to_its_declaration, .timeout = 60)
 }
 
 /* The failure rate per value, counted here from single-value sweeps. */
-Test(sweep, a_value_list_runs_each_value_over_the_same_seeds, .timeout = 60)
+Test(sweep, a_value_list_runs_each_value_over_the_same_seeds)
 {
     static struct captured c;
     const char *args[] = {"test-variants", "--set", "fail_below=0,5,10", "--count", "40",
@@ -379,7 +379,7 @@ Test(sweep, a_value_list_runs_each_value_over_the_same_seeds, .timeout = 60)
     cr_assert_eq(c.status, 1, "held to pass once its key is changed: %s", c.out);
 }
 
-Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
+Test(sweep, bad_variants_and_lists_exit_2)
 {
     static struct captured c;
     const char *cases[][10] = {
@@ -405,7 +405,7 @@ Test(sweep, bad_variants_and_lists_exit_2, .timeout = 60)
     }
 }
 
-Test(sweep_files, a_variant_sweep_resumes_by_configuration, .timeout = 60)
+Test(sweep_files, a_variant_sweep_resumes_by_configuration)
 {
     static struct captured c;
     char path[128];
@@ -479,7 +479,7 @@ static int sum_fires(void *context, const struct sweep_record *r, char *error, s
     return 0;
 }
 
-Test(sweep_files, sweep_results_count_fires_by_failpoint, .timeout = 120)
+Test(sweep_files, sweep_results_count_fires_by_failpoint)
 {
     static struct captured c;
     static struct sweep_header header;
@@ -503,7 +503,7 @@ Test(sweep_files, sweep_results_count_fires_by_failpoint, .timeout = 120)
     cr_assert_gt(sums[FAULT_CHAN_SEND], 0, "p=0.3 over 20 seeds fires");
 }
 
-Test(sweep_files, a_long_replay_command_is_refused_not_overflowed, .timeout = 60)
+Test(sweep_files, a_long_replay_command_is_refused_not_overflowed)
 {
     static struct captured c;
     const char *args[64] = {"test-variants", "--count", "2"};
@@ -518,7 +518,7 @@ Test(sweep_files, a_long_replay_command_is_refused_not_overflowed, .timeout = 60
     cr_assert(strstr(c.err, "too long"), "%s", c.err);
 }
 
-Test(sweep_files, junit_and_resume_know_the_configurations, .timeout = 60)
+Test(sweep_files, junit_and_resume_know_the_configurations)
 {
     static struct captured c;
     char junit[128], json[128];
