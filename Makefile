@@ -19,13 +19,14 @@ ifeq ($(FIU),1)
 FIU_CFLAGS := -DFIU_ENABLE
 LDLIBS     := -lfiu
 endif
-LDLIBS  += -lm
+LDLIBS  += -ljansson -lm
 CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L $(FIU_CFLAGS) $(OPT) $(WARNINGS) -I. -MMD -MP \
            $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
-DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev valgrind parallel gcovr
+DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev libjansson-dev valgrind \
+                 parallel gcovr libxml2-utils jq
 
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c sim/linux/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))

@@ -182,7 +182,7 @@ Test(harden, seed_ranges_and_shards_never_wrap)
     cr_assert_eq(r->status, 1, "seed 2 deadlocks: exit %d, %s", r->status, r->err);
     cr_assert(strstr(r->out, "sweep lock-order: 1 seeds (0..99, shard 3/18446744073709551615)"),
               "one seed, and the whole shard number: %s", r->out);
-    r = shell("tail -n +2 s.jsonl | grep -c '\"seed\":2,' ; tail -n +2 s.jsonl | wc -l");
+    r = shell("tail -n +2 s.jsonl | grep -c '\"seed\":\"2\",' ; tail -n +2 s.jsonl | wc -l");
     cr_assert_str_eq(r->out, "1\n1\n", "only seed 2 ran: %s", r->out);
     r = shell("$DETSIM sweep lock-order --seeds 0..18446744073709551615 --quiet");
     cr_assert_eq(r->status, 2, "2^64 seeds cannot be counted: exit %d", r->status);
