@@ -1,12 +1,14 @@
 /* sweep — one seed's result as a record, a sweep's results file (JSON Lines: one
- * header line, then one record a line) and its reader.
+ * header line, then one record a line; docs/reports.md has the format) and its
+ * reader (reports/sweep_read.c, on jansson).
  *
  * A seed's signature is its outcome plus a fingerprint of its report with every
  * number taken out: fifty seeds that hang the same way, at different steps, share
  * one signature and show as one group (reports/tally.h counts them).
  *
  * The header line says what every seed of the file ran with: scenario, strategy,
- * --expect, the --set values, the --fault specs and the configurations. A resume or
+ * --expect, the --set values, the --fault specs, the seeds and shard, and the
+ * configurations with what each declares. A resume or
  * a merge compares headers and refuses results of other settings, naming the
  * difference. The reader (sweep_read_results) is the one place that parses a file. */
 #ifndef DETSIM_SWEEP_H

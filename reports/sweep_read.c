@@ -289,8 +289,8 @@ static int read_line(struct reading *g, const char *line, size_t length, unsigne
         if (o)
             snprintf(g->error, g->error_bytes, "%s:%u: not a JSON object", g->name, number);
         else
-            snprintf(g->error, g->error_bytes, "%s:%u: not JSON: %s (column %d)", g->name,
-                     number, parse_error.text, parse_error.column);
+            snprintf(g->error, g->error_bytes, "%s:%u: not JSON: %s (at byte %d)", g->name,
+                     number, parse_error.text, parse_error.position);
         json_decref(o);
         return -1;
     }

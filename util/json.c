@@ -11,6 +11,10 @@ void json_write_string(FILE *out, const char *s)
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
+        else if (c == '\n') /* a report's lines: readable in the file */
+            fputs("\\n", out);
+        else if (c == '\t')
+            fputs("\\t", out);
         else if (c < 0x20)
             fprintf(out, "\\u%04x", c);
         else

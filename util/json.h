@@ -12,7 +12,8 @@
 #include <stdio.h>
 
 /* Writes s (UTF-8 or not: bytes >= 0x80 pass through) as a JSON string: quote and
- * backslash escaped, control characters as \u00XX. */
+ * backslash escaped, newline and tab as \n and \t, other control characters as
+ * \u00XX. */
 void json_write_string(FILE *out, const char *s);
 
 /* Writes value as a decimal string ("18446744073709551615"): exact in every JSON
