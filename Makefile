@@ -26,7 +26,7 @@ LDFLAGS := $(EXTRA_LDFLAGS)
 
 # Debian packages the build, the tests and the checks need.
 DEPS_PACKAGES := gcc clang libclang-rt-dev make libcriterion-dev libfiu-dev libjansson-dev valgrind \
-                 parallel gcovr libxml2-utils jq
+                 parallel gcovr libxml2-utils jq python3
 
 LIB_SOURCES := $(sort $(wildcard util/*.c faults/*.c model/*.c sim/*.c sim/linux/*.c scenarios/*.c scenarios/lib/*.c \
                  reports/*.c cli/*.c))

@@ -231,7 +231,13 @@ Test(sweep_files, the_gnu_parallel_recipe_resumes_and_merges_to_the_unsharded_re
              "grep -q '^sweep ktest-channel-exhaustion: 4 seeds (0..11, shard 2/3) x 6 "
              "configurations, 24 already done' shard2.log && "
              "test $(tail -n +2 merged.jsonl | wc -l) -eq 72 && "
-             "test $(wc -l < shard1.jsonl) -eq 25",
+             "test $(wc -l < shard1.jsonl) -eq 25 && "
+             /* the merged file, as Python writes it back: "key": value, keys sorted */
+             "python3 -c 'import json, sys\n"
+             "for line in sys.stdin: print(json.dumps(json.loads(line), sort_keys=True))' "
+             "< merged.jsonl > python.jsonl && grep -q '\"seed\": \"0\"' python.jsonl && "
+             "{ $B merge python.jsonl > python.txt; echo $? > python.status; } && "
+             "cmp whole.status python.status && tail -n +2 python.txt | cmp - whole.table",
              work, bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin);
     int status = system(command);
     char show[300];
