@@ -322,7 +322,7 @@ Test(sweep_files, a_merge_gives_the_verdict_no_shard_could)
     static struct captured c;
     char json[2][128], junit[3][128];
     for (int k = 0; k < 2; k++) {
-        char shard[8];
+        char shard[16];
         snprintf(json[k], sizeof json[k], "%s/s%d.jsonl", work, k + 1);
         snprintf(junit[k], sizeof junit[k], "%s/s%d.xml", work, k + 1);
         snprintf(shard, sizeof shard, "%d/2", k + 1);
