@@ -274,11 +274,19 @@ static int read_plan(const struct parsed_option *options, int option_count, stru
     if (plan_finish(plan, s->run.scenario, variant_name, error, sizeof error) != 0)
         return options_usage_error("%s", error);
     t->header.config_count = plan->configs;
+    int any_declared = 0;
     for (long c = 0; c < plan->configs; c++) {
         if (apply_config(s, plan, c, defaults, o) != 0)
             return EXIT_USAGE;
         snprintf(t->header.configs[c], sizeof t->header.configs[c], "%s", s->plan.label);
+        snprintf(t->header.declared[c], sizeof t->header.declared[c], "%s",
+                 sched_outcome_name(s->expect_given ? s->expect : s->plan.declared));
+        any_declared |= s->plan.declared != SCHED_OUTCOME_PASS ||
+                        (plan->variants[0] && !plan->list_count);
     }
+    /* as report_results judges them: what a merge of the shards judges too */
+    t->header.verdicts = !s->expect_given && any_declared &&
+                         (plan->configs > 1 || plan->variants[0]);
     return 0;
 }
 
@@ -381,6 +389,8 @@ static void fill_header(const struct sweep_run *s, const struct plan *plan,
 {
     char reason[256], value[48];
     snprintf(h->scenario, sizeof h->scenario, "%s", o->name);
+    h->first = s->seeds.first, h->last = s->seeds.last;
+    h->shard = s->seeds.shard, h->shards = s->seeds.shards;
     run_format_strategy(&s->run.strategy, h->strategy);
     snprintf(h->expect, sizeof h->expect, "%s",
              s->expect_given ? sched_outcome_name(s->expect) : "");
@@ -446,7 +456,7 @@ static int resume_record(void *context, const struct sweep_record *r, char *erro
     }
     int rc = added < 0 ? -ENOMEM : tally_add(&s->tally, r, 0);
     if (rc == 0 && s->junit)
-        rc = junit_add(s->junit, r);
+        rc = junit_add(s->junit, r, c);
     if (rc != 0) {
         snprintf(error, error_bytes, "%s", rc == -ENOMEM ? "out of memory"
                                                          : "cannot write the JUnit report");
@@ -682,9 +692,7 @@ static int report_results(struct sweep_run *s, const struct plan *plan,
     if (s->repro_failed) /* said when it happened */
         status = EXIT_INTERNAL;
     if (s->junit && rc == 0) {
-        int written = junit_finish(s->junit, (const char(*)[SWEEP_LABEL_BYTES])t->header.configs,
-                                   plan->configs > 1 || plan->variants[0] ? declared : NULL,
-                                   t->held, plan->configs);
+        int written = junit_finish(s->junit, &t->header, t->header.verdicts ? t->held : NULL);
         if (written != 0) {
             fprintf(stderr, "detsim: cannot write '%s': %s\n", o->junit_path, strerror(-written));
             status = EXIT_INTERNAL;

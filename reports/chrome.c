@@ -14,6 +14,7 @@
 #include "faults/failpoint.h"
 #include "model/world.h"
 #include "util/errno_name.h"
+#include "util/json.h"
 #include "util/outfile.h"
 
 struct chrome_task {
@@ -56,7 +57,7 @@ static void begin_event(struct report_chrome *c, const char *name, const char *c
 {
     next_event(c);
     fputs("{\"name\":", c->out);
-    trace_write_json_string(c->out, name);
+    json_write_string(c->out, name);
     fprintf(c->out, ",\"cat\":\"%s\",\"ph\":\"%s\"", cat, ph);
     if (ph[0] == 'i')
         fputs(",\"s\":\"t\"", c->out);
@@ -72,7 +73,7 @@ static void write_metadata(struct report_chrome *c, uint32_t pid, const char *na
         fprintf(c->out, "{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
                         ",\"args\":{\"name\":",
                 kinds[i], pid, pid);
-        trace_write_json_string(c->out, name);
+        json_write_string(c->out, name);
         fputs("}}", c->out);
     }
     next_event(c);
@@ -129,9 +130,9 @@ static void close_interval(struct report_chrome *c, uint32_t pid, struct chrome_
     write_us(c->out, ns - t->blocked_since_ns);
     fprintf(c->out, ",\"args\":{\"since_step\":%" PRIu64 ",\"object\":", t->blocked_since_step);
     const char *object = object_name(view, t->blocked_object);
-    trace_write_json_string(c->out, object ? object : t->blocked_on);
+    json_write_string(c->out, object ? object : t->blocked_on);
     fputs(",\"ended_by\":", c->out);
-    trace_write_json_string(c->out, ended_by);
+    json_write_string(c->out, ended_by);
     fputs("}}", c->out);
     t->blocked = 0;
 }
@@ -174,7 +175,7 @@ static void write_kernel_name(struct report_chrome *c, const struct world *w)
              "kernel resources (limits: %" PRIu32 " channels, %" PRIu32 " procs, %" PRIu32
              " ports, %" PRIu64 " heap bytes)",
              w->max_channels, w->max_procs, w->max_ports, w->heap.capacity_bytes);
-    trace_write_json_string(c->out, name);
+    json_write_string(c->out, name);
     fputs("}}", c->out);
 }
 
@@ -259,7 +260,7 @@ static void write_instant(struct report_chrome *c, const struct trace_event *e,
     const char *object = object_name(view, e->object);
     if (object) {
         fputs(",\"object\":", c->out);
-        trace_write_json_string(c->out, object);
+        json_write_string(c->out, object);
     }
     fprintf(c->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
     write_result(c->out, e->result);
@@ -321,9 +322,9 @@ int report_chrome_finish(struct report_chrome *c, const struct run_options *opti
 {
     char name[64], strategy[64];
     fputs("\n],\"otherData\":{\"scenario\":", c->out);
-    trace_write_json_string(c->out, scenario_name(options->scenario, name));
+    json_write_string(c->out, scenario_name(options->scenario, name));
     fprintf(c->out, ",\"seed\":\"%" PRIu64 "\",\"strategy\":", options->seed);
-    trace_write_json_string(c->out, options->replay ? "replay" : run_format_strategy(&options->strategy,
+    json_write_string(c->out, options->replay ? "replay" : run_format_strategy(&options->strategy,
                                                                           strategy));
     fprintf(c->out, ",\"outcome\":\"%s\",\"steps\":\"%" PRIu64 "\",\"vtime_ns\":\"%" PRIu64
                     "\",\"hash\":\"0x%016" PRIx64 "\",\"detsim_version\":\"%s\"",

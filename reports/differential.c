@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/assert.h"
+#include "util/json.h"
 
 #define MISS_PERMILLE 50 /* a class the real runs miss with below this chance must show */
 
@@ -36,12 +37,17 @@ static void write_json(const struct differential *d, const char *side, const cha
     char name[64];
     if (!d->json)
         return;
-    fprintf(d->json,
-            "{\"scenario\":\"%s\",\"config\":\"%s\",\"side\":\"%s\",\"seed\":%" PRIu64
-            ",\"outcome\":\"%s\",\"steps\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 ",\"wall_ns\":%" PRIu64
-            "}\n",
-            scenario_name(d->scenario, name), label, side, seed, sched_outcome_name(r->outcome),
-            r->steps, cpu_ns, wall_ns);
+    fputs("{\"scenario\":", d->json);
+    json_write_string(d->json, scenario_name(d->scenario, name));
+    fputs(",\"config\":", d->json);
+    json_write_config(d->json, label);
+    fputs(",\"side\":", d->json);
+    json_write_string(d->json, side);
+    fputs(",\"seed\":", d->json);
+    json_write_u64_string(d->json, seed);
+    fprintf(d->json, ",\"outcome\":\"%s\",\"steps\":%" PRIu64 ",\"cpu_ns\":%" PRIu64
+            ",\"wall_ns\":%" PRIu64 "}\n", sched_outcome_name(r->outcome), r->steps, cpu_ns,
+            wall_ns);
     fflush(d->json);
 }
 

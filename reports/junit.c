@@ -10,16 +10,44 @@
 
 #include "util/assert.h"
 
+struct junit_case {
+    uint64_t seed;
+    long config;
+    long offset; /* in the scratch file */
+    long length;
+};
+
+/* The length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static int utf8_length(const unsigned char *s)
+{
+    int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return s[0] < 0x80 ? 1 : n;
+}
+
+/* Writes text as XML character data or an attribute value: markup escaped, and what
+ * XML 1.0 cannot hold (control characters, bytes that are not UTF-8) as '?'. */
 static void write_xml_text(FILE *out, const char *text)
 {
-    for (; *text; text++) {
-        switch (*text) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*text, out);
-        }
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        int n = utf8_length(p);
+        if (*p == '<')
+            fputs("&lt;", out);
+        else if (*p == '>')
+            fputs("&gt;", out);
+        else if (*p == '&')
+            fputs("&amp;", out);
+        else if (*p == '"')
+            fputs("&quot;", out);
+        else if (*p == '\n' || *p == '\t')
+            fputc(*p, out);
+        else if (n == 0 || *p < 0x20 || *p == 0x7f)
+            fputc('?', out);
+        else
+            fwrite(p, 1, (size_t)n, out);
+        p += n ? n : 1;
     }
 }
 
@@ -59,88 +87,199 @@ int junit_open(struct junit *j, const char *path, const char *scenario)
         return rc;
     }
     snprintf(j->scenario, sizeof j->scenario, "%s", scenario);
+    clock_gettime(CLOCK_MONOTONIC, &j->started);
+    j->timestamp = time(NULL);
     return 0;
 }
 
-int junit_add(struct junit *j, const struct sweep_record *r)
+/* The testcase's element and attributes; the caller closes it. */
+static void open_testcase(FILE *out, const char *scenario, const char *config)
+{
+    fprintf(out, "    <testcase classname=\"detsim.%s\" time=\"0\" name=\"", scenario);
+    if (config[0]) {
+        write_xml_text(out, config);
+        fputc(' ', out);
+    }
+}
+
+/* Makes room for one more index entry. Returns 0 or -ENOMEM. */
+static int grow_index(struct junit *j)
+{
+    if (j->tests < j->capacity)
+        return 0;
+    long capacity = j->capacity ? 2 * j->capacity : 1024;
+    struct junit_case *index = realloc(j->index, (size_t)capacity * sizeof *index);
+    if (!index)
+        return -ENOMEM;
+    j->index = index;
+    j->capacity = capacity;
+    return 0;
+}
+
+int junit_add(struct junit *j, const struct sweep_record *r, long config)
 {
     ASSERT(j->cases);
     FILE *out = j->cases;
-    fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", j->scenario);
-    if (r->config[0]) {
-        write_xml_text(out, r->config);
-        fputc(' ', out);
-    }
+    long offset = ftell(out);
+    if (offset < 0 || grow_index(j) != 0)
+        return offset < 0 ? -errno : -ENOMEM;
+    open_testcase(out, j->scenario, r->config);
     fprintf(out, "seed %" PRIu64 "\"", r->seed);
-    j->tests++;
     if (r->expected) {
         fputs("/>\n", out);
     } else {
-        j->failures++;
-        fprintf(out, ">\n    <failure message=\"%s\" type=\"%s\">", r->outcome, r->outcome);
-        write_xml_text(out, r->signature_text);
+        /* a crash or a timeout is not the verdict of the scenario's checks */
+        int error = strcmp(r->outcome, "crash") == 0 || strcmp(r->outcome, "timeout") == 0;
+        const char *element = error ? "error" : "failure";
+        char message[sizeof r->report];
+        snprintf(message, sizeof message, "%s", r->report[0] ? r->report : r->outcome);
+        message[strcspn(message, "\n")] = '\0'; /* the report's first line */
+        fprintf(out, ">\n      <%s message=\"", element);
+        write_xml_text(out, message);
+        fprintf(out, "\" type=\"%s\">", r->outcome);
+        write_xml_text(out, r->report[0] ? r->report : r->signature_text);
         fputs("\nreplay: ", out);
         write_xml_text(out, r->replay);
-        fputs("</failure>\n  </testcase>\n", out);
+        fprintf(out, "</%s>\n    </testcase>\n", element);
+        j->failures += !error;
+        j->errors += error;
     }
-    return ferror(out) ? outfile_flush(out) : 0;
+    if (ferror(out))
+        return outfile_flush(out);
+    j->index[j->tests++] = (struct junit_case){r->seed, config, offset, ftell(out) - offset};
+    return 0;
 }
 
 /* One testcase per configuration: a buggy variant that did not reproduce fails, and
- * so does a fixed one that failed a seed. */
-static void write_verdicts(FILE *out, const char *scenario,
-                           const char (*labels)[SWEEP_LABEL_BYTES], const char *const *declared,
-                           const int *held, long verdicts)
+ * so does a fixed one that failed a seed; what a shard cannot tell is skipped. */
+static void write_verdicts(FILE *out, const char *scenario, const struct sweep_header *h,
+                           const int *verdicts)
 {
-    for (long c = 0; c < verdicts; c++) {
-        fprintf(out, "  <testcase classname=\"detsim.%s\" name=\"", scenario);
-        write_xml_text(out, labels[c][0] ? labels[c] : "(default)");
-        fprintf(out, " behaves as declared (%s)\"", declared[c]);
-        if (held[c]) {
+    for (long c = 0; c < h->config_count; c++) {
+        int pass = strcmp(h->declared[c], "pass") == 0;
+        open_testcase(out, scenario, "");
+        write_xml_text(out, h->configs[c][0] ? h->configs[c] : "(default)");
+        fprintf(out, " behaves as declared (%s)\"", h->declared[c]);
+        if (verdicts[c] == TALLY_HELD) {
             fputs("/>\n", out);
-            continue;
+        } else if (verdicts[c] == TALLY_UNJUDGED) {
+            fprintf(out, ">\n      <skipped message=\"%s\"/>\n    </testcase>\n",
+                    pass ? "no failure in this shard's seeds: the other shards decide "
+                           "(detsim merge)"
+                         : "not reproduced in this shard's seeds: the other shards decide "
+                           "(detsim merge)");
+        } else {
+            fprintf(out, ">\n      <failure message=\"declared %s\" type=\"verdict\">%s"
+                         "</failure>\n    </testcase>\n", h->declared[c],
+                    pass ? "a fixed configuration failed some seeds"
+                         : "the declared failure did not reproduce");
         }
-        fprintf(out, ">\n    <failure message=\"declared %s\" type=\"verdict\">", declared[c]);
-        write_xml_text(out, strcmp(declared[c], "pass") == 0
-                                ? "a fixed configuration failed some seeds"
-                                : "the declared failure did not reproduce");
-        fputs("</failure>\n  </testcase>\n", out);
     }
 }
 
-/* Copies the testcases from the scratch file to out. Returns 0 or -errno. */
-static int copy_cases(FILE *cases, FILE *out)
+static int by_config_and_seed(const void *a, const void *b)
+{
+    const struct junit_case *x = a, *y = b;
+    if (x->config != y->config)
+        return x->config < y->config ? -1 : 1;
+    return x->seed < y->seed ? -1 : x->seed > y->seed;
+}
+
+/* Copies the testcases from the scratch file to out, sorted. Returns 0 or -errno. */
+static int copy_cases(struct junit *j, FILE *out)
 {
     char buffer[65536];
-    int rc = outfile_flush(cases);
-    if (rc == 0 && fseek(cases, 0, SEEK_SET) != 0)
-        rc = -errno;
-    size_t n;
-    while (rc == 0 && (n = fread(buffer, 1, sizeof buffer, cases)) > 0)
-        if (fwrite(buffer, 1, n, out) != n && (rc = outfile_flush(out)) == 0)
-            rc = -EIO;
-    if (rc == 0 && ferror(cases))
-        rc = -EIO;
+    int rc = outfile_flush(j->cases);
+    if (j->tests)
+        qsort(j->index, (size_t)j->tests, sizeof *j->index, by_config_and_seed);
+    for (long i = 0; i < j->tests && rc == 0; i++) {
+        long left = j->index[i].length;
+        if (fseek(j->cases, j->index[i].offset, SEEK_SET) != 0)
+            rc = -errno;
+        while (rc == 0 && left > 0) {
+            size_t n = fread(buffer, 1, left < (long)sizeof buffer ? (size_t)left : sizeof buffer,
+                             j->cases);
+            if (n == 0)
+                rc = -EIO;
+            else if (fwrite(buffer, 1, n, out) != n && (rc = outfile_flush(out)) == 0)
+                rc = -EIO;
+            left -= (long)n;
+        }
+    }
     return rc;
 }
 
-int junit_finish(struct junit *j, const char (*labels)[SWEEP_LABEL_BYTES],
-                 const char *const *declared, const int *held, long configs)
+/* One <property>. */
+static void write_property(FILE *out, const char *name, const char *value)
+{
+    fprintf(out, "      <property name=\"%s\" value=\"", name);
+    write_xml_text(out, value);
+    fputs("\"/>\n", out);
+}
+
+/* The sweep's settings, for whoever reads the report beside its results file. */
+static void write_properties(FILE *out, const struct sweep_header *h)
+{
+    char seeds[64], shard[64];
+    snprintf(seeds, sizeof seeds, "%" PRIu64 "..%" PRIu64, h->first, h->last);
+    snprintf(shard, sizeof shard, "%" PRIu64 "/%" PRIu64, h->shard, h->shards);
+    fputs("    <properties>\n", out);
+    write_property(out, "strategy", h->strategy);
+    write_property(out, "expect", h->expect);
+    write_property(out, "settings", h->settings);
+    write_property(out, "faults", h->faults);
+    write_property(out, "seeds", seeds);
+    write_property(out, "shard", shard);
+    fputs("    </properties>\n", out);
+}
+
+/* The root and the suite's start tag, with the counts and the times. */
+static void write_suite_start(FILE *out, const struct junit *j, long tests, long failures,
+                              long skipped)
+{
+    struct timespec now;
+    struct tm utc;
+    char stamp[32] = "1970-01-01T00:00:00", host[256] = "localhost";
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double seconds = (double)(now.tv_sec - j->started.tv_sec) +
+                     (double)(now.tv_nsec - j->started.tv_nsec) / 1e9;
+    if (gmtime_r(&j->timestamp, &utc))
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    if (gethostname(host, sizeof host) != 0 || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    char counts[160];
+    snprintf(counts, sizeof counts, "tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+             "skipped=\"%ld\" time=\"%.3f\"", tests, failures, j->errors, skipped, seconds);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"detsim\" %s>\n",
+            counts);
+    fprintf(out, "  <testsuite name=\"detsim.%s\" package=\"detsim\" id=\"0\" %s", j->scenario,
+            counts);
+    fprintf(out, " timestamp=\"%s\" hostname=\"", stamp);
+    write_xml_text(out, host);
+    fputs("\">\n", out);
+}
+
+int junit_finish(struct junit *j, const struct sweep_header *h, const int *verdicts)
 {
     ASSERT(j->report.stream && j->cases);
-    ASSERT(!declared || (held && configs >= 1));
     FILE *out = j->report.stream;
-    long verdicts = declared ? configs : 0, failures = j->failures;
-    for (long c = 0; c < verdicts; c++)
-        failures += !held[c];
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out, "<testsuite name=\"detsim.%s\" tests=\"%ld\" failures=\"%ld\">\n", j->scenario,
-            j->tests + verdicts, failures);
-    write_verdicts(out, j->scenario, labels, declared, held, verdicts);
-    int rc = copy_cases(j->cases, out);
+    long failures = j->failures, skipped = 0, tests = j->tests;
+    for (long c = 0; verdicts && c < h->config_count; c++) {
+        tests++;
+        failures += verdicts[c] == TALLY_BROKEN;
+        skipped += verdicts[c] == TALLY_UNJUDGED;
+    }
+    write_suite_start(out, j, tests, failures, skipped);
+    write_properties(out, h);
+    if (verdicts)
+        write_verdicts(out, j->scenario, h, verdicts);
+    int rc = copy_cases(j, out);
+    fputs("    <system-out/>\n    <system-err/>\n  </testsuite>\n</testsuites>\n", out);
     fclose(j->cases);
     j->cases = NULL;
-    fprintf(out, "</testsuite>\n");
+    free(j->index);
+    j->index = NULL;
     if (rc != 0) {
         outfile_discard(&j->report);
         return rc;
@@ -153,5 +292,7 @@ void junit_discard(struct junit *j)
     if (j->cases)
         fclose(j->cases);
     j->cases = NULL;
+    free(j->index);
+    j->index = NULL;
     outfile_discard(&j->report);
 }

@@ -1,12 +1,14 @@
 /* sweep — one seed's result as a record, a sweep's results file (JSON Lines: one
- * header line, then one record a line) and its reader.
+ * header line, then one record a line; docs/reports.md has the format) and its
+ * reader (reports/sweep_read.c, on jansson).
  *
  * A seed's signature is its outcome plus a fingerprint of its report with every
  * number taken out: fifty seeds that hang the same way, at different steps, share
  * one signature and show as one group (reports/tally.h counts them).
  *
  * The header line says what every seed of the file ran with: scenario, strategy,
- * --expect, the --set values, the --fault specs and the configurations. A resume or
+ * --expect, the --set values, the --fault specs, the seeds and shard, and the
+ * configurations with what each declares. A resume or
  * a merge compares headers and refuses results of other settings, naming the
  * difference. The reader (sweep_read_results) is the one place that parses a file. */
 #ifndef DETSIM_SWEEP_H
@@ -19,6 +21,9 @@
 #include "sim/run.h"
 
 #define SWEEP_LABEL_BYTES 96 /* a configuration's label, its NUL included */
+#define SWEEP_REPORT_LINES 6    /* of a report, kept in its record (for JUnit) */
+#define SWEEP_REPORT_BYTES 640
+#define SWEEP_FORMAT 2         /* of results files: 1 had configurations as strings */
 
 struct sweep_record {
     char scenario[64];
@@ -32,6 +37,7 @@ struct sweep_record {
     uint64_t hash;
     uint64_t signature;
     char signature_text[160]; /* the report's first line, numbers as '#' */
+    char report[SWEEP_REPORT_BYTES]; /* the report's first lines, as they are */
     char replay[2048];        /* the command that replays this seed */
     char strategy[64];        /* the strategy the seed ran ("": the header's) */
     char swarm[1024];         /* --swarm: the fault specs the seed drew, space-separated
@@ -51,6 +57,10 @@ struct sweep_header {
                            order, each single-quoted, space-separated; "" for none */
     long config_count;  /* 1 or more */
     char configs[PLAN_CONFIGS_MAX][SWEEP_LABEL_BYTES]; /* their labels, in plan order */
+    /* Not compared (sweep_header_diff): what a merge needs to give the verdicts. */
+    char declared[PLAN_CONFIGS_MAX][24]; /* the outcome each configuration is held to */
+    int verdicts;       /* the configurations are judged against what they declare */
+    uint64_t first, last, shard, shards; /* the seeds: first..last, shard K of N */
 };
 
 /* Fills the signature fields of record from a run's outcome and report. */
@@ -60,14 +70,12 @@ void sweep_signature(struct sweep_record *record, const char *outcome, const cha
  * with the config label's spaces and unusual characters as '_'. */
 void sweep_repro_path(char *path, size_t bytes, const char *dir, const struct sweep_record *r);
 
-/* Writes record as one JSON object on one line. Its last member, "fired", maps the
- * name of every failpoint that fired to its count, in failpoint order ({} when none
- * fired). The caller checks the stream (util/outfile.h). */
+/* Writes record as one JSON object on one line (docs/reports.md has the format):
+ * its configuration as an object (util/json.h), its seed as a decimal string, and
+ * last "fired", which maps the name of every failpoint that fired to its count, in
+ * failpoint order ({} when none fired). The caller checks the stream
+ * (util/outfile.h). */
 void sweep_write_json(FILE *out, const struct sweep_record *record);
-
-/* Parses one line written by sweep_write_json; a line without "fired" (written
- * before it existed) reads as nothing fired. Returns 0, or -EINVAL. */
-int sweep_parse_json(const char *line, struct sweep_record *record);
 
 /* Writes header as the first line of a results file. The caller checks the stream. */
 void sweep_write_header(FILE *out, const struct sweep_header *header);
@@ -89,7 +97,9 @@ struct sweep_reader {
 };
 
 /* Reads a results file from in (named name in errors): its header into *header (and
- * to on_header), then each record, in order, to on_record. An empty file, or one
+ * to on_header), then each record, in order, to on_record. Any JSON that has the
+ * members is read, whatever its spacing, member order or escapes (it is parsed with
+ * jansson), lines of any length; anything else is refused. An empty file, or one
  * whose only line is cut off, has no header: *has_header is then 0 (a sweep killed
  * before its first write). A last line with no newline (a sweep killed mid-write) is
  * skipped; *complete_bytes (may be NULL) gets the length of the complete lines.

@@ -178,7 +178,7 @@ int sweep_run_add(struct sweep_run *s, const struct sweep_record *r, int want_re
         snprintf(s->error, sizeof s->error, "internal error: out of memory for the results");
         return rc;
     }
-    if (s->junit && (rc = junit_add(s->junit, r)) != 0)
+    if (s->junit && (rc = junit_add(s->junit, r, s->config)) != 0)
         snprintf(s->error, sizeof s->error, "cannot write the JUnit report: %s", strerror(-rc));
     return rc;
 }

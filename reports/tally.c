@@ -225,8 +225,11 @@ long tally_config_table(FILE *out, const struct tally *t, const char *const *dec
         if (declared) {
             int held = write_verdict(out, &t->configs[c], declared[c], partial);
             broken += !held;
+            /* a shard's failure to reproduce, or its passing seeds, settle nothing */
+            int settled = !partial || (strcmp(declared[c], "pass") == 0
+                                           ? !held : t->configs[c].reproduced > 0);
             if (held_out)
-                held_out[c] = held;
+                held_out[c] = settled ? held : TALLY_UNJUDGED;
         }
         fputc('\n', out);
     }

@@ -11,6 +11,11 @@
 
 #include "reports/sweep.h"
 
+/* A configuration's verdict (tally_config_table). */
+#define TALLY_BROKEN 0
+#define TALLY_HELD 1
+#define TALLY_UNJUDGED (-1) /* one shard's seeds cannot decide it: the merge does */
+
 #define TALLY_OUTCOMES 9 /* pass ... timeout; one more column counts any other */
 
 struct tally_config {
@@ -61,8 +66,10 @@ void tally_free(struct tally *t);
  * configuration c is declared to have) and whether it held: a "pass" configuration
  * passes every seed, another reproduces at least once. When partial (one shard of a
  * sweep), a failure that did not reproduce in these seeds is not judged. held (may
- * be NULL) gets 1 or 0 per configuration. Returns the number of configurations whose
- * declaration did not hold. */
+ * be NULL) gets a verdict per configuration: TALLY_HELD, TALLY_BROKEN, or when
+ * partial TALLY_UNJUDGED for what the other shards decide (a failure not reproduced
+ * here, a fixed configuration that passed these seeds). Returns the number of
+ * configurations whose declaration did not hold. */
 long tally_config_table(FILE *out, const struct tally *t, const char *const *declared,
                         int partial, int *held);
 

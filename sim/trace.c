@@ -7,6 +7,7 @@
 #include "faults/failpoint.h"
 #include "model/uapi.h"
 #include "util/errno_name.h"
+#include "util/json.h"
 
 static const char *const op_names[TRACE_OP_COUNT] = {
     [TRACE_OP_SPAWN] = "spawn",         [TRACE_OP_EXIT] = "exit",
@@ -74,21 +75,6 @@ void trace_init(struct trace *t)
     t->hash_state = 0x6a09e667f3bcc908ULL; /* any fixed start; this one is sqrt(2)'s bits */
 }
 
-void trace_write_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static void write_result_text(FILE *out, int64_t result)
 {
     const char *name = errno_name(result);
@@ -111,10 +97,10 @@ static void write_event(const struct trace *t, const struct trace_event *e)
         fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32,
                 e->step, e->vtime_ns, e->pid);
         fputs(",\"task\":", t->out);
-        trace_write_json_string(t->out, task ? task : "");
+        json_write_string(t->out, task ? task : "");
         fprintf(t->out, ",\"op\":\"%s\",\"object_id\":%" PRIu64 ",\"object\":",
                 trace_op_name(e->op), e->object);
-        trace_write_json_string(t->out, object ? object : "");
+        json_write_string(t->out, object ? object : "");
         fprintf(t->out, ",\"arg\":%" PRId64 ",\"result\":", e->arg);
         if (e->result == TRACE_RESULT_BLOCKED)
             fputs("\"blocked\"", t->out);
@@ -185,7 +171,7 @@ void trace_note(struct trace *t, uint64_t step, uint64_t vtime_ns, uint32_t pid,
         fprintf(t->out, "{\"step\":%" PRIu64 ",\"vtime_ns\":%" PRIu64 ",\"pid\":%" PRIu32
                         ",\"note\":",
                 step, vtime_ns, pid);
-        trace_write_json_string(t->out, message);
+        json_write_string(t->out, message);
         fputs("}\n", t->out);
     } else {
         char when[32];

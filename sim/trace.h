@@ -153,9 +153,6 @@ uint64_t trace_hash(const struct trace *t);
 
 const char *trace_op_name(enum trace_op op);
 
-/* Writes s as a JSON string: quoted, '"' and '\\' escaped, control characters as
- * \u00XX. */
-void trace_write_json_string(FILE *out, const char *s);
 const char *trace_wake_name(enum waitq_wake wake);
 
 /* Formats a duration in ns with the largest unit that keeps it readable:

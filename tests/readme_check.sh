@@ -1,6 +1,7 @@
 #!/bin/sh
-# readme_check.sh DETSIM [FILE...] — runs every "$ build/detsim ..." and "$ cat ..."
-# example in the code blocks of each FILE (default README.md) and checks that the
+# readme_check.sh DETSIM [FILE...] — runs every "$ build/detsim ...", "$ cat ..." and
+# "$ jq ..." example in the code blocks of each FILE (default README.md; the jq ones
+# only when jq is installed: make deps installs it) and checks that the
 # lines shown under it appear, in order, in what the command really prints (stdout
 # and stderr). A line "..." stands for lines left out. Each FILE's examples run in
 # order, in a fresh directory of their own, so an example may read a file an earlier
@@ -27,7 +28,7 @@ check_file() {
     awk -v dir="$work" '
         /^```/ { inside = !inside; n_open = 0; next }
         !inside { next }
-        /^\$ build\/detsim / || /^\$ cat / {
+        /^\$ build\/detsim / || /^\$ cat / || /^\$ jq / {
             n++; cmd = substr($0, 3); sub(/^build\/detsim/, "DETSIM", cmd)
             print cmd > (dir "/" n ".cmd"); printf "" > (dir "/" n ".want"); n_open = 1; next
         }
@@ -39,6 +40,10 @@ check_file() {
     for n in $(seq 1 "$total"); do
         cmd_file="$work/$n.cmd"
         command=$(sed "s|^DETSIM|\"$detsim\"|" "$cmd_file")
+        if grep -q '^jq ' "$cmd_file" && ! command -v jq > /dev/null; then
+            echo "readme: $file: example $n skipped: no jq (make deps installs it)"
+            continue
+        fi
         (cd "$work" && sh -c "$command") > "$work/$n.got" 2>&1
         # every wanted line, except "...", must appear in order
         if ! awk -v got="$work/$n.got" '

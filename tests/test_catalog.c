@@ -61,8 +61,7 @@ static uint64_t seeds_for(int passing)
     return passing ? PASSING_SEEDS : FAILING_SEEDS;
 }
 
-ParameterizedTest(struct catalog_case *c, catalog, every_variant_behaves_as_declared,
-                  .timeout = 1800)
+ParameterizedTest(struct catalog_case *c, catalog, every_variant_behaves_as_declared)
 {
     struct run_options options = {0};
     options.scenario = scenario_find(c->scenario);

@@ -22,8 +22,7 @@ static const char *outcome_of(const struct variant_run *run)
 
 #define KTEST "ktest-channel-exhaustion"
 
-Test(catalog_ktest, buggy_hangs_in_cap_delivery_via_spawn_and_never_reaches_block_device,
-     .timeout = 60)
+Test(catalog_ktest, buggy_hangs_in_cap_delivery_via_spawn_and_never_reaches_block_device)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         struct variant_run run = run_variant(KTEST, "buggy", seed, NULL);
@@ -57,7 +56,7 @@ Test(catalog_ktest, buggy_hangs_in_cap_delivery_via_spawn_and_never_reaches_bloc
     }
 }
 
-Test(catalog_ktest, fixed_completes_the_suite_without_exhausting_the_table, .timeout = 60)
+Test(catalog_ktest, fixed_completes_the_suite_without_exhausting_the_table)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct variant_run run = run_variant(KTEST, "fixed", seed, NULL);
@@ -76,7 +75,7 @@ Test(catalog_ktest, fixed_completes_the_suite_without_exhausting_the_table, .tim
 /* Which of the document's three fixes suffices alone: the larger table does; the
  * per-process limit does not (no single process holds more than 12 channels here);
  * the drain alone does not either, though it makes some seeds pass. */
-Test(catalog_ktest, only_the_larger_table_suffices_alone, .timeout = 60)
+Test(catalog_ktest, only_the_larger_table_suffices_alone)
 {
     uint32_t drain_hangs = 0;
     for (uint64_t seed = 0; seed < 100; seed++) {
@@ -100,7 +99,7 @@ Test(catalog_ktest, only_the_larger_table_suffices_alone, .timeout = 60)
 
 /* The same exhaustion with the error reported: the suite runs to its end and fails
  * loudly, naming -ENFILE, instead of hanging. */
-Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure, .timeout = 60)
+Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         struct variant_run run = run_variant(KTEST, "propagate", seed, NULL);
@@ -118,7 +117,7 @@ Test(catalog_ktest, propagating_the_error_turns_the_hang_into_a_loud_failure, .t
 
 /* The document's sizing: 64 slots cannot hold what the section keeps alive at once;
  * 1024 (MAX_PROCS x MAX_HANDLES) always can. */
-Test(catalog_ktest, headroom_is_what_decides, .timeout = 60)
+Test(catalog_ktest, headroom_is_what_decides)
 {
     for (uint64_t seed = 0; seed < 30; seed++) {
         struct variant_run run = run_variant(KTEST, "buggy", seed, "max_channels=1024");
@@ -136,7 +135,7 @@ Test(catalog_ktest, headroom_is_what_decides, .timeout = 60)
 
 #define LIMIT "per-process-channel-limit"
 
-Test(catalog_ktest, runaway_starves_the_workers_without_a_per_process_limit, .timeout = 60)
+Test(catalog_ktest, runaway_starves_the_workers_without_a_per_process_limit)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         struct variant_run run = run_variant(LIMIT, "buggy", seed, NULL);
@@ -152,7 +151,7 @@ Test(catalog_ktest, runaway_starves_the_workers_without_a_per_process_limit, .ti
     }
 }
 
-Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .timeout = 60)
+Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct variant_run run = run_variant(LIMIT, "fixed", seed, NULL);
@@ -170,7 +169,7 @@ Test(catalog_ktest, runaway_gets_emfile_at_its_limit_and_the_workers_complete, .
 
 /* The hang report reads like the bug report: the table was full, and the kernel
  * console shows ktest's progress up to the hang and the exhaustion line. */
-Test(catalog_ktest, the_hang_report_shows_the_full_table_and_the_console, .timeout = 60)
+Test(catalog_ktest, the_hang_report_shows_the_full_table_and_the_console)
 {
     for (uint64_t seed = 0; seed < 20; seed++) {
         struct variant_run run = run_variant(KTEST, "buggy", seed, NULL);

@@ -311,7 +311,7 @@ Test(catalog_stress, supervisor_restarts_are_capped_and_the_storm_guard_trips)
 /* Runs scenario's variant settings plus extra (NULL-terminated) at seed. */
 #define RUN(scenario, seed, ...) run_with(scenario, seed, "random", 0, __VA_ARGS__, NULL)
 
-Test(catalog_stress, bursts_pass_and_fail_loudly_without_room, .timeout = 60)
+Test(catalog_stress, bursts_pass_and_fail_loudly_without_room)
 {
     for (uint64_t seed = 0; seed < 50; seed++) {
         struct run_result r = RUN("stress-spawn-burst", seed, "max_procs=128");
@@ -328,7 +328,7 @@ Test(catalog_stress, bursts_pass_and_fail_loudly_without_room, .timeout = 60)
     run_result_free(&r);
 }
 
-Test(catalog_stress, churn_leaves_the_handle_count_exactly_as_it_was, .timeout = 60)
+Test(catalog_stress, churn_leaves_the_handle_count_exactly_as_it_was)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result fixed = RUN("stress-spawn-reap-churn", seed, "leak_stdio=false",
@@ -352,7 +352,7 @@ Test(catalog_stress, churn_leaves_the_handle_count_exactly_as_it_was, .timeout =
     run_result_free(&r);
 }
 
-Test(catalog_stress, teardown_reaps_all_within_the_grace_in_virtual_time, .timeout = 60)
+Test(catalog_stress, teardown_reaps_all_within_the_grace_in_virtual_time)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = RUN("stress-group-teardown", seed, "teardown=true");
@@ -371,7 +371,7 @@ Test(catalog_stress, teardown_reaps_all_within_the_grace_in_virtual_time, .timeo
     run_result_free(&r);
 }
 
-Test(catalog_stress, concurrent_kill_collects_all_twenty, .timeout = 60)
+Test(catalog_stress, concurrent_kill_collects_all_twenty)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = RUN("stress-concurrent-kill", seed, "children=20");
@@ -382,7 +382,7 @@ Test(catalog_stress, concurrent_kill_collects_all_twenty, .timeout = 60)
     }
 }
 
-Test(catalog_stress, cancel_storm_resolves_every_run_long_before_the_sleepers, .timeout = 60)
+Test(catalog_stress, cancel_storm_resolves_every_run_long_before_the_sleepers)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = RUN("stress-cancel-storm", seed, "max_procs=256");
@@ -402,7 +402,7 @@ Test(catalog_stress, cancel_storm_resolves_every_run_long_before_the_sleepers, .
     }
 }
 
-Test(catalog_stress, saturation_drains_and_the_buggy_parent_deadlocks_in_wait, .timeout = 60)
+Test(catalog_stress, saturation_drains_and_the_buggy_parent_deadlocks_in_wait)
 {
     for (uint64_t seed = 0; seed < 20; seed++) {
         struct run_result r = RUN("stress-buffer-saturation", seed, "lines=3000",
@@ -431,7 +431,7 @@ Test(catalog_stress, saturation_drains_and_the_buggy_parent_deadlocks_in_wait, .
     }
 }
 
-Test(catalog_stress, supervisor_storm_passes_and_needs_its_guard, .timeout = 60)
+Test(catalog_stress, supervisor_storm_passes_and_needs_its_guard)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = RUN("stress-supervisor-storm", seed, "max_restarts=6");
@@ -447,7 +447,7 @@ Test(catalog_stress, supervisor_storm_passes_and_needs_its_guard, .timeout = 60)
     run_result_free(&r);
 }
 
-Test(catalog_stress, private_groups_pass, .timeout = 60)
+Test(catalog_stress, private_groups_pass)
 {
     for (uint64_t seed = 0; seed < 100; seed++) {
         struct run_result r = RUN("stress-private-groups", seed, "max_procs=128");

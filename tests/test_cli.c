@@ -256,7 +256,7 @@ Test(cli, a_repro_without_choices_replays_from_its_seed)
     expect_usage_error("long.repro:", "replay long.repro");
 }
 
-Test(cli, a_shrunk_repro_fails_the_same_way_and_is_no_larger, .timeout = 120)
+Test(cli, a_shrunk_repro_fails_the_same_way_and_is_no_larger)
 {
     const char *runs[] = {
         "run lock-order --seed 0 --expect hang-deadlock --save-repro a.repro --quiet",

@@ -112,7 +112,7 @@ static void run_model(unsigned keeps, uint64_t seed, uint32_t limit, uint32_t op
     readyq_free(&m.q);
 }
 
-Test(readyq, agrees_with_an_array_in_arrival_order, .timeout = 120)
+Test(readyq, agrees_with_an_array_in_arrival_order)
 {
     static const uint32_t limits[] = {3, 16, 40, 300, NODES_MAX};
     for (unsigned keeps = 0; keeps <= (READYQ_COUNTS | READYQ_TOPS); keeps++)

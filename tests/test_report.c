@@ -527,7 +527,7 @@ Test(report, every_outcome_gives_a_well_formed_page)
 
 /* ---- big runs stay readable ------------------------------------------------------ */
 
-Test(report, a_run_of_hundreds_of_processes_gives_a_page_of_bounded_size, .timeout = 120)
+Test(report, a_run_of_hundreds_of_processes_gives_a_page_of_bounded_size)
 {
     /* 402 processes and more than 100,000 events */
     struct cli_result *r =

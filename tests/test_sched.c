@@ -48,19 +48,19 @@ static void check_same_seed_same_hash(const char *scenario, const char *strategy
                   SEEDS);
 }
 
-Test(determinism, ping_pong_same_seed_same_hash, .timeout = 120)
+Test(determinism, ping_pong_same_seed_same_hash)
 {
     /* 1000 rounds give room for many interleavings: nearly every seed differs. */
     check_same_seed_same_hash("ping-pong", "random", SEEDS * 99 / 100);
 }
 
-Test(determinism, lock_order_same_seed_same_hash, .timeout = 120)
+Test(determinism, lock_order_same_seed_same_hash)
 {
     /* lock-order is short: few distinct schedules exist, but more than a handful. */
     check_same_seed_same_hash("lock-order", "random", 8);
 }
 
-Test(determinism, pct_same_seed_same_hash, .timeout = 120)
+Test(determinism, pct_same_seed_same_hash)
 {
     check_same_seed_same_hash("ping-pong", "pct:depth=3,steps=5000", 50);
 }

@@ -59,7 +59,7 @@ Test(strategies, bad_strategies_are_refused_with_a_reason)
 }
 
 /* The same seed gives the same run, and a recording replays it, under each. */
-Test(strategies, each_is_deterministic_and_replays, .timeout = 120)
+Test(strategies, each_is_deterministic_and_replays)
 {
     static const char *const strategies[] = {"pos", "delay:bound=2", "preempt:bound=2",
                                              "pct:depth=2", "portfolio"};
@@ -160,7 +160,7 @@ Test(strategies, a_bound_of_zero_is_one_schedule)
 
 /* ktest's hang needs many children lingering while main goes on: PCT finds it since
  * a yield demotes the yielder (docs/internals.md). */
-Test(strategies, pct_finds_ktest_exhaustion, .timeout = 120)
+Test(strategies, pct_finds_ktest_exhaustion)
 {
     uint32_t hangs = 0;
     for (uint64_t seed = 0; seed < 20; seed++) {

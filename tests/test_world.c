@@ -428,7 +428,7 @@ static uint64_t failure_loop(uint64_t seed, const char *infallible, const char *
     }
 }
 
-Test(world, allocation_failure_loop_leaves_no_leak, .timeout = 120)
+Test(world, allocation_failure_loop_leaves_no_leak)
 {
     for (uint64_t seed = 0; seed < 4; seed++) {
         uint64_t fallible = failure_loop(seed, "infallible=false", "oom_policy=halt");
