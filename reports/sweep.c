@@ -10,19 +10,10 @@
 
 #include "util/assert.h"
 
-void sweep_signature(struct sweep_record *record, const char *outcome, const char *report)
+void sweep_signature(struct sweep_record *record, const struct run_result *result)
 {
-    record->signature = run_signature_named(outcome, report);
-    size_t n = 0;
-    int in_number = 0;
-    for (const char *p = report; *p && *p != '\n' && n + 1 < sizeof record->signature_text; p++) {
-        int digit = *p >= '0' && *p <= '9';
-        if (digit && in_number)
-            continue;
-        record->signature_text[n++] = digit ? '#' : *p;
-        in_number = digit;
-    }
-    record->signature_text[n] = '\0';
+    record->signature = result->signature;
+    snprintf(record->signature_text, sizeof record->signature_text, "%s", result->signature_text);
 }
 
 static void write_string(FILE *out, const char *s)

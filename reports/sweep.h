@@ -1,9 +1,10 @@
 /* sweep — one seed's result as a record, a sweep's results file (JSON Lines: one
  * header line, then one record a line) and its reader.
  *
- * A seed's signature is its outcome plus a fingerprint of its report with every
- * number taken out: fifty seeds that hang the same way, at different steps, share
- * one signature and show as one group (reports/tally.h counts them).
+ * A seed's signature is the run's (sim/signature.h): its outcome and the failure's
+ * structure (a hang's wait-for graph, a check's place and format, what leaked and
+ * whose), never a number: fifty seeds that hang the same way, at different steps,
+ * share one signature and show as one group (reports/tally.h counts them).
  *
  * The header line says what every seed of the file ran with: scenario, strategy,
  * --expect, the --set values, the --fault specs and the configurations. A resume or
@@ -31,7 +32,7 @@ struct sweep_record {
     uint64_t vtime_ns;
     uint64_t hash;
     uint64_t signature;
-    char signature_text[160]; /* the report's first line, numbers as '#' */
+    char signature_text[SIGNATURE_TEXT_BYTES]; /* its readable form */
     char replay[512];         /* the command that replays this seed */
     uint64_t fired[FAULT_POINT_COUNT]; /* injected faults that fired, by failpoint */
 };
@@ -50,8 +51,9 @@ struct sweep_header {
     char configs[PLAN_CONFIGS_MAX][SWEEP_LABEL_BYTES]; /* their labels, in plan order */
 };
 
-/* Fills the signature fields of record from a run's outcome and report. */
-void sweep_signature(struct sweep_record *record, const char *outcome, const char *report);
+/* Copies the signature of result (run_scenario's, or run_signature_from_report's)
+ * into record. */
+void sweep_signature(struct sweep_record *record, const struct run_result *result);
 
 /* The repro file of record's failure group in dir: SCENARIO[-CONFIG]-SIGNATURE.repro,
  * with the config label's spaces and unusual characters as '_'. */
