@@ -39,7 +39,7 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 RUN_SEED := 0
 
 .PHONY: all deps run test stress catalog fidelity differential bench asan memcheck coverage \
-        determinism layers fuzz faultinject clean help
+        determinism layers fuzz faultinject power clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a
 
@@ -64,6 +64,8 @@ help:
 	@echo "make faultinject  sweep, merge, replay, shrink with write, fsync, rename, fork and"
 	@echo "                  malloc failing (tests/fault_inject.sh)"
 	@echo "make bench        context-switch and scheduler benchmarks"
+	@echo "make power        each strategy's failure rate and seeds to the first failure on"
+	@echo "                  every buggy variant (POWER_SEEDS); reports/out/power/power.md"
 	@echo "make clean        remove build/ and reports/out/"
 
 $(BUILD)/obj/%.o: %.c
@@ -147,6 +149,12 @@ stress:
 CATALOG_SEEDS ?= 200
 catalog: $(BUILD)/detsim
 	sh reports/catalog.sh $(BUILD)/detsim $(CATALOG_SEEDS) reports/out/catalog
+
+# make power: how well each schedule strategy finds each bug of the catalog and the
+# classic-* scenarios (reports/power.sh; the table of docs/power.md).
+POWER_SEEDS ?= 1000
+power: $(BUILD)/detsim
+	sh reports/power.sh $(BUILD)/detsim $(POWER_SEEDS) reports/out/power 2
 
 # handle_segv=0: the guard-page test expects a plain SIGSEGV; any other segfault
 # still fails its test. -j1: Criterion's own runner leaks 48 bytes when it runs
