@@ -8,36 +8,18 @@
 #include "util/assert.h"
 #include "util/errno_name.h"
 
-/* Events that are no call the task made: they say what happened to it or around it. */
-static int is_call(enum trace_op op)
-{
-    switch (op) {
-    case TRACE_OP_EXIT:
-    case TRACE_OP_WAKE:
-    case TRACE_OP_CHECK_FAILED:
-    case TRACE_OP_LOG:
-    case TRACE_OP_START:
-    case TRACE_OP_KILLED:
-    case TRACE_OP_OOM:
-    case TRACE_OP_FAULT:
-    case TRACE_OP_SIGNAL:
-    case TRACE_OP_SIGNAL_WAKEUP:
-        return 0;
-    default:
-        return 1;
-    }
-}
-
 static uint16_t error_of(int64_t result)
 {
     return result < 0 && result > -65536 ? (uint16_t)-result : 0;
 }
 
-/* Adds count to (op, error) in counts[max]; returns 0, or -1 when it is full. */
+/* Adds count to (op, error) in counts[max], searching from its slot (calls_slot)
+ * on; returns 0, or -1 when it is full. */
 static int add(struct calls_count *counts, uint32_t max, uint16_t op, uint16_t error,
                uint32_t count)
 {
-    for (uint32_t i = 0; i < max; i++) {
+    for (uint32_t k = 0; k < max; k++) {
+        uint32_t i = (calls_slot(op, error) + k) % max;
         if (counts[i].count == 0)
             counts[i] = (struct calls_count){op, error, 0};
         if (counts[i].op == op && counts[i].error == error) {
@@ -49,10 +31,9 @@ static int add(struct calls_count *counts, uint32_t max, uint16_t op, uint16_t e
     return -1;
 }
 
-void calls_note(struct calls *c, enum trace_op op, int64_t result, uint64_t step)
+void calls_note_slow(struct calls *c, enum trace_op op, int64_t result, uint64_t step)
 {
-    if (result == TRACE_RESULT_BLOCKED || !is_call(op))
-        return;
+    ASSERT(result != TRACE_RESULT_BLOCKED && !((CALLS_NOT_CALLS >> op) & 1));
     if (step - c->window_start_step >= CALLS_WINDOW_STEPS) {
         /* A new window; the last one is kept only when it ended just now. */
         int adjacent = step - c->window_start_step < 2 * CALLS_WINDOW_STEPS;
@@ -96,9 +77,10 @@ static uint32_t recent(const struct calls *c, struct calls_count *merged)
         if (c->now[i].count)
             (void)add(merged, max, c->now[i].op, c->now[i].error, c->now[i].count);
     }
-    uint32_t n = 0;
-    while (n < max && merged[n].count)
-        n++;
+    uint32_t n = 0; /* entries sit at their slots: gather them at the front */
+    for (uint32_t i = 0; i < max; i++)
+        if (merged[i].count)
+            merged[n++] = merged[i];
     return n;
 }
 

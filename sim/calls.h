@@ -31,11 +31,41 @@ struct calls {
     uint32_t other;        /* calls of the windows that found no free entry */
 };
 
+/* The events that are no call of the task's own: they say what happened to it or
+ * around it (op codes are below 64, trace.h). */
+#define CALLS_NOT_CALLS                                                                  \
+    ((1ull << TRACE_OP_EXIT) | (1ull << TRACE_OP_WAKE) | (1ull << TRACE_OP_CHECK_FAILED) | \
+     (1ull << TRACE_OP_LOG) | (1ull << TRACE_OP_START) | (1ull << TRACE_OP_KILLED) |       \
+     (1ull << TRACE_OP_OOM) | (1ull << TRACE_OP_FAULT) | (1ull << TRACE_OP_SIGNAL) |       \
+     (1ull << TRACE_OP_SIGNAL_WAKEUP))
+
+/* The entry a (call, error) pair starts its search at: most calls find it there. */
+static inline uint32_t calls_slot(uint16_t op, uint16_t error)
+{
+    return ((uint32_t)op * 5u + (uint32_t)error * 3u) % CALLS_KINDS_MAX;
+}
+
+/* The slow part of calls_note: a new window, a new pair, an error. */
+void calls_note_slow(struct calls *c, enum trace_op op, int64_t result, uint64_t step);
+
 /* Counts a call op that returned result at step into c. Events that are no call of
- * the task's own (wakes, starts, log lines, faults) and the event of a call that
- * blocks (its end is counted) are ignored. Never fails: what does not fit is
- * counted in c->other. */
-void calls_note(struct calls *c, enum trace_op op, int64_t result, uint64_t step);
+ * the task's own (CALLS_NOT_CALLS) and the event of a call that blocks (its end is
+ * counted) are ignored. Never fails: what does not fit is counted in c->other.
+ * Inline: every event of a run comes here, and the common case (a success counted
+ * in its own entry of the current window) costs a few instructions. */
+static inline void calls_note(struct calls *c, enum trace_op op, int64_t result, uint64_t step)
+{
+    _Static_assert(TRACE_OP_COUNT <= 64, "CALLS_NOT_CALLS is a 64-bit mask");
+    if (result == TRACE_RESULT_BLOCKED || ((CALLS_NOT_CALLS >> op) & 1))
+        return;
+    struct calls_count *e = &c->now[calls_slot((uint16_t)op, 0)];
+    if (result >= 0 && e->op == op && e->error == 0 && e->count &&
+        step - c->window_start_step < CALLS_WINDOW_STEPS && e->count < UINT32_MAX) {
+        e->count++;
+        return;
+    }
+    calls_note_slow(c, op, result, step);
+}
 
 /* Adds the errors of child (its own and its descendants') to parent's
  * child_errors, when a child exits. */

@@ -225,6 +225,7 @@ static void write_cycle(struct sched *s, const uint32_t *cycle, uint32_t length,
  * often why it, or its parent, waits for ever. */
 static void write_errors(struct sched *s, struct text *out)
 {
+    ASSERT(s->current == NULL); /* between steps: no task is half-way through a call */
     uint8_t *seen = calloc((size_t)s->task_count + 1, 1);
     if (!seen) {
         s->out_of_memory = 1;
@@ -263,6 +264,7 @@ static void write_errors(struct sched *s, struct text *out)
  * and their results with how often each repeated, so that a retry storm shows. */
 static void write_recent_calls(struct sched *s, struct text *out)
 {
+    ASSERT(s->current == NULL);
     text_printf(out, "\nCalls over the last steps (a task repeating a failing call is in a "
                      "retry loop):\n");
     for (uint32_t pid = 1; pid <= s->task_count; pid++) {
@@ -299,12 +301,15 @@ static void write_wait_shape(const struct task *t, struct text *out)
 static void write_cycle_shape(struct sched *s, const uint32_t *cycle, uint32_t length,
                               struct text *key)
 {
+    ASSERT(length >= 2); /* find_cycle skips a task waiting on itself */
     struct text best = {0};
     for (uint32_t start = 0; start < length; start++) {
         struct text raw = {0}, form = {0};
         for (uint32_t i = 0; i < length; i++) {
             text_printf(&raw, "%s", i ? " -> " : "");
-            write_wait_shape(sched_task(s, cycle[(start + i) % length]), &raw);
+            const struct task *t = sched_task(s, cycle[(start + i) % length]);
+            ASSERT(t && t->state == TASK_BLOCKED); /* first_cycle walks blocked tasks */
+            write_wait_shape(t, &raw);
         }
         signature_normalize(text_str(&raw), &form);
         if (start == 0 || strcmp(text_str(&form), text_str(&best)) < 0) {
@@ -337,6 +342,8 @@ static int cycle_times_out(struct sched *s, const uint32_t *cycle, uint32_t leng
 static void write_key(struct sched *s, enum sched_outcome outcome, const uint32_t *cycle,
                       uint32_t length, struct text *key)
 {
+    ASSERT(outcome == SCHED_OUTCOME_HANG_DEADLOCK || outcome == SCHED_OUTCOME_HANG_BUDGET);
+    ASSERT(length == 0 || cycle != NULL);
     if (outcome == SCHED_OUTCOME_HANG_BUDGET && cycle_times_out(s, cycle, length))
         length = 0; /* it ends by itself: the budget stopped it in passing */
     if (length)
