@@ -13,6 +13,18 @@
 #include "helpers.h"
 #include "sim/signature.h"
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+/* Seeds for a loop: n, or a few under Valgrind, which checks the C, not the odds. */
+static uint64_t seeds_or_few(uint64_t n)
+{
+    return RUNNING_ON_VALGRIND ? 3 : n;
+}
+
 TestSuite(signature, .fini = remove_work_dir);
 
 static uint64_t hash_of(const char *outcome, const char *key, const char *report, char *text)
@@ -51,7 +63,7 @@ Test(signature, numbers_padding_and_order_do_not_count)
 Test(signature, two_senders_is_one_group_over_a_thousand_seeds, .timeout = 120)
 {
     uint64_t first = 0;
-    for (uint64_t seed = 0; seed < 1000; seed++) {
+    for (uint64_t seed = 0; seed < seeds_or_few(1000); seed++) {
         struct variant_run run = run_variant_traced("two-senders", "buggy", seed, NULL, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_HANG_DEADLOCK, "seed %" PRIu64, seed);
         if (seed == 0) {
@@ -70,7 +82,7 @@ Test(signature, two_senders_is_one_group_over_a_thousand_seeds, .timeout = 120)
 Test(signature, a_check_keys_on_its_place_and_format_not_its_values, .timeout = 60)
 {
     uint64_t first = 0;
-    for (uint64_t seed = 0; seed < 20; seed++) {
+    for (uint64_t seed = 0; seed < seeds_or_few(20); seed++) {
         struct variant_run run =
             run_variant_traced("ktest-channel-exhaustion", "propagate", seed, NULL, NULL);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_ASSERT, "seed %" PRIu64, seed);
@@ -103,7 +115,7 @@ Test(signature, a_leak_keys_on_the_kinds_and_owners_of_what_leaked, .timeout = 6
 Test(signature, a_livelock_report_shows_the_retry_storm, .timeout = 120)
 {
     uint64_t first = 0;
-    for (uint64_t seed = 0; seed < 200; seed++) {
+    for (uint64_t seed = 0; seed < seeds_or_few(200); seed++) {
         struct variant_run run = run_variant_traced("backoff-livelock", "buggy", seed, NULL, NULL);
         const char *report = text_str(&run.result.report);
         cr_assert_eq(run.result.outcome, SCHED_OUTCOME_HANG_BUDGET, "seed %" PRIu64, seed);
@@ -151,7 +163,7 @@ static unsigned enfile_in_line(const char *line, const char *end)
  * in the hang report, told to the stuck test and to the children it spawned. */
 Test(signature, a_hang_report_lists_the_errors_the_blocked_tasks_were_told, .timeout = 60)
 {
-    for (uint64_t seed = 0; seed < 20; seed++) {
+    for (uint64_t seed = 0; seed < seeds_or_few(20); seed++) {
         struct variant_run run =
             run_variant_traced("ktest-channel-exhaustion", "buggy", seed, NULL, NULL);
         const char *report = text_str(&run.result.report);
