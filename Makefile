@@ -44,8 +44,8 @@ TEST_OBJECTS := $(TEST_SOURCES:%.c=$(BUILD)/obj/%.o)
 # hangs, as in the bug report.
 RUN_SEED := 0
 
-.PHONY: all deps install uninstall installcheck run test stress catalog fidelity differential bench asan memcheck coverage \
-        determinism layers fuzz faultinject clean help
+.PHONY: all deps install uninstall installcheck run test stress catalog fidelity differential bench \
+        asan memcheck coverage determinism layers fuzz faultinject power clean help
 
 all: $(BUILD)/detsim $(BUILD)/libdetsim.a $(BUILD)/detsim-catalog.o
 
@@ -75,6 +75,8 @@ help:
 	@echo "                  under DESTDIR/PREFIX (default /usr/local); make uninstall"
 	@echo "make installcheck install into a temporary prefix, build examples/out-of-tree/"
 	@echo "                  with pkg-config alone, run, replay and sweep its scenario"
+	@echo "make power        each strategy's failure rate and seeds to the first failure on"
+	@echo "                  every buggy variant (POWER_SEEDS); reports/out/power/power.md"
 	@echo "make clean        remove build/ and reports/out/"
 
 $(BUILD)/obj/%.o: %.c
@@ -169,6 +171,12 @@ stress:
 CATALOG_SEEDS ?= 200
 catalog: $(BUILD)/detsim
 	sh reports/catalog.sh $(BUILD)/detsim $(CATALOG_SEEDS) reports/out/catalog
+
+# make power: how well each schedule strategy finds each bug of the catalog and the
+# classic-* scenarios (reports/power.sh; the table of docs/power.md).
+POWER_SEEDS ?= 1000
+power: $(BUILD)/detsim
+	sh reports/power.sh $(BUILD)/detsim $(POWER_SEEDS) reports/out/power 2
 
 # handle_segv=0: the guard-page test expects a plain SIGSEGV; any other segfault
 # still fails its test. -j1: Criterion's own runner leaks 48 bytes when it runs

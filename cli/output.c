@@ -153,7 +153,7 @@ int output_lost_run(const struct run_options *run, const struct run_result *resu
     }
     struct sweep_record record = {0};
     scenario_name(run->scenario, record.scenario);
-    sweep_signature(&record, sched_outcome_name(result->outcome), text_str(&result->report));
+    sweep_signature(&record, result);
     sweep_repro_path(path, sizeof path, SWEEP_REPRO_DIR, &record);
     int rc = outfile_make_parents(path);
     if (rc == 0)

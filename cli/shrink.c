@@ -19,9 +19,10 @@ static const char shrink_help[] =
     "\n"
     "Reduces the recorded choices of repro FILE - fewer choices, lower values (fewer\n"
     "preemptions), a shorter run - while the run keeps the same signature: the same\n"
-    "outcome and the same report shape. Writes the shrunk repro to OUT (default\n"
+    "outcome and the same failure structure. Writes the shrunk repro to OUT (default\n"
     "FILE with .shrunk.repro in place of .repro) and prints before and after.\n"
-    "Bounded by --time-limit (default 30 s of wall-clock time); it says how far it got.\n"
+    "Bounded by --time-limit (default 30 s of CPU time, its own and its runs', so a\n"
+    "busy machine does not cut it short); it says how far it got.\n"
     "Every run is in a child process: a candidate that crashes or loops is not kept;\n"
     "a repro whose run crashes has no schedule to shrink (exit 2).\n"
     "Exit status: 0 written, 2 bad input, 3 the output could not be written.\n";
@@ -75,7 +76,7 @@ static void print_shrink(const char *input, const struct shrinker *s,
     printf("  preempts  %" PRIu64 " -> %" PRIu64 " (choices other than the longest-waiting task)\n",
            before->switches, shrink_count_nonzero(s, CHOICE_SCHED));
     printf("  faults    %" PRIu64 " -> %" PRIu64 " fired\n", before->faults,
-           shrink_count_nonzero(s, CHOICE_FAULT));
+           s->best_result.faults_fired);
     printf("  steps     %" PRIu64 " -> %" PRIu64 "\n", before->steps, s->best_result.steps);
     if (written == 0)
         printf("  written   %s (replay: %s replay %s)\n", output, progname(), output);
@@ -119,7 +120,7 @@ static int shrink_repro(const char *input, const struct repro *repro, uint64_t s
         return status;
     }
     struct shrink_before before = {s.best.count, s.best_result.steps,
-                                   shrink_count_nonzero(&s, CHOICE_FAULT),
+                                   s.best_result.faults_fired,
                                    shrink_count_nonzero(&s, CHOICE_SCHED)};
     shrink_reduce(&s);
     if (s.failed) {

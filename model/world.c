@@ -740,3 +740,40 @@ uint32_t world_audit(const struct world *w, struct text *out)
     leaks += audit_heap(w, out);
     return leaks;
 }
+
+/* The name of process pid for a signature: its name, or what it is when gone. */
+static const char *owner_name(const struct world *w, uint32_t pid)
+{
+    const struct proc *p = proc_get(w, pid);
+    return p && p->state != PROC_FREE ? p->name : "(exited)";
+}
+
+void world_leak_shape(const struct world *w, struct text *out)
+{
+    for (uint32_t c = 0; c < w->max_channels; c++)
+        if (w->channels[c].live)
+            text_printf(out, "a channel created by \"%s\"\n",
+                        owner_name(w, w->channels[c].creator));
+    for (uint32_t p = 0; p < w->max_ports; p++)
+        if (w->ports[p].live)
+            text_printf(out, "a port created by \"%s\"\n", owner_name(w, w->ports[p].creator));
+    for (uint32_t p = 0; p < w->max_procs; p++) {
+        const struct proc *proc = &w->procs[p];
+        if (proc->state == PROC_FREE || (proc->daemon && !proc->handle_count))
+            continue;
+        text_printf(out, "a process \"%s\" %s\n", proc->name,
+                    proc->daemon ? "holding handles"
+                    : proc->state == PROC_ZOMBIE ? "left a zombie" : "still alive");
+    }
+    for (uint64_t id = idarray_next(&w->heap.blocks, 1); id <= w->heap.block_count;
+         id = idarray_next(&w->heap.blocks, id + 1)) {
+        const struct heap_block *block = heap_block(&w->heap, (uint32_t)id);
+        if (!block || id == w->heap.reserve_block)
+            continue;
+        const struct proc *owner = proc_get(w, block->owner_pid);
+        if (owner && owner->daemon && strcmp(block->tag, "proc") == 0)
+            continue; /* init's own process struct, as the audit skips it */
+        text_printf(out, "a heap block %s of \"%s\"\n", block->tag,
+                    owner_name(w, block->owner_pid));
+    }
+}

@@ -139,6 +139,11 @@ int world_check(const struct world *w, struct text *out);
  * out. */
 uint32_t world_audit(const struct world *w, struct text *out);
 
+/* What the leak audit found, as the lines a failure's signature keys on
+ * (sim/signature.h): the kind of each leaked object and the name of its owner or
+ * creator, one line each, appended to out. */
+void world_leak_shape(const struct world *w, struct text *out);
+
 /* Adds a slot fault: from step after on, the table of kind keeps only free free slots
  * (handle tables: each process's). Returns 0, or -E2BIG beyond WORLD_SLOT_FAULTS_MAX. */
 int world_slot_fault_add(struct world *w, enum world_slot_kind kind, uint32_t free,

@@ -340,7 +340,7 @@ static int page_choices(const struct explore_page *page, struct run_result *resu
 static int note_failure(struct explore *e, struct run_result *result)
 {
     struct sweep_record record = {0};
-    sweep_signature(&record, sched_outcome_name(result->outcome), text_str(&result->report));
+    sweep_signature(&record, result);
     for (uint32_t i = 0; i < e->failure_count; i++)
         if (e->failures[i].signature == record.signature &&
             e->failures[i].result.outcome == result->outcome) {
@@ -382,6 +382,8 @@ static void lost_run(int rc, int wstatus, double time_limit_s, struct run_result
         text_printf(&result->report, "CRASH: the scenario's C code called exit(%d)\n",
                     WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
+    /* seen from outside the run: its group is its report's */
+    run_signature_from_report(result, sched_outcome_name(result->outcome));
 }
 
 /* Makes one run of the page's prefix, in the worker (started when there is none).
@@ -414,6 +416,9 @@ static int run_once(struct explore *e, const struct explore_options *o)
         result.vtime_ns = end.vtime_ns;
         result.hash = end.hash;
         result.faults_fired = end.faults_fired;
+        result.signature = end.signature;
+        memcpy(result.signature_text, end.signature_text, sizeof result.signature_text);
+        result.signature_text[sizeof result.signature_text - 1] = '\0';
     } else {
         st->dead_cpu_ns += st->worker.cpu_ns; /* what it had reported: its last run is lost */
         st->worker.cpu_ns = 0;

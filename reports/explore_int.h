@@ -57,6 +57,8 @@ struct explore_end {
     uint64_t hash;
     uint64_t faults_fired;
     uint64_t cpu_ns;   /* the worker's CPU time so far */
+    uint64_t signature; /* the run's failure group (sim/signature.h) */
+    char signature_text[SIGNATURE_TEXT_BYTES];
     uint64_t report_bytes;
 };
 

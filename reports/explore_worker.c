@@ -188,6 +188,8 @@ static int worker_run_once(const struct run_options *base, struct explore_page *
     end.hash = result.hash;
     end.faults_fired = result.faults_fired;
     end.cpu_ns = cpu_ns_now();
+    end.signature = result.signature;
+    memcpy(end.signature_text, result.signature_text, sizeof end.signature_text);
     end.report_bytes = strlen(report) < EXPLORE_REPORT_MAX ? strlen(report) : EXPLORE_REPORT_MAX;
     int sent = isolate_write_all(fd, &end, sizeof end) == 0 &&
                isolate_write_all(fd, report, end.report_bytes) == 0;

@@ -251,6 +251,8 @@ static void fill_loss(const struct progress *page, int late, int wstatus, double
     result->outcome = loss->kind == ISOLATE_TIMEOUT ? SCHED_OUTCOME_TIMEOUT : SCHED_OUTCOME_CRASH;
     result->steps = loss->step;
     describe_loss(loss, time_limit_s, &result->report);
+    (void)run_signature_from_report(result, sched_outcome_name(result->outcome)); /* short of
+        memory, it is the outcome's alone: still one group per outcome */
 }
 
 int isolate_run(const struct run_options *options, double time_limit_s, isolate_work work,

@@ -138,6 +138,9 @@ int junit_add(struct junit *j, const struct sweep_record *r, long config)
         write_xml_text(out, message);
         fprintf(out, "\" type=\"%s\">", r->outcome);
         write_xml_text(out, r->report[0] ? r->report : r->signature_text);
+        /* the failure group, as the sweep's summary and its repro file name it */
+        fprintf(out, "\ngroup 0x%016" PRIx64 ": ", r->signature);
+        write_xml_text(out, r->signature_text);
         fputs("\nreplay: ", out);
         write_xml_text(out, r->replay);
         fprintf(out, "</%s>\n    </testcase>\n", element);

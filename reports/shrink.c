@@ -4,15 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "reports/isolate.h"
 #include "reports/sweep.h"
 
 static uint64_t signature_of(const struct run_result *r)
 {
-    struct sweep_record record = {0};
-    sweep_signature(&record, sched_outcome_name(r->outcome), text_str(&r->report));
-    return record.signature;
+    return r->signature;
 }
 
 /* Shortlex: fewer choices first, then the smaller sum of values. */
@@ -28,12 +27,28 @@ static int smaller(const struct choice_record *a, size_t an, const struct choice
     return sa < sb;
 }
 
-/* The wall-clock limit of one candidate: what is left of the shrink's, a second at
- * least. */
+/* CPU seconds used so far by this process and its children that were waited for:
+ * every candidate runs in a child, and the budget is the work done, whatever else
+ * the machine is doing. */
+static double cpu_seconds(void)
+{
+    struct rusage self, children;
+    if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0)
+        return 0; /* cannot fail with these arguments; a zero only extends the budget */
+    double total = 0;
+    const struct rusage *both[2] = {&self, &children};
+    for (int i = 0; i < 2; i++)
+        total += (double)both[i]->ru_utime.tv_sec + (double)both[i]->ru_utime.tv_usec / 1e6 +
+                 (double)both[i]->ru_stime.tv_sec + (double)both[i]->ru_stime.tv_usec / 1e6;
+    return total;
+}
+
+/* The wall-clock limit of one candidate, which must end even if it loops: twice the
+ * CPU time left (the machine may be shared), a second at least. */
 static double time_left(const struct shrinker *s)
 {
-    double left = s->deadline - isolate_wall_seconds();
-    return left < 1 ? 1 : (double)(uint64_t)(left + 1);
+    double left = s->cpu_deadline - cpu_seconds();
+    return left < 1 ? 1 : (double)(uint64_t)(2 * left + 1);
 }
 
 /* Replays choices, in a child (a candidate that crashes or loops is not kept); keeps
@@ -76,7 +91,7 @@ static int try_candidate(struct shrinker *s, const struct choice_record *choices
 
 static int out_of_time(const struct shrinker *s)
 {
-    return s->interrupted || s->failed || isolate_wall_seconds() > s->deadline;
+    return s->interrupted || s->failed || cpu_seconds() > s->cpu_deadline;
 }
 
 void shrink_reduce(struct shrinker *s)
@@ -137,7 +152,7 @@ int shrink_start(struct shrinker *s, const struct repro *repro, uint64_t seconds
 {
     memset(s, 0, sizeof *s);
     s->run = repro->options;
-    s->deadline = isolate_wall_seconds() + (double)seconds;
+    s->cpu_deadline = cpu_seconds() + (double)seconds;
     static const struct choice_record none[1];
     struct run_options first = s->run;
     if (repro->has_choices) {

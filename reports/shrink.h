@@ -3,11 +3,12 @@
  * Hypothesis-style: shrink the recorded choices, not the output. Every candidate is
  * a choice sequence fed back to the same scenario and config, so every candidate is
  * a run the harness could have produced. A candidate is kept when its run has the
- * same signature (outcome plus report fingerprint, as sweeps group failures) and
+ * same signature (sim/signature.h: the failure's structure, as sweeps group them) and
  * the choices it actually consumed are smaller: fewer, then lower values. Lower
  * values mean earlier ready tasks, so fewer preemptions; fewer choices mean a
- * shorter run. Passes: cut the tail, delete chunks, lower each value. The wall clock
- * bounds the work; it never reaches a run. */
+ * shorter run. Passes: cut the tail, delete chunks, lower each value. CPU time (its
+ * own and its runs', not the wall clock: the machine may be shared) bounds the work;
+ * it never reaches a run. */
 #ifndef DETSIM_SHRINK_H
 #define DETSIM_SHRINK_H
 
@@ -29,14 +30,14 @@ struct shrinker {
     struct run_result best_result; /* their run (its own choices moved to best) */
     uint64_t runs;                 /* runs made, the original's included */
     uint64_t accepted;             /* candidates kept */
-    double deadline;               /* wall-clock seconds */
+    double cpu_deadline;           /* CPU seconds, its own and its runs' (getrusage) */
     int interrupted;               /* a signal was caught (reports/isolate.h): it stopped */
     int failed;                    /* -errno: a run could not be made, so it stopped (what
                                       it kept may not be the smallest it would find) */
 };
 
-/* Sets s up to shrink repro (which must outlive s) for at most seconds of wall-clock
- * time, and runs the original: replayed from its choices, or from its seed when it
+/* Sets s up to shrink repro (which must outlive s) for at most seconds of CPU time
+ * (this process's and its children's), and runs the original: replayed from its choices, or from its seed when it
  * has none, recording. Every run is in a child (reports/isolate.h). Returns 0;
  * -EINVAL when the original passes (nothing to shrink); -ECHILD when it crashes or
  * runs out of time (s->best_result holds its report; shrink_free releases it);

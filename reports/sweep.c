@@ -11,20 +11,12 @@
 #include "util/assert.h"
 #include "util/json.h"
 
-void sweep_signature(struct sweep_record *record, const char *outcome, const char *report)
+void sweep_signature(struct sweep_record *record, const struct run_result *result)
 {
-    record->signature = run_signature_named(outcome, report);
+    record->signature = result->signature;
+    snprintf(record->signature_text, sizeof record->signature_text, "%s", result->signature_text);
+    const char *report = text_str(&result->report);
     size_t n = 0;
-    int in_number = 0;
-    for (const char *p = report; *p && *p != '\n' && n + 1 < sizeof record->signature_text; p++) {
-        int digit = *p >= '0' && *p <= '9';
-        if (digit && in_number)
-            continue;
-        record->signature_text[n++] = digit ? '#' : *p;
-        in_number = digit;
-    }
-    record->signature_text[n] = '\0';
-    n = 0;
     int lines = 0;
     for (const char *p = report; *p && n + 1 < sizeof record->report; p++) {
         if (*p == '\n' && (++lines == SWEEP_REPORT_LINES || !p[1]))

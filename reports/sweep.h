@@ -2,9 +2,10 @@
  * header line, then one record a line; docs/reports.md has the format) and its
  * reader (reports/sweep_read.c, on jansson).
  *
- * A seed's signature is its outcome plus a fingerprint of its report with every
- * number taken out: fifty seeds that hang the same way, at different steps, share
- * one signature and show as one group (reports/tally.h counts them).
+ * A seed's signature is the run's (sim/signature.h): its outcome and the failure's
+ * structure (a hang's wait-for graph, a check's place and format, what leaked and
+ * whose), never a number: fifty seeds that hang the same way, at different steps,
+ * share one signature and show as one group (reports/tally.h counts them).
  *
  * The header line says what every seed of the file ran with: scenario, strategy,
  * --expect, the --set values, the --fault specs, the seeds and shard, and the
@@ -36,7 +37,7 @@ struct sweep_record {
     uint64_t vtime_ns;
     uint64_t hash;
     uint64_t signature;
-    char signature_text[160]; /* the report's first line, numbers as '#' */
+    char signature_text[SIGNATURE_TEXT_BYTES]; /* its readable form */
     char report[SWEEP_REPORT_BYTES]; /* the report's first lines, as they are */
     char replay[2048];        /* the command that replays this seed */
     char strategy[64];        /* the strategy the seed ran ("": the header's) */
@@ -63,8 +64,9 @@ struct sweep_header {
     uint64_t first, last, shard, shards; /* the seeds: first..last, shard K of N */
 };
 
-/* Fills the signature fields of record from a run's outcome and report. */
-void sweep_signature(struct sweep_record *record, const char *outcome, const char *report);
+/* Copies the signature of result (run_scenario's, or run_signature_from_report's)
+ * into record. */
+void sweep_signature(struct sweep_record *record, const struct run_result *result);
 
 /* The repro file of record's failure group in dir: SCENARIO[-CONFIG]-SIGNATURE.repro,
  * with the config label's spaces and unusual characters as '_'. */

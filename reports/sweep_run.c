@@ -18,10 +18,11 @@
 #include "util/outfile.h"
 
 /* Fills r for seed of the running configuration, which ended with outcome and
- * report. */
+ * report, and result's signature. */
 static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint64_t seed,
-                        const char *outcome, const char *report)
+                        const char *outcome, const struct run_result *result)
 {
+    const char *report = text_str(&result->report);
     struct run_options run;
     struct fault_spec faults[FAULT_SPECS_MAX];
     sweep_run_options_for(s, seed, &run, faults);
@@ -47,7 +48,7 @@ static void fill_record(const struct sweep_run *s, struct sweep_record *r, uint6
     /* A buggy variant's passing seeds are not failures: not every seed hits a race. */
     if (!s->expect_given && s->plan.declared != SCHED_OUTCOME_PASS)
         r->expected = r->reproduces || strcmp(outcome, "pass") == 0;
-    sweep_signature(r, outcome, report);
+    sweep_signature(r, result);
     /* The strategy the seed ran, whatever the sweep was given (random needs none). */
     char strategy[80] = "";
     if (run.strategy.kind != SCHED_RANDOM)
@@ -106,7 +107,7 @@ static int probe(struct sweep_run *s)
 static void record_result(const struct sweep_run *s, uint64_t seed,
                           const struct run_result *result, struct sweep_record *r)
 {
-    fill_record(s, r, seed, sched_outcome_name(result->outcome), text_str(&result->report));
+    fill_record(s, r, seed, sched_outcome_name(result->outcome), result);
     r->steps = result->steps;
     r->vtime_ns = result->vtime_ns;
     r->hash = result->hash;
@@ -226,8 +227,13 @@ static int pool_lose(void *context, uint64_t seed, const struct pool_loss *loss)
     else
         snprintf(report, sizeof report, "CRASH: the worker exited with status %d (scenario "
                  "code called exit()?)", WIFEXITED(loss->status) ? WEXITSTATUS(loss->status) : -1);
+    const char *outcome = loss->kind == POOL_LOSS_TIMEOUT ? "timeout" : "crash";
+    struct run_result lost = {0};
+    text_printf(&lost.report, "%s", report);
+    (void)run_signature_from_report(&lost, outcome); /* short of memory: the outcome's */
     struct sweep_record r = {0};
-    fill_record(s, &r, seed, loss->kind == POOL_LOSS_TIMEOUT ? "timeout" : "crash", report);
+    fill_record(s, &r, seed, outcome, &lost);
+    run_result_free(&lost);
     return sweep_run_add(s, &r, 1);
 }
 
@@ -316,6 +322,9 @@ static int write_group_repro(struct sweep_run *s, const struct tally_group *g, c
     if (lost) { /* from the seed: replaying it crashes (or runs late) again */
         result.outcome = (enum sched_outcome)sched_outcome_parse(g->first.outcome);
         text_printf(&result.report, "%s\n", g->first.signature_text);
+        result.signature = g->first.signature;
+        snprintf(result.signature_text, sizeof result.signature_text, "%s",
+                 g->first.signature_text);
     } else {
         rc = isolate_run(&run, s->time_limit_s, rerun_work, &rerun, &result, status, &loss);
     }

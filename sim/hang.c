@@ -8,6 +8,7 @@
 
 #include "model/world.h"
 #include "sched_int.h"
+#include "signature.h"
 #include "util/assert.h"
 
 #define HOLDERS_MAX 8
@@ -189,47 +190,189 @@ static int64_t first_cycle(struct sched *s, uint32_t *cycle)
     return length;
 }
 
-static void write_cycle(struct sched *s, struct text *out)
+static void write_cycle(struct sched *s, const uint32_t *cycle, uint32_t length,
+                        struct text *out)
 {
-    uint32_t *cycle = calloc(task_records(s) + 1, sizeof *cycle);
-    int64_t found = cycle ? first_cycle(s, cycle) : -1;
-    if (found < 0) {
-        s->out_of_memory = 1; /* the report is not whole: the run has no outcome */
-        text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
-        free(cycle);
+    if (length == 0)
+        return;
+    text_printf(out, "\nWait-for cycle (%" PRIu32 " tasks):\n", length);
+    for (uint32_t i = 0; i < length; i++) {
+        const struct task *t = sched_task(s, cycle[i]);
+        const struct task *next = sched_task(s, cycle[(i + 1) % length]);
+        const char *relation = "";
+        uint32_t pids[HOLDERS_MAX];
+        holders_of(t, pids, &relation);
+        text_printf(out, "  ");
+        write_task(t, out);
+        if (strcmp(t->waiting_on->kind, "task") == 0) {
+            text_printf(out, " waits for ");
+            write_task(next, out);
+            text_printf(out, " to exit\n");
+            continue;
+        }
+        text_printf(out, " waits for ");
+        write_object(t->waiting_on, out);
+        text_printf(out, "%s%s ", relation[0] == ':' ? "" : ", which ", relation);
+        write_task(next, out);
+        text_printf(out, "\n");
+    }
+    text_printf(out, "  -> back to pid %" PRIu32 ": none of these tasks can ever proceed.\n",
+                cycle[0]);
+}
+
+/* The errors the blocked tasks, and the tasks they wait for, were told before the
+ * hang (and those their exited children were told): an error a task swallowed is
+ * often why it, or its parent, waits for ever. */
+static void write_errors(struct sched *s, struct text *out)
+{
+    ASSERT(s->current == NULL); /* between steps: no task is half-way through a call */
+    uint8_t *seen = calloc((size_t)s->task_count + 1, 1);
+    if (!seen) {
+        s->out_of_memory = 1;
         return;
     }
-    uint32_t length = (uint32_t)found;
-    if (length) {
-        text_printf(out, "\nWait-for cycle (%" PRIu32 " tasks):\n", length);
-        for (uint32_t i = 0; i < length; i++) {
-            const struct task *t = sched_task(s, cycle[i]);
-            const struct task *next = sched_task(s, cycle[(i + 1) % length]);
-            const char *relation = "";
-            uint32_t pids[HOLDERS_MAX];
-            holders_of(t, pids, &relation);
-            text_printf(out, "  ");
-            write_task(t, out);
-            if (strcmp(t->waiting_on->kind, "task") == 0) {
-                text_printf(out, " waits for ");
-                write_task(next, out);
-                text_printf(out, " to exit\n");
+    int any = 0;
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (!t || t->daemon || t->state != TASK_BLOCKED)
+            continue;
+        uint32_t pids[HOLDERS_MAX + 1];
+        const char *relation;
+        uint32_t n = holders_of(t, pids, &relation);
+        pids[n++] = pid;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct task *h = sched_task(s, pids[i]);
+            if (!h || seen[pids[i]])
                 continue;
+            seen[pids[i]] = 1;
+            struct text errors = {0};
+            if (calls_write_errors(&h->calls, &errors)) {
+                text_printf(out, "%s  ", any ? "" : "\nErrors returned before the hang (to the "
+                                                   "blocked tasks and those they wait for):\n");
+                write_task(h, out);
+                text_printf(out, ": %s\n", text_str(&errors));
+                any = 1;
             }
-            text_printf(out, " waits for ");
-            write_object(t->waiting_on, out);
-            text_printf(out, "%s%s ", relation[0] == ':' ? "" : ", which ", relation);
-            write_task(next, out);
-            text_printf(out, "\n");
+            out->failed |= errors.failed;
+            text_free(&errors);
         }
-        text_printf(out, "  -> back to pid %" PRIu32 ": none of these tasks can ever proceed.\n",
-                    cycle[0]);
     }
-    free(cycle);
+    free(seen);
+}
+
+/* After a budget ran out: what each live task did over its last steps, its calls
+ * and their results with how often each repeated, so that a retry storm shows. */
+static void write_recent_calls(struct sched *s, struct text *out)
+{
+    ASSERT(s->current == NULL);
+    text_printf(out, "\nCalls over the last steps (a task repeating a failing call is in a "
+                     "retry loop):\n");
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (!t || t->daemon || t->state == TASK_EXITED)
+            continue;
+        text_printf(out, "  ");
+        write_task(t, out);
+        text_printf(out, " since step %" PRIu64 ": ", calls_recent_since(&t->calls));
+        calls_write_recent(&t->calls, out);
+        text_printf(out, "\n");
+    }
+}
+
+/* ---- what the hang report's signature keys on ----------------------------------------- */
+
+/* What t waits in, for a signature: the call and the kind of object, no name. */
+static void write_call_shape(const struct task *t, struct text *out)
+{
+    const char *kind = !t->waiting_on ? "timer"
+                       : strcmp(t->waiting_on->kind, "task") == 0 ? "child" : t->waiting_on->kind;
+    text_printf(out, "%s(%s)", trace_op_name(t->blocked_op), kind);
+}
+
+/* The same after the task's name. */
+static void write_wait_shape(const struct task *t, struct text *out)
+{
+    text_printf(out, "\"%s\" ", t->name);
+    write_call_shape(t, out);
+}
+
+/* The cycle's members in wait order, from the rotation whose text sorts first: the
+ * same cycle entered at another task reads the same. */
+static void write_cycle_shape(struct sched *s, const uint32_t *cycle, uint32_t length,
+                              struct text *key)
+{
+    ASSERT(length >= 2); /* find_cycle skips a task waiting on itself */
+    struct text best = {0};
+    for (uint32_t start = 0; start < length; start++) {
+        struct text raw = {0}, form = {0};
+        for (uint32_t i = 0; i < length; i++) {
+            text_printf(&raw, "%s", i ? " -> " : "");
+            const struct task *t = sched_task(s, cycle[(start + i) % length]);
+            ASSERT(t && t->state == TASK_BLOCKED); /* first_cycle walks blocked tasks */
+            write_wait_shape(t, &raw);
+        }
+        signature_normalize(text_str(&raw), &form);
+        if (start == 0 || strcmp(text_str(&form), text_str(&best)) < 0) {
+            text_free(&best);
+            best = form;
+        } else
+            text_free(&form);
+        key->failed |= raw.failed || form.failed;
+        text_free(&raw);
+    }
+    text_printf(key, "a cycle: %s\n", text_str(&best));
+    key->failed |= best.failed;
+    text_free(&best);
+}
+
+/* Whether a wait of the cycle ends by itself: a timed wait (a livelock's, often). */
+static int cycle_times_out(struct sched *s, const uint32_t *cycle, uint32_t length)
+{
+    for (uint32_t i = 0; i < length; i++)
+        if (sched_task(s, cycle[i])->wake_deadline_ns)
+            return 1;
+    return 0;
+}
+
+/* The hang's shape into key (signature.h): the cycle, then each blocked task not in
+ * it (its name, call and object kind); after a budget ran out, each live task with
+ * the distinct calls and errors of its last steps and the wait it is stuck in for
+ * good, if any: what a livelock keeps doing, whichever call (a timed wait, a sleep)
+ * the budget happened to stop it in. */
+static void write_key(struct sched *s, enum sched_outcome outcome, const uint32_t *cycle,
+                      uint32_t length, struct text *key)
+{
+    ASSERT(outcome == SCHED_OUTCOME_HANG_DEADLOCK || outcome == SCHED_OUTCOME_HANG_BUDGET);
+    ASSERT(length == 0 || cycle != NULL);
+    if (outcome == SCHED_OUTCOME_HANG_BUDGET && cycle_times_out(s, cycle, length))
+        length = 0; /* it ends by itself: the budget stopped it in passing */
+    if (length)
+        write_cycle_shape(s, cycle, length, key);
+    for (uint32_t pid = 1; pid <= s->task_count; pid++) {
+        const struct task *t = sched_task(s, pid);
+        if (!t || t->daemon || t->state == TASK_EXITED)
+            continue;
+        int in_cycle = 0;
+        for (uint32_t i = 0; i < length; i++)
+            in_cycle |= cycle[i] == pid;
+        if (outcome == SCHED_OUTCOME_HANG_BUDGET) {
+            text_printf(key, "c \"%s\" calls", t->name);
+            calls_write_shape(&t->calls, key);
+            if (t->state == TASK_BLOCKED && t->waiting_on && !t->wake_deadline_ns) {
+                text_printf(key, ", stuck in ");
+                write_call_shape(t, key);
+            }
+            text_printf(key, "\n");
+        } else if (t->state == TASK_BLOCKED && !in_cycle) {
+            text_printf(key, "b ");
+            write_wait_shape(t, key);
+            text_printf(key, "\n");
+        }
+    }
 }
 
 void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,
-                       struct text *out)
+                       struct text *out, struct text *key)
 {
     ASSERT(outcome == SCHED_OUTCOME_HANG_DEADLOCK || outcome == SCHED_OUTCOME_HANG_BUDGET);
     ASSERT(s->current == NULL); /* written between steps, never from a task */
@@ -275,7 +418,19 @@ void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *
             text_printf(out, "\n");
         }
     }
-    write_cycle(s, out);
+    if (outcome == SCHED_OUTCOME_HANG_BUDGET)
+        write_recent_calls(s, out);
+    write_errors(s, out);
+    uint32_t *cycle = calloc(task_records(s) + 1, sizeof *cycle);
+    int64_t found = cycle ? first_cycle(s, cycle) : -1;
+    if (found < 0) {
+        s->out_of_memory = 1; /* the report is not whole: the run has no outcome */
+        text_printf(out, "\n(no memory left to search for a wait-for cycle)\n");
+        found = 0;
+    }
+    write_cycle(s, cycle, (uint32_t)found, out);
+    write_key(s, outcome, cycle, (uint32_t)found, key);
+    free(cycle);
     if (s->hooks.describe)
         s->hooks.describe(out);
 }

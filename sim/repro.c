@@ -43,7 +43,7 @@ void repro_write_stream(FILE *out, const char *path, const struct run_options *o
     } else {
         fprintf(out, "expect_hash = 0x%016" PRIx64 "\n", result->hash);
         fprintf(out, "signature = 0x%016" PRIx64 "\n",
-                run_signature(result->outcome, text_str(&result->report)));
+                result->signature);
         fprintf(out, "steps = %" PRIu64 "\n", result->steps);
     }
     fprintf(out, "choices =");

@@ -9,7 +9,7 @@
  *     config max_steps = 1000000      (one line per config key; all are written)
  *     expect_outcome = hang-deadlock
  *     expect_hash = 0x0123456789abcdef
- *     signature = 0x0123456789abcdef   (outcome + report fingerprint; optional)
+ *     signature = 0x0123456789abcdef   (outcome + failure structure; optional)
  *     steps = 14                       (informational)
  *     choices = s2:1 s3:0 p1048576:77  (KIND RANGE:VALUE; may span several lines)
  *

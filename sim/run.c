@@ -408,9 +408,11 @@ static int run_prepare(const struct run_options *options, struct run_parts *p)
 }
 
 /* A run whose tasks all finished is audited: what is inconsistent is a broken
- * invariant, what is left over a leak. Returns 0, or -ENOMEM when the audit itself
+ * invariant, what is left over a leak (the kinds and owners of what leaked go to
+ * key, for the signature). Returns 0, or -ENOMEM when the audit itself
  * ran short (its verdict would be wrong). */
-static int audit_passed_run(const struct world *world, struct run_result *result)
+static int audit_passed_run(const struct world *world, struct run_result *result,
+                            struct text *key)
 {
     struct text broken = {0}, leaks = {0};
     int rc = world_check(world, &broken);
@@ -423,6 +425,7 @@ static int audit_passed_run(const struct world *world, struct run_result *result
     } else {
         uint32_t count = world_audit(world, &leaks);
         if (count) {
+            world_leak_shape(world, key);
             result->outcome = SCHED_OUTCOME_LEAK;
             text_printf(&result->report,
                         "LEAK: the run ended with %" PRIu32 " object%s left over:\n%s", count,
@@ -471,8 +474,12 @@ static void run_release(struct run_parts *p)
 
 int run_scenario(const struct run_options *given, struct run_result *result)
 {
-    if (given->backend == RUN_BACKEND_LINUX)
-        return linux_run(given, result);
+    if (given->backend == RUN_BACKEND_LINUX) {
+        int rc = linux_run(given, result);
+        if (rc == 0 && run_signature_from_report(result, sched_outcome_name(result->outcome)) != 0)
+            rc = -ENOMEM;
+        return rc;
+    }
     *result = (struct run_result){0};
     struct run_options resolved = *given;
     const struct run_options *options = &resolved;
@@ -483,10 +490,17 @@ int run_scenario(const struct run_options *given, struct run_result *result)
     struct run_parts parts = {0};
     rc = run_prepare(options, &parts);
     if (rc == 0) {
-        result->outcome = sched_run(parts.sched, &result->report);
+        struct text key = {0};
+        result->outcome = sched_run(parts.sched, &result->report, &key);
         fault_plan_disarm(&parts.plan);
         if (result->outcome == SCHED_OUTCOME_PASS)
-            rc = audit_passed_run(&parts.world, result);
+            rc = audit_passed_run(&parts.world, result, &key);
+        if (signature_compute(sched_outcome_name(result->outcome), text_str(&key),
+                              text_str(&result->report), &result->signature,
+                              result->signature_text, sizeof result->signature_text) != 0 ||
+            key.failed)
+            rc = -ENOMEM; /* a signature from part of its key would split a group */
+        text_free(&key);
         collect_result(options, &parts, result);
         if (options->observer && observe_end(&parts.observation, parts.sched, result) != 0)
             rc = -ENOMEM;
@@ -524,21 +538,10 @@ int run_backend_parse(const char *name)
     return -1;
 }
 
-uint64_t run_signature_named(const char *outcome, const char *report)
+int run_signature_from_report(struct run_result *result, const char *outcome)
 {
-    /* FNV-1a over the outcome and the report with digits dropped: the shape. */
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *p = outcome; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    for (const char *p = report; *p; p++)
-        if (*p < '0' || *p > '9')
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    return h;
-}
-
-uint64_t run_signature(enum sched_outcome outcome, const char *report)
-{
-    return run_signature_named(sched_outcome_name(outcome), report);
+    return signature_compute(outcome, NULL, text_str(&result->report), &result->signature,
+                             result->signature_text, sizeof result->signature_text);
 }
 
 void run_format_summary(const struct run_options *options, const struct run_result *result,

@@ -10,6 +10,7 @@
 #include "util/config.h"
 #include "faults/fault.h"
 #include "scenario.h"
+#include "signature.h"
 #include "sched.h"
 #include "util/text.h"
 #include "trace.h"
@@ -86,6 +87,8 @@ struct run_result {
     uint64_t hash;
     uint64_t events;
     struct text report; /* hang report or failure message; empty on pass */
+    uint64_t signature;  /* what failure this is (sim/signature.h); set for a pass too */
+    char signature_text[SIGNATURE_TEXT_BYTES]; /* its readable form */
     struct choice_record *choices; /* the recording, when asked for (owned) */
     size_t choice_count;
     uint64_t replay_used; /* recorded choices the run consumed */
@@ -155,10 +158,11 @@ void run_backend_capabilities(enum run_backend backend, struct text *out);
 /* The backend named name ("sim", "linux"), or -1. */
 int run_backend_parse(const char *name);
 
-/* A failure's signature: its outcome and a fingerprint of its report with every
- * digit taken out, so runs that fail the same way at different steps agree. */
-uint64_t run_signature(enum sched_outcome outcome, const char *report);
-uint64_t run_signature_named(const char *outcome, const char *report);
+/* Sets result->signature and signature_text from its outcome named outcome and its
+ * report, for a result that has no key of its own (a crash or a timeout seen from
+ * outside the run, a run on the Linux backend): sim/signature.h. Returns 0 or
+ * -ENOMEM (the signature is then the outcome's alone). */
+int run_signature_from_report(struct run_result *result, const char *outcome);
 
 /* The one-line summary: scenario=… seed=… outcome=… steps=… vtime=… hash=…, then
  * faults=N when any fired. */

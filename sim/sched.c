@@ -471,6 +471,15 @@ void sched_fail(struct sched *s, enum sched_outcome outcome, const char *message
     text_printf(&s->stop_message, "%s", message);
 }
 
+/* A task that exits hands the errors it was told to its parent's record: a report
+ * on the parent then shows what its children were told. */
+static void adopt_errors(struct sched *s, const struct task *t)
+{
+    struct task *parent = sched_task(s, t->parent_pid);
+    if (parent && parent != t)
+        calls_adopt_errors(&parent->calls, &t->calls);
+}
+
 void sched_kill(struct sched *s, uint32_t pid, int status)
 {
     struct task *t = sched_task(s, pid);
@@ -485,6 +494,7 @@ void sched_kill(struct sched *s, uint32_t pid, int status)
     t->timer_token = 0;
     t->exit_status = status;
     t->state = TASK_EXITED;
+    adopt_errors(s, t);
     if (!t->daemon && !t->detached)
         s->live_count--;
     /* Its stack is kept until it is reaped: children may still point into it. */
@@ -593,6 +603,7 @@ void sched_exit_current(int status)
     if (s->hooks.on_exit)
         s->hooks.on_exit(t->pid, status);
     t->state = TASK_EXITED;
+    adopt_errors(s, t);
     if (!t->daemon && !t->detached)
         s->live_count--;
     coro_switch_final(&t->coro, &s->main_coro);
@@ -601,12 +612,19 @@ void sched_exit_current(int status)
 
 void sched_stop(enum sched_outcome outcome, const char *message)
 {
+    sched_stop_keyed(outcome, message, NULL);
+}
+
+void sched_stop_keyed(enum sched_outcome outcome, const char *message, const char *key)
+{
     struct sched *s = sched_active;
     struct task *t = s->current;
     if (!s->stopping) { /* the first reason to stop is the one reported */
         s->stopping = 1;
         s->stop_outcome = outcome;
         text_printf(&s->stop_message, "%s", message);
+        if (key)
+            text_printf(&s->stop_key, "%s", key);
     }
     t->state = TASK_BLOCKED; /* frozen where it failed; never resumed */
     coro_switch(&t->coro, &s->main_coro);
@@ -651,7 +669,8 @@ static void pct_after_step(struct sched *s, struct task *t)
  * the run and returns 1: pass when every task has exited, a deadlock when tasks are
  * blocked with no timer to wake them, the budget when the next timer is past it
  * (*outcome set, the hang report written). */
-static int idle(struct sched *s, enum sched_outcome *outcome, struct text *report)
+static int idle(struct sched *s, enum sched_outcome *outcome, struct text *report,
+                struct text *key)
 {
     ASSERT(s->ready.count == 0);
     drop_stale_timers(s);
@@ -668,18 +687,18 @@ static int idle(struct sched *s, enum sched_outcome *outcome, struct text *repor
                  trace_format_duration(s->options.max_vtime_ns, limit),
                  trace_format_duration(next, at));
         *outcome = SCHED_OUTCOME_HANG_BUDGET;
-        sched_hang_report(s, *outcome, why, report);
+        sched_hang_report(s, *outcome, why, report, key);
         return 1;
     }
     *outcome = s->live_count == 0 ? SCHED_OUTCOME_PASS : SCHED_OUTCOME_HANG_DEADLOCK;
     if (*outcome == SCHED_OUTCOME_HANG_DEADLOCK)
-        sched_hang_report(s, *outcome, NULL, report);
+        sched_hang_report(s, *outcome, NULL, report, key);
     return 1;
 }
 
 /* Whether the step or the virtual-time budget is spent; if so, writes the hang
  * report saying which. */
-static int over_budget(struct sched *s, struct text *report)
+static int over_budget(struct sched *s, struct text *report, struct text *key)
 {
     if (s->step < s->options.max_steps && s->vtime_ns <= s->options.max_vtime_ns)
         return 0;
@@ -690,7 +709,7 @@ static int over_budget(struct sched *s, struct text *report)
     else
         snprintf(why, sizeof why, "the virtual-time budget of %s ran out",
                  trace_format_duration(s->options.max_vtime_ns, limit));
-    sched_hang_report(s, SCHED_OUTCOME_HANG_BUDGET, why, report);
+    sched_hang_report(s, SCHED_OUTCOME_HANG_BUDGET, why, report, key);
     return 1;
 }
 
@@ -730,7 +749,7 @@ static void step(struct sched *s)
     }
 }
 
-enum sched_outcome sched_run(struct sched *s, struct text *report)
+enum sched_outcome sched_run(struct sched *s, struct text *report, struct text *key)
 {
     ASSERT(s->current == NULL);
     struct sched *previous = sched_active;
@@ -740,15 +759,16 @@ enum sched_outcome sched_run(struct sched *s, struct text *report)
         if (s->stopping) {
             outcome = s->stop_outcome;
             text_printf(report, "%s\n", text_str(&s->stop_message));
+            text_printf(key, "%s", text_str(&s->stop_key));
             break;
         }
         fire_due_timers(s);
         if (s->ready.count == 0) {
-            if (idle(s, &outcome, report))
+            if (idle(s, &outcome, report, key))
                 break;
             continue;
         }
-        if (over_budget(s, report)) {
+        if (over_budget(s, report, key)) {
             outcome = SCHED_OUTCOME_HANG_BUDGET;
             break;
         }
@@ -775,5 +795,6 @@ void sched_destroy(struct sched *s)
     free(s->objects);
     free(s->decision_pids);
     text_free(&s->stop_message);
+    text_free(&s->stop_key);
     free(s);
 }

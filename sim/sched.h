@@ -134,8 +134,9 @@ struct sched *sched_activate(struct sched *s);
 void sched_fail(struct sched *s, enum sched_outcome outcome, const char *message);
 
 /* Runs to the end and returns the outcome; writes the hang report or failure
- * message to report. */
-enum sched_outcome sched_run(struct sched *s, struct text *report);
+ * message to report, and what the failure's signature keys on to key (left empty
+ * when the signature keys on the report itself). */
+enum sched_outcome sched_run(struct sched *s, struct text *report, struct text *key);
 
 /* Points names at resolvers of s's task and object names, for trace output. */
 void sched_trace_names(struct sched *s, struct trace_names *names);

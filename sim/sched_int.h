@@ -3,6 +3,7 @@
 #define DETSIM_SCHED_INT_H
 
 #include "access.h"
+#include "calls.h"
 #include "coro.h"
 #include "readyq.h"
 #include "sched.h"
@@ -49,6 +50,7 @@ struct task {
     uint8_t detached;           /* a background job: never keeps a run alive */
     uint8_t cycle_color;        /* hang.c's search for a wait-for cycle */
     uint32_t mutexes_held;      /* sys.c's: a holder that dies stays named in reports */
+    struct calls calls;         /* what its calls returned, for hang reports */
 };
 
 struct timer {
@@ -97,6 +99,7 @@ struct sched {
     uint8_t model_call_open; /* inside sys_model_begin/end: brackets never nest */
     enum sched_outcome stop_outcome;
     struct text stop_message;
+    struct text stop_key; /* what the signature of the stop keys on; "": its message */
     int out_of_memory; /* the harness itself ran out of memory */
     struct sched_hooks hooks;
     char name_buffer[64]; /* for sched_trace_names */
@@ -136,6 +139,8 @@ static inline void sched_emit(enum trace_op op, uint64_t object, int64_t arg, in
     struct trace_event e = {s->step, s->vtime_ns, s->current ? s->current->pid : 0,
                             op, wake, object, arg, result};
     trace_emit(s->trace, &e);
+    if (s->current)
+        calls_note(&s->current->calls, op, result, s->step);
 }
 
 /* Ends the current task for good. */
@@ -160,6 +165,11 @@ void sched_interrupt(struct sched *s, uint32_t pid);
 /* Ends the run with outcome and message, from inside a task; never returns. */
 void sched_stop(enum sched_outcome outcome, const char *message) __attribute__((noreturn));
 
+/* The same, with the text the failure's signature keys on (no numbers in it: a
+ * check's location and format); key NULL keys on the message. */
+void sched_stop_keyed(enum sched_outcome outcome, const char *message, const char *key)
+    __attribute__((noreturn));
+
 /* Task pid, or NULL when it was reaped or never spawned (pid 0 is nobody: its
  * record reads as zeros). */
 static inline struct task *sched_task(const struct sched *s, uint32_t pid)
@@ -181,8 +191,9 @@ static inline void *sched_object_get(const struct sched *s, uint32_t handle)
     return handle >= 1 && handle <= s->object_count ? s->objects[handle - 1] : NULL;
 }
 
-/* Builds the hang report (hang.c). */
+/* Builds the hang report (hang.c) into out, and what its signature keys on (the
+ * wait-for graph's shape: task names, calls, object kinds, the cycle) into key. */
 void sched_hang_report(struct sched *s, enum sched_outcome outcome, const char *why,
-                       struct text *out);
+                       struct text *out, struct text *key);
 
 #endif

@@ -283,7 +283,8 @@ uint64_t sys_choose(uint64_t range)
     return choice_draw(sched_active->choices, CHOICE_KNOB, range);
 }
 
-void sys_check(int condition, const char *format, ...)
+void sys_check_at(const char *file, const char *function, int condition, const char *format,
+                  ...)
 {
     if (condition)
         return;
@@ -300,7 +301,9 @@ void sys_check(int condition, const char *format, ...)
              s->current->pid, s->current->name, s->step, message);
     sched_emit(TRACE_OP_CHECK_FAILED, 0, 0, 0, WAITQ_WAKE_NONE);
     trace_note(s->trace, s->step, s->vtime_ns, s->current->pid, full);
-    sched_stop(SCHED_OUTCOME_ASSERT, full);
+    char key[640];
+    snprintf(key, sizeof key, "a check in %s %s(): \"%s\"", file, function, format);
+    sched_stop_keyed(SCHED_OUTCOME_ASSERT, full, key);
 }
 
 void sys_console(const char *format, ...)

@@ -298,8 +298,12 @@ uint64_t sys_param(const char *key);
  * with no draw, for a range of 0 or 1. */
 uint64_t sys_choose(uint64_t range);
 
-/* Fails the run with outcome assert and message when condition is false. */
-void sys_check(int condition, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Fails the run with outcome assert and message when condition is false. The
+ * failure's signature is the check's place (file and function) and its format, so
+ * one check failing with different values is one failure. */
+#define sys_check(condition, ...) sys_check_at(__FILE__, __func__, (condition), __VA_ARGS__)
+void sys_check_at(const char *file, const char *function, int condition, const char *format,
+                  ...) __attribute__((format(printf, 4, 5)));
 
 /* Writes a line to the kernel console, as a process printing to the serial console
  * does: hang and leak reports show the console's last lines (a repeated line is

@@ -766,14 +766,14 @@ Test(report, sweep_report_writes_a_page_beside_each_group_repro)
 {
     struct cli_result *r = shell("$DETSIM sweep lock-order --count 30 --jobs 2 --report --quiet");
     cr_assert_eq(r->status, 1, "some seeds deadlock: %s %s", r->out, r->err);
-    const char *page = "reports/out/repro/lock-order-1161d5eb25d51217.html";
-    cr_assert(strstr(r->out, "     report: reports/out/repro/lock-order-1161d5eb25d51217.html"),
+    const char *page = "reports/out/repro/lock-order-65a95f2db0f1e55d.html";
+    cr_assert(strstr(r->out, "     report: reports/out/repro/lock-order-65a95f2db0f1e55d.html"),
               "the summary names the page:\n%s", r->out);
     char *html = read_file(page, NULL);
     cr_assert_not_null(html, "%s", page);
     assert_well_formed(html, page);
     cr_assert(strstr(html, "outcome=hang-deadlock"));
-    cr_assert(strstr(html, "detsim replay reports/out/repro/lock-order-1161d5eb25d51217.repro"));
+    cr_assert(strstr(html, "detsim replay reports/out/repro/lock-order-65a95f2db0f1e55d.repro"));
     cr_assert(strstr(html, "class=\"edge cycle\""), "the cycle is drawn");
     free(html);
     /* without --report, no page */
