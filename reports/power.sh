@@ -44,8 +44,11 @@ measure() {
     awk -v seeds="$seeds" '
         /"reproduces":true/ {
             n++
-            match($0, /"seed":[0-9]+/)
-            seed = substr($0, RSTART + 7, RLENGTH - 7) + 0
+            # a seed is a decimal string ("seed":"17"), or a number in older files
+            match($0, /"seed":"?[0-9]+/)
+            seed = substr($0, RSTART + 7, RLENGTH - 7)
+            sub(/^"/, "", seed)
+            seed += 0
             if (first == "" || seed < first) first = seed
         }
         END {

@@ -451,3 +451,28 @@ Test(explore, a_run_that_spins_is_a_timeout)
                  text_str(&e.failures[0].result.report));
     explore_free(&e);
 }
+
+/* Found by explore: two-senders' first fix received blocking when its send found the
+ * peer's queue full, and deadlocked once the peer had sent all it had (857 of 11,575
+ * schedules within 2 delays; no seed of a random sweep). The fix now takes only what
+ * is queued and sleeps otherwise: every schedule within the bound passes, and the
+ * bug itself is still found. */
+Test(explore, two_senders_fix_holds_on_every_schedule_within_two_delays)
+{
+    struct explore_options o = options_of("two-senders", "fixed");
+    o.bound_kind = EXPLORE_DELAYS;
+    struct explore e;
+    explore_ok(&e, &o, "two-senders fixed");
+    cr_assert(e.exhausted, "two-senders fixed: exhausted");
+    cr_assert_eq(e.failure_count, 0, "two-senders fixed: %u failures, the first %s",
+                 e.failure_count,
+                 e.failure_count ? text_str(&e.failures[0].result.report) : "");
+    cr_assert_gt(e.executions, 1000, "two-senders fixed: %llu schedules",
+                 (unsigned long long)e.executions);
+    explore_free(&e);
+    struct explore_options b = options_of("two-senders", "buggy");
+    b.bound_kind = EXPLORE_DELAYS;
+    explore_ok(&e, &b, "two-senders buggy");
+    cr_assert_geq(e.failure_count, 1, "two-senders buggy: found");
+    explore_free(&e);
+}
