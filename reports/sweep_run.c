@@ -65,7 +65,8 @@ void sweep_run_options_for(const struct sweep_run *s, uint64_t seed, struct run_
     if (s->swarm) {
         uint32_t given = s->run.fault_count;
         ASSERT(given <= FAULT_SPECS_MAX);
-        memcpy(faults, s->run.faults, given * sizeof faults[0]);
+        if (given) /* no --fault given: faults may be NULL */
+            memcpy(faults, s->run.faults, given * sizeof faults[0]);
         run->fault_count = given + fault_swarm_draw(seed, faults + given, FAULT_SPECS_MAX - given);
         run->faults = run->fault_count ? faults : NULL;
     }
