@@ -89,6 +89,12 @@ static struct coro_stack *stack_take(size_t stack_bytes)
     }
     s->base = (char *)s->mapping + page;
     s->bytes = bytes;
+#ifdef CORO_ASAN
+    /* A new mapping may reuse addresses whose shadow is still poisoned from their
+     * last use (seen after a Linux-backend run in the same process, whose memory
+     * there had been unmapped). */
+    ASAN_UNPOISON_MEMORY_REGION(s->base, s->bytes);
+#endif
     s->valgrind_id = VALGRIND_STACK_REGISTER(s->base, (char *)s->base + s->bytes);
     pool_mapped++;
     return s;
