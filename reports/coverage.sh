@@ -17,8 +17,8 @@
 # configurations fail by design.
 #
 # COVERAGE_MIN_LINES and COVERAGE_MIN_BRANCHES (percent) are the thresholds; the
-# defaults, 89 and 73, are the totals measured when they were set (89.0% of lines,
-# 73.4% of branches, on a loaded machine where one stress seed timed out).
+# defaults, 88 and 73, are the totals measured when they were set (88.6% of lines,
+# 73.7% of branches, with explore, the strategies and the Linux backend merged).
 #
 # COVERAGE_SEEDS (default 500) is the seeds of each plain sweep; the fault sweeps
 # take as many, the slower ones a fifth.
@@ -27,7 +27,7 @@ build=$1
 out=$2
 seeds=${COVERAGE_SEEDS:-500}
 few=$((seeds / 5))
-min_lines=${COVERAGE_MIN_LINES:-89}
+min_lines=${COVERAGE_MIN_LINES:-88}
 min_branches=${COVERAGE_MIN_BRANCHES:-73}
 root=$(pwd)
 detsim=$root/$build/detsim
