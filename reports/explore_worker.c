@@ -8,7 +8,6 @@
 #include "explore_int.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,33 +253,6 @@ void explore_worker_stop(struct explore_worker *w)
     w->pid = 0;
 }
 
-/* Reads bytes before deadline (0: none). Returns 0, -EPIPE at end of file,
- * -ETIMEDOUT, -EINTR when a signal was caught, or -errno. */
-static int read_before(int fd, void *data, size_t bytes, double deadline)
-{
-    for (char *p = data; bytes > 0;) {
-        if (isolate_caught())
-            return -EINTR;
-        double left = deadline ? deadline - isolate_wall_seconds() : 0.2;
-        if (left <= 0)
-            return -ETIMEDOUT;
-        struct pollfd waiting = {fd, POLLIN, 0};
-        int ready = poll(&waiting, 1, left > 0.2 ? 200 : (int)(left * 1000) + 1);
-        if (ready < 0 && errno != EINTR)
-            return -errno;
-        if (ready <= 0)
-            continue;
-        ssize_t n = read(fd, p, bytes);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n == 0 ? -EPIPE : -errno;
-        p += n;
-        bytes -= (size_t)n;
-    }
-    return 0;
-}
-
 int explore_worker_run(struct explore_worker *w, double time_limit_s, struct explore_end *end,
                        struct text *report, int *wstatus)
 {
@@ -289,14 +261,14 @@ int explore_worker_run(struct explore_worker *w, double time_limit_s, struct exp
     double deadline = time_limit_s > 0 ? isolate_wall_seconds() + time_limit_s : 0;
     int rc = isolate_write_all(w->request_fd, &go, sizeof go) == 0 ? 0 : -EPIPE;
     if (rc == 0)
-        rc = read_before(w->result_fd, end, sizeof *end, deadline);
+        rc = isolate_read_all(w->result_fd, end, sizeof *end, deadline);
     if (rc == 0 && end->report_bytes > EXPLORE_REPORT_MAX)
         rc = -EPIPE; /* not what a worker of ours sends */
     char *text = rc == 0 ? malloc(end->report_bytes + 1) : NULL;
     if (rc == 0 && !text)
         rc = -ENOMEM;
     if (rc == 0)
-        rc = read_before(w->result_fd, text, end->report_bytes, deadline);
+        rc = isolate_read_all(w->result_fd, text, end->report_bytes, deadline);
     if (rc == 0) {
         text[end->report_bytes] = '\0';
         text_printf(report, "%s", text);

@@ -154,9 +154,7 @@ double isolate_wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Reads bytes from fd before deadline (0: none). Returns 0, -EPIPE when the child
- * closed its end first, -ETIMEDOUT, -EINTR when a signal was caught, or -errno. */
-static int read_all(int fd, void *data, size_t bytes, double deadline)
+int isolate_read_all(int fd, void *data, size_t bytes, double deadline)
 {
     for (char *p = data; bytes > 0;) {
         if (caught)
@@ -184,12 +182,12 @@ static int read_all(int fd, void *data, size_t bytes, double deadline)
     return 0;
 }
 
-/* Reads the child's message into m, result and status. Returns 0 or as read_all;
+/* Reads the child's message into m, result and status. Returns 0 or as isolate_read_all;
  * -ENOMEM when the report or the choices cannot be held. */
 static int receive(int fd, double deadline, struct message *m, struct run_result *result)
 {
     ASSERT(result->report.data == NULL && result->choices == NULL);
-    int rc = read_all(fd, m, sizeof *m, deadline);
+    int rc = isolate_read_all(fd, m, sizeof *m, deadline);
     if (rc != 0)
         return rc;
     *result = m->result;
@@ -210,9 +208,9 @@ static int receive(int fd, double deadline, struct message *m, struct run_result
     result->report = (struct text){report, m->report_bytes, m->report_bytes + 1, 0};
     result->choices = choices;
     result->choice_count = m->choice_count;
-    rc = read_all(fd, report, m->report_bytes, deadline);
+    rc = isolate_read_all(fd, report, m->report_bytes, deadline);
     if (rc == 0)
-        rc = read_all(fd, choices, m->choice_count * sizeof *choices, deadline);
+        rc = isolate_read_all(fd, choices, m->choice_count * sizeof *choices, deadline);
     return rc;
 }
 

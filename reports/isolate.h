@@ -60,6 +60,11 @@ int isolate_run(const struct run_options *options, double time_limit_s, isolate_
  * Returns 0, or -1 with errno set. */
 int isolate_write_all(int fd, const void *data, size_t bytes);
 
+/* Reads bytes from fd before deadline (isolate_wall_seconds; 0: none), through
+ * short reads and EINTR. Returns 0, -EPIPE when the writer closed its end first,
+ * -ETIMEDOUT, -EINTR when isolate_catch_signals caught a signal, or -errno. */
+int isolate_read_all(int fd, void *data, size_t bytes, double deadline);
+
 /* Monotonic wall-clock seconds, for limits only: it never reaches a run. */
 double isolate_wall_seconds(void);
 
